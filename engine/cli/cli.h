@@ -1,0 +1,87 @@
+/* The `personae` driver: shared option handling and output for commands.
+ * This is the only part of the code base that prints. */
+#ifndef PE_CLI_H
+#define PE_CLI_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "personae.h"
+
+/* Options every computing command accepts. */
+typedef struct {
+  int threads;     /* --threads N; 0 = all cores */
+  uint64_t seed;   /* --seed S */
+  int seed_given;
+  int quiet;       /* --quiet: no progress or log lines */
+  int json;        /* --json: machine-readable result on stdout */
+  const char *out; /* --out FILE */
+} pe_cli_common;
+
+/* getopt_long codes for the common options (beyond the ASCII range). */
+enum {
+  PE_OPT_THREADS = 1000,
+  PE_OPT_SEED,
+  PE_OPT_QUIET,
+  PE_OPT_JSON,
+  PE_OPT_OUT,
+  PE_OPT_HELP,
+  PE_OPT_FIRST_COMMAND_SPECIFIC = 1100
+};
+
+/* Long-option table entries for the common options; spread them into a
+ * command's table with PE_CLI_COMMON_OPTIONS. */
+#define PE_CLI_COMMON_OPTIONS                             \
+  {"threads", required_argument, NULL, PE_OPT_THREADS},   \
+      {"seed", required_argument, NULL, PE_OPT_SEED},     \
+      {"quiet", no_argument, NULL, PE_OPT_QUIET},         \
+      {"json", no_argument, NULL, PE_OPT_JSON},           \
+      {"out", required_argument, NULL, 'o'},              \
+      {"help", no_argument, NULL, 'h'}
+
+void pe_cli_common_init(pe_cli_common *c);
+/* Handles a common option. Returns 1 if `opt` was one (and parsed), 0 if not,
+ * -1 on a bad value (message already printed). */
+int pe_cli_common_option(pe_cli_common *c, int opt, const char *arg);
+/* Applies --threads to OpenMP. */
+void pe_cli_apply_threads(const pe_cli_common *c);
+
+/* Number parsing with a clear message naming the option on failure. */
+int pe_cli_parse_i64(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out);
+int pe_cli_parse_u64(const char *option, const char *arg, uint64_t *out);
+int pe_cli_parse_double(const char *option, const char *arg, double min, double max, double *out);
+
+/* Prints "personae CMD: error: <msg>" on stderr and returns the exit code for
+ * `status`, using the library's last error message. */
+int pe_cli_fail(const char *cmd, pe_status status);
+/* Prints a usage error ("personae CMD: <msg>; see personae CMD --help") and returns 1. */
+int pe_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An info line on stderr unless --quiet. */
+void pe_cli_log(const pe_cli_common *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A progress reporter that draws on stderr only when it is a terminal and
+ * --quiet was not given. Usable as a library progress callback. */
+typedef struct {
+  int enabled;
+  const char *what;
+  double last_draw;
+} pe_cli_progress;
+void pe_cli_progress_init(pe_cli_progress *p, const pe_cli_common *c, const char *what);
+void pe_cli_progress_cb(void *ctx, int64_t done, int64_t total);
+void pe_cli_progress_done(pe_cli_progress *p);
+
+/* Monotonic seconds. */
+double pe_cli_now(void);
+
+/* Commands: each returns the process exit code. */
+int pe_cmd_generate(int argc, char **argv);
+int pe_cmd_import(int argc, char **argv);
+int pe_cmd_info(int argc, char **argv);
+int pe_cmd_rfm(int argc, char **argv);
+int pe_cmd_features(int argc, char **argv);
+int pe_cmd_cluster(int argc, char **argv);
+int pe_cmd_predict(int argc, char **argv);
+int pe_cmd_describe(int argc, char **argv);
+int pe_cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,125 @@
+#include <errno.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+void pe_cli_common_init(pe_cli_common *c) {
+  memset(c, 0, sizeof *c);
+  c->seed = 42;
+}
+
+int pe_cli_parse_i64(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(arg, &end, 10);
+  if (errno || end == arg || *end || v < min || v > max) {
+    fprintf(stderr, "personae: --%s: '%s' is not an integer in [%lld, %lld]\n", option, arg,
+            (long long)min, (long long)max);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int pe_cli_parse_u64(const char *option, const char *arg, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(arg, &end, 0);
+  if (errno || end == arg || *end || arg[0] == '-') {
+    fprintf(stderr, "personae: --%s: '%s' is not a non-negative integer\n", option, arg);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int pe_cli_parse_double(const char *option, const char *arg, double min, double max, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(arg, &end);
+  if (errno || end == arg || *end || !(v >= min && v <= max)) {
+    fprintf(stderr, "personae: --%s: '%s' is not a number in [%g, %g]\n", option, arg, min, max);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+int pe_cli_common_option(pe_cli_common *c, int opt, const char *arg) {
+  int64_t v;
+  switch (opt) {
+    case PE_OPT_THREADS:
+      if (pe_cli_parse_i64("threads", arg, 0, 4096, &v)) return -1;
+      c->threads = (int)v;
+      return 1;
+    case PE_OPT_SEED:
+      if (pe_cli_parse_u64("seed", arg, &c->seed)) return -1;
+      c->seed_given = 1;
+      return 1;
+    case PE_OPT_QUIET: c->quiet = 1; return 1;
+    case PE_OPT_JSON: c->json = 1; return 1;
+    case 'o': c->out = arg; return 1;
+    default: return 0;
+  }
+}
+
+void pe_cli_apply_threads(const pe_cli_common *c) {
+  if (c->threads > 0) omp_set_num_threads(c->threads);
+}
+
+int pe_cli_fail(const char *cmd, pe_status status) {
+  const char *msg = personae_last_error();
+  fprintf(stderr, "personae %s: error: %s\n", cmd, msg && *msg ? msg : personae_strerror(status));
+  return personae_exit_code(status);
+}
+
+int pe_cli_usage_error(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "personae %s: ", cmd);
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "; see 'personae %s --help'\n", cmd);
+  va_end(ap);
+  return personae_exit_code(PE_ERR_USAGE);
+}
+
+void pe_cli_log(const pe_cli_common *c, const char *fmt, ...) {
+  if (c->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+double pe_cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void pe_cli_progress_init(pe_cli_progress *p, const pe_cli_common *c, const char *what) {
+  p->enabled = !c->quiet && isatty(STDERR_FILENO);
+  p->what = what;
+  p->last_draw = 0;
+}
+
+void pe_cli_progress_cb(void *ctx, int64_t done, int64_t total) {
+  pe_cli_progress *p = ctx;
+  if (!p || !p->enabled) return;
+  double now = pe_cli_now();
+  if (done < total && now - p->last_draw < 0.2) return;
+  p->last_draw = now;
+  fprintf(stderr, "\r%s: %lld / %lld (%.0f%%)", p->what, (long long)done, (long long)total,
+          total > 0 ? 100.0 * (double)done / (double)total : 100.0);
+  fflush(stderr);
+}
+
+void pe_cli_progress_done(pe_cli_progress *p) {
+  if (p->enabled) fprintf(stderr, "\r\033[K");
+}

@@ -1,0 +1,57 @@
+/* personae: the command-line driver. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+    {"generate", pe_cmd_generate, "write a synthetic marketplace (transactions, sessions, customers)"},
+    {"import", pe_cmd_import, "convert a transactions CSV export into HDF5"},
+    {"rfm", pe_cmd_rfm, "recency / frequency / monetary scores and named segments"},
+    {"features", pe_cmd_features, "per-customer behaviour vectors, scaled for clustering"},
+    {"cluster", pe_cmd_cluster, "exact k-means over an N x D float32 dataset"},
+    {"predict", pe_cmd_predict, "assign new vectors to an existing k-means model"},
+    {"describe", pe_cmd_describe, "turn clusters into persona descriptions"},
+    {"run", pe_cmd_run, "the whole pipeline: rfm -> features -> cluster -> describe"},
+    {"info", pe_cmd_info, "version, CPU features and the kernels this machine uses"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: personae <command> [options]\n"
+          "       personae --version | --help\n\n"
+          "Turns a marketplace's customer data (HDF5) into shopper personas.\n\n"
+          "commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f,
+          "\n'personae <command> --help' describes a command's options.\n"
+          "Exit codes: 0 ok, 1 usage, 2 bad input data, 3 I/O error, 4 out of memory,\n"
+          "5 not supported here, 70 internal error (docs/cli.md).\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 1;
+  }
+  const char *name = argv[1];
+  if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+    char *info_argv[] = {"info", NULL};
+    return pe_cmd_info(1, info_argv);
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(name, commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "personae: unknown command '%s'; see 'personae --help'\n", name);
+  return 1;
+}

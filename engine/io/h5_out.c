@@ -1,0 +1,143 @@
+/* Atomic result files: write to a temporary file beside the target, then
+ * fsync and rename over it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "io/h5.h"
+
+struct pe_h5_out {
+  hid_t fid;
+  char final_path[4096];
+  char tmp_path[4096];
+};
+
+static int same_file(const char *a, const char *b) {
+  struct stat sa, sb;
+  if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int is_replaced(const char *name, const char *const *replaces) {
+  for (; *replaces; replaces++) {
+    const char *r = (*replaces)[0] == '/' ? *replaces + 1 : *replaces;
+    if (strcmp(r, name) == 0) return 1;
+  }
+  return 0;
+}
+
+typedef struct {
+  hid_t dst;
+  const char *const *replaces;
+  int failed;
+} copy_ctx;
+
+static herr_t copy_one(hid_t src, const char *name, const H5L_info_t *info, void *data) {
+  (void)info;
+  copy_ctx *ctx = data;
+  if (is_replaced(name, ctx->replaces)) return 0;
+  if (H5Ocopy(src, name, ctx->dst, name, H5P_DEFAULT, H5P_DEFAULT) < 0) {
+    ctx->failed = 1;
+    return -1;
+  }
+  return 0;
+}
+
+pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
+                          const char *const *replaces, pe_h5_out **out) {
+  pe_h5_init();
+  *out = NULL;
+  for (const char *const *in = inputs; in && *in; in++)
+    PE_FAIL_IF(strcmp(*in, final_path) == 0 || same_file(*in, final_path), PE_ERR_USAGE,
+               "%s: refusing to write results into the input file; choose another --out",
+               final_path);
+  size_t len = strlen(final_path);
+  PE_FAIL_IF(len == 0 || len + 32 > sizeof((pe_h5_out *)0)->final_path, PE_ERR_USAGE,
+             "output path is empty or too long");
+  struct stat st;
+  int exists = stat(final_path, &st) == 0;
+  PE_FAIL_IF(exists && S_ISDIR(st.st_mode), PE_ERR_USAGE, "%s: is a directory", final_path);
+  if (exists && H5Fis_hdf5(final_path) <= 0)
+    return pe__fail(PE_ERR_IO, "%s: exists and is not an HDF5 file; not overwriting it",
+                    final_path);
+
+  pe_h5_out *o = calloc(1, sizeof *o);
+  PE_FAIL_IF(!o, PE_ERR_NOMEM, "out of memory");
+  snprintf(o->final_path, sizeof o->final_path, "%s", final_path);
+  char dirbuf[4096], basebuf[4096];
+  snprintf(dirbuf, sizeof dirbuf, "%s", final_path);
+  snprintf(basebuf, sizeof basebuf, "%s", final_path);
+  snprintf(o->tmp_path, sizeof o->tmp_path, "%s/.%s.tmp-XXXXXX", dirname(dirbuf), basename(basebuf));
+  int fd = mkstemp(o->tmp_path);
+  if (fd < 0) {
+    pe_status s = pe__fail(PE_ERR_IO, "%s: cannot create a temporary file in its directory: %s",
+                           final_path, strerror(errno));
+    free(o);
+    return s;
+  }
+  close(fd);
+  o->fid = H5Fcreate(o->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (o->fid < 0) {
+    unlink(o->tmp_path);
+    free(o);
+    return pe__fail(PE_ERR_IO, "%s: cannot create HDF5 file", final_path);
+  }
+  if (exists && replaces) {
+    hid_t src = H5Fopen(final_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    copy_ctx ctx = {o->fid, replaces, src < 0};
+    if (src >= 0) {
+      H5Literate(src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_one, &ctx);
+      H5Fclose(src);
+    }
+    if (ctx.failed) {
+      pe_h5_out_abort(o);
+      return pe__fail(PE_ERR_IO, "%s: cannot carry over the existing results", final_path);
+    }
+  }
+  *out = o;
+  return PE_OK;
+}
+
+hid_t pe_h5_out_file(const pe_h5_out *out) { return out->fid; }
+const char *pe_h5_out_path(const pe_h5_out *out) { return out->final_path; }
+
+static int fsync_path(const char *path, int flags) {
+  int fd = open(path, flags);
+  if (fd < 0) return -1;
+  int rc = fsync(fd);
+  close(fd);
+  return rc;
+}
+
+pe_status pe_h5_out_commit(pe_h5_out *o) {
+  herr_t rc = H5Fclose(o->fid);
+  o->fid = H5I_INVALID_HID;
+  pe_status st = PE_OK;
+  if (rc < 0) st = pe__fail(PE_ERR_IO, "%s: cannot finish writing (disk full?)", o->final_path);
+  else if (fsync_path(o->tmp_path, O_RDONLY) != 0)
+    st = pe__fail(PE_ERR_IO, "%s: cannot flush to disk: %s", o->final_path, strerror(errno));
+  else if (rename(o->tmp_path, o->final_path) != 0)
+    st = pe__fail(PE_ERR_IO, "%s: cannot rename the finished file into place: %s", o->final_path,
+                  strerror(errno));
+  if (st != PE_OK) {
+    unlink(o->tmp_path);
+  } else {
+    char dirbuf[4096];
+    snprintf(dirbuf, sizeof dirbuf, "%s", o->final_path);
+    fsync_path(dirname(dirbuf), O_RDONLY | O_DIRECTORY);
+  }
+  free(o);
+  return st;
+}
+
+void pe_h5_out_abort(pe_h5_out *o) {
+  if (!o) return;
+  if (o->fid >= 0) H5Fclose(o->fid);
+  unlink(o->tmp_path);
+  free(o);
+}

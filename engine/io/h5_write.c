@@ -1,0 +1,163 @@
+/* Writing columns, matrices, strings and attributes. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/h5.h"
+
+/* About 1 MiB per chunk: large enough for deflate to pay and for sequential
+ * reads, small enough that a hyperslab read touches little more than it needs. */
+static hsize_t default_chunk_rows(pe_dtype type) { return (hsize_t)(1u << 20) / pe_dtype_size(type); }
+
+static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(dcpl, rank, chunk);
+  if (compress) {
+    H5Pset_shuffle(dcpl);
+    H5Pset_deflate(dcpl, 1);
+  }
+  return dcpl;
+}
+
+pe_status pe_h5_write_matrix(hid_t loc, const char *file, const char *name, pe_dtype type,
+                             int64_t rows, int64_t cols, const void *data, int compress) {
+  int rank = cols > 0 ? 2 : 1;
+  hsize_t dims[2] = {(hsize_t)rows, (hsize_t)(cols > 0 ? cols : 1)};
+  hsize_t chunk[2] = {default_chunk_rows(type), dims[1]};
+  if (rank == 2) chunk[0] = chunk[0] / dims[1] ? chunk[0] / dims[1] : 1;
+  if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
+  hid_t dcpl = rows > 0 ? column_dcpl(rank, chunk, compress) : H5Pcreate(H5P_DATASET_CREATE);
+  hid_t did = H5Dcreate2(loc, name, pe_dtype_native(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  herr_t rc = did < 0 ? -1 : 0;
+  if (rc >= 0 && rows > 0) rc = H5Dwrite(did, pe_dtype_native(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
+  if (did >= 0) H5Dclose(did);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  PE_FAIL_IF(rc < 0, PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
+  return PE_OK;
+}
+
+pe_status pe_h5_write_column(hid_t loc, const char *file, const char *name, pe_dtype type,
+                             int64_t rows, const void *data, int compress) {
+  return pe_h5_write_matrix(loc, file, name, type, rows, 0, data, compress);
+}
+
+static hid_t utf8_string_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, H5T_VARIABLE);
+  H5Tset_cset(t, H5T_CSET_UTF8);
+  return t;
+}
+
+pe_status pe_h5_write_strings(hid_t loc, const char *file, const char *name,
+                              const char *const *strings, int64_t count) {
+  hsize_t dims = (hsize_t)count;
+  hid_t t = utf8_string_type();
+  hid_t space = H5Screate_simple(1, &dims, NULL);
+  hid_t did = H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = did < 0 ? -1 : 0;
+  if (rc >= 0 && count > 0) rc = H5Dwrite(did, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings);
+  if (did >= 0) H5Dclose(did);
+  H5Sclose(space);
+  H5Tclose(t);
+  PE_FAIL_IF(rc < 0, PE_ERR_IO, "%s: cannot write string dataset %s", file, name);
+  return PE_OK;
+}
+
+static pe_status write_attr(hid_t loc, const char *name, hid_t type, hid_t space, const void *buf) {
+  if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+  hid_t aid = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = aid < 0 ? -1 : H5Awrite(aid, type, buf);
+  if (aid >= 0) H5Aclose(aid);
+  H5Sclose(space);
+  PE_FAIL_IF(rc < 0, PE_ERR_IO, "cannot write attribute %s", name);
+  return PE_OK;
+}
+
+pe_status pe_h5_attr_i64(hid_t loc, const char *name, int64_t value) {
+  return write_attr(loc, name, H5T_NATIVE_INT64, H5Screate(H5S_SCALAR), &value);
+}
+
+pe_status pe_h5_attr_f64(hid_t loc, const char *name, double value) {
+  return write_attr(loc, name, H5T_NATIVE_DOUBLE, H5Screate(H5S_SCALAR), &value);
+}
+
+pe_status pe_h5_attr_str(hid_t loc, const char *name, const char *value) {
+  hid_t t = utf8_string_type();
+  pe_status st = write_attr(loc, name, t, H5Screate(H5S_SCALAR), &value);
+  H5Tclose(t);
+  return st;
+}
+
+pe_status pe_h5_attr_strings(hid_t loc, const char *name, const char *const *values, int count) {
+  hid_t t = utf8_string_type();
+  hsize_t dims = (hsize_t)count;
+  pe_status st = write_attr(loc, name, t, H5Screate_simple(1, &dims, NULL), values);
+  H5Tclose(t);
+  return st;
+}
+
+pe_status pe_h5_attr_read_f64(hid_t loc, const char *file, const char *obj, const char *name,
+                              double *value) {
+  PE_FAIL_IF(H5Aexists_by_name(loc, obj, name, H5P_DEFAULT) <= 0, PE_ERR_DATA,
+             "%s: %s has no attribute '%s'", file, obj, name);
+  hid_t aid = H5Aopen_by_name(loc, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = aid < 0 ? -1 : H5Aread(aid, H5T_NATIVE_DOUBLE, value);
+  if (aid >= 0) H5Aclose(aid);
+  PE_FAIL_IF(rc < 0, PE_ERR_DATA, "%s: %s: attribute '%s' is not numeric", file, obj, name);
+  return PE_OK;
+}
+
+pe_status pe_h5_appender_create(hid_t loc, const char *file, const char *name, pe_dtype type,
+                                int64_t chunk_rows, int compress, pe_h5_appender *app) {
+  memset(app, 0, sizeof *app);
+  app->type = type;
+  app->file = file;
+  snprintf(app->name, sizeof app->name, "%s", name);
+  hsize_t dims = 0, maxdims = H5S_UNLIMITED;
+  hsize_t chunk = chunk_rows > 0 ? (hsize_t)chunk_rows : default_chunk_rows(type);
+  hid_t space = H5Screate_simple(1, &dims, &maxdims);
+  hid_t dcpl = column_dcpl(1, &chunk, compress);
+  app->did = H5Dcreate2(loc, name, pe_dtype_native(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  PE_FAIL_IF(app->did < 0, PE_ERR_IO, "%s: cannot create dataset %s", file, name);
+  return PE_OK;
+}
+
+pe_status pe_h5_appender_append(pe_h5_appender *app, const void *data, int64_t count) {
+  if (count == 0) return PE_OK;
+  hsize_t start = (hsize_t)app->rows, n = (hsize_t)count, total = start + n;
+  herr_t rc = H5Dset_extent(app->did, &total);
+  if (rc >= 0) {
+    hid_t fspace = H5Dget_space(app->did);
+    hid_t mspace = H5Screate_simple(1, &n, NULL);
+    rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL);
+    if (rc >= 0) rc = H5Dwrite(app->did, pe_dtype_native(app->type), mspace, fspace, H5P_DEFAULT, data);
+    H5Sclose(mspace);
+    H5Sclose(fspace);
+  }
+  PE_FAIL_IF(rc < 0, PE_ERR_IO, "%s: cannot append to dataset %s (disk full?)", app->file, app->name);
+  app->rows += count;
+  return PE_OK;
+}
+
+void pe_h5_appender_close(pe_h5_appender *app) {
+  if (app->did > 0) H5Dclose(app->did);
+  app->did = H5I_INVALID_HID;
+}
+
+pe_status pe_h5_replace_group(hid_t fid, const char *file, const char *group, hid_t *gid) {
+  if (pe_h5_exists(fid, group)) {
+    PE_FAIL_IF(H5Ldelete(fid, group, H5P_DEFAULT) < 0, PE_ERR_IO, "%s: cannot replace group %s",
+               file, group);
+  }
+  hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  *gid = H5Gcreate2(fid, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  H5Pclose(lcpl);
+  PE_FAIL_IF(*gid < 0, PE_ERR_IO, "%s: cannot create group %s", file, group);
+  return PE_OK;
+}

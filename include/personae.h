@@ -1,0 +1,11 @@
+/* personae: customer data in, shopper personas out.
+ *
+ * The public C API. All symbols start with `pe_` or `personae_`; handles are
+ * opaque and come in create/free pairs where free(NULL) is a no-op. No
+ * HDF5, MPI or intrinsics leak through these headers. */
+#ifndef PERSONAE_H
+#define PERSONAE_H
+
+#include "personae/status.h"
+
+#endif

@@ -1,0 +1,75 @@
+/* The numeric kernel interface: the only header the engine includes from
+ * kernels/. Kernels are single-threaded, allocate nothing, know nothing of
+ * files or personas; the engine splits work into blocks and threads.
+ *
+ * Every operation has a scalar reference (kernels/ref/) whose comment is the
+ * contract; SIMD and BLAS variants override only the slots they speed up and
+ * are tested against the reference (tests/test_kernels*.c). */
+#ifndef PE_KERNELS_H
+#define PE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  PE_KERNEL_AUTO = 0,
+  PE_KERNEL_SCALAR,
+  PE_KERNEL_AVX2,
+  PE_KERNEL_AVX512,
+  PE_KERNEL_BLAS,
+  PE_KERNEL_COUNT
+} pe_kernel_id;
+
+/* Nearest-centroid assignment for a block of points.
+ *
+ *   x        n x d points, row-major float32
+ *   c        k x d centroids, row-major float32
+ *   c_norms  k squared norms of the centroids (sum of c[j][t]^2 in float32),
+ *            computed once per iteration by the caller with pe_kernel_sq_norms
+ *   labels   out: index of the nearest centroid (ties: the lowest index)
+ *   d1       out: squared Euclidean distance to that centroid, >= 0
+ *   d2       out (may be NULL): squared distance to the second-nearest
+ *            centroid (+INFINITY when k == 1)
+ *   work     scratch of at least assign_work_bytes(n, d, k) bytes, 64-byte
+ *            aligned (the BLAS variant keeps its distance tile there)
+ *
+ * Contract: labels are those of the reference up to rounding — where two
+ * centroids are within a few ulps of each other a variant may pick either —
+ * and d1/d2 match the exact ‖x − c‖² within the named tolerance of
+ * tests/test_kernels.c. NaN in a point yields label 0 and d1 = NaN (the
+ * engine rejects NaN before clustering). n may be 0; k >= 1; d >= 1. */
+typedef void (*pe_assign_fn)(const float *x, int64_t n, int d, const float *c,
+                             const float *c_norms, int k, int32_t *labels, float *d1, float *d2,
+                             void *work);
+typedef size_t (*pe_assign_work_fn)(int64_t n, int d, int k);
+
+/* Centroid update: for each point i, sums[labels[i]][t] += w_i * x[i][t] (in
+ * double) and counts[labels[i]] += w_i, where w_i = weights[i] or 1 when
+ * weights is NULL. Adds to what is already in sums/counts. */
+typedef void (*pe_accumulate_fn)(const float *x, int64_t n, int d, const int32_t *labels,
+                                 const float *weights, int k, double *sums, double *counts);
+
+typedef struct {
+  pe_kernel_id id;
+  const char *name; /* "scalar", "avx2", "avx512", "blas" */
+  pe_assign_fn assign;
+  pe_assign_work_fn assign_work_bytes;
+  pe_accumulate_fn accumulate;
+} pe_kernel_table;
+
+/* Squared norms of k rows of length d (float32, the same rounding every
+ * variant sees). */
+void pe_kernel_sq_norms(const float *c, int k, int d, float *norms);
+
+/* The table of a variant, or NULL when this CPU or build cannot run it.
+ * PE_KERNEL_AUTO is resolved with pe_kernel_choose(). */
+const pe_kernel_table *pe_kernel_get(pe_kernel_id id);
+/* The variant `auto` picks for this shape (per-shape, from measurements). The
+ * environment variable PERSONAE_KERNEL=scalar|avx2|avx512|blas overrides it. */
+pe_kernel_id pe_kernel_choose(int d, int k);
+int pe_kernel_supported(pe_kernel_id id);
+const char *pe_kernel_name(pe_kernel_id id);
+/* Parses "scalar|avx2|avx512|blas|auto"; returns -1 if unknown. */
+int pe_kernel_parse(const char *name, pe_kernel_id *id);
+
+#endif
