@@ -80,6 +80,11 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
     free(o);
     return s;
   }
+  /* mkstemp creates 0600; give the result the permissions a plain create
+   * would have (0666 less the umask). */
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
   close(fd);
   o->fid = H5Fcreate(o->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (o->fid < 0) {
