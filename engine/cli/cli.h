@@ -77,6 +77,7 @@ double pe_cli_now(void);
 int pe_cmd_generate(int argc, char **argv);
 int pe_cmd_import(int argc, char **argv);
 int pe_cmd_info(int argc, char **argv);
+int pe_cmd_inspect(int argc, char **argv);
 int pe_cmd_rfm(int argc, char **argv);
 int pe_cmd_features(int argc, char **argv);
 int pe_cmd_cluster(int argc, char **argv);

@@ -13,6 +13,7 @@ typedef struct {
 static const command commands[] = {
     {"generate", pe_cmd_generate, "write a synthetic marketplace (transactions, sessions, customers)"},
     {"import", pe_cmd_import, "convert a transactions CSV export into HDF5"},
+    {"inspect", pe_cmd_inspect, "check an input file against the format and summarise it"},
     {"rfm", pe_cmd_rfm, "recency / frequency / monetary scores and named segments"},
     {"features", pe_cmd_features, "per-customer behaviour vectors, scaled for clustering"},
     {"cluster", pe_cmd_cluster, "exact k-means over an N x D float32 dataset"},

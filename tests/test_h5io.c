@@ -1,0 +1,262 @@
+/* HDF5 column I/O: round trips, table validation, atomic result files. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "io/h5.h"
+#include "personae.h"
+
+static int file_exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+/* Writes a fresh file with `write` and commits it. */
+static void write_file(const char *path, void (*write)(hid_t fid, const char *path)) {
+  pe_h5_out *o;
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  write(pe_h5_out_file(o), path);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+}
+
+enum { N = 100003 }; /* not a multiple of any chunk size */
+
+static void write_all_dtypes(hid_t fid, const char *path) {
+  hid_t g;
+  PE_ASSERT_STATUS(pe_h5_replace_group(fid, path, "/t", &g), PE_OK);
+  int64_t *i64 = malloc(N * sizeof *i64);
+  double *f64 = malloc(N * sizeof *f64);
+  float *f32 = malloc(N * sizeof *f32);
+  int32_t *i32 = malloc(N * sizeof *i32);
+  int16_t *i16 = malloc(N * sizeof *i16);
+  int8_t *i8 = malloc(N);
+  uint8_t *u8 = malloc(N);
+  for (int i = 0; i < N; i++) {
+    i64[i] = (int64_t)i * 1000003 - (1ll << 40);
+    f64[i] = i * 0.25 - 7.5;
+    f32[i] = (float)i / 3.0f;
+    i32[i] = -i;
+    i16[i] = (int16_t)(i % 30000);
+    i8[i] = (int8_t)(i % 100 - 50);
+    u8[i] = (uint8_t)(i % 256);
+  }
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "i64", PE_I64, N, i64, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "f64", PE_F64, N, f64, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "f32", PE_F32, N, f32, 0), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "i32", PE_I32, N, i32, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "i16", PE_I16, N, i16, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "i8", PE_I8, N, i8, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "u8", PE_U8, N, u8, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "short", PE_I64, 10, i64, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "empty", PE_F64, 0, f64, 1), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_matrix(g, path, "matrix", PE_F32, N / 7, 7, f32, 1), PE_OK);
+  const char *names[] = {"recency", "frequency", "café"};
+  PE_ASSERT_STATUS(pe_h5_write_strings(g, path, "names", names, 3), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_attr_strings(g, "names", names, 3), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_attr_f64(g, "scale", 2.5), PE_OK);
+  H5Gclose(g);
+  free(i64), free(f64), free(f32), free(i32), free(i16), free(i8), free(u8);
+}
+
+static void test_round_trip_every_dtype(void) {
+  char path[512];
+  pe_test_path(path, sizeof path, "roundtrip.h5");
+  write_file(path, write_all_dtypes);
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  pe_h5_column col;
+  /* Chunked reads at awkward offsets. */
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/i64", PE_I64, &col), PE_OK);
+  PE_ASSERT_EQ_LL(col.rows, N);
+  int64_t buf[1000];
+  PE_ASSERT_STATUS(pe_h5_column_read(&col, 77777, 1000, buf), PE_OK);
+  int bad = 0;
+  for (int i = 0; i < 1000; i++) bad += buf[i] != (int64_t)(77777 + i) * 1000003 - (1ll << 40);
+  PE_ASSERT_EQ_LL(bad, 0);
+  PE_ASSERT_STATUS(pe_h5_column_read(&col, N - 5, 10, buf), PE_ERR_INTERNAL);
+  pe_h5_column_close(&col);
+
+  void *data;
+  int64_t rows;
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/f64", PE_F64, &data, &rows), PE_OK);
+  PE_ASSERT_NEAR(((double *)data)[N - 1], (N - 1) * 0.25 - 7.5, 0);
+  free(data);
+  /* Narrower stored types widen on read; the reverse is refused. */
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/i16", PE_I64, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(((int64_t *)data)[29999 + 2], 1);
+  free(data);
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/u8", PE_I32, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(((int32_t *)data)[255], 255);
+  free(data);
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/f32", PE_F64, &data, &rows), PE_OK);
+  PE_ASSERT_NEAR(((double *)data)[3], 1.0, 1e-7);
+  free(data);
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/i8", PE_I8, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(((int8_t *)data)[0], -50);
+  free(data);
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/empty", PE_F64, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(rows, 0);
+  free(data);
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/f64", PE_I64, &col), PE_ERR_DATA);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "float64"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "/t/f64"));
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/i64", PE_I32, &col), PE_ERR_DATA);
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/f64", PE_F32, &col), PE_ERR_DATA);
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/matrix", PE_F32, &col), PE_ERR_DATA);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "dimensions"));
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t/nope", PE_F32, &col), PE_ERR_DATA);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "missing"));
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/t", PE_F32, &col), PE_ERR_DATA);
+  double scale;
+  PE_ASSERT_STATUS(pe_h5_attr_read_f64(fid, path, "/t", "scale", &scale), PE_OK);
+  PE_ASSERT_NEAR(scale, 2.5, 0);
+  PE_ASSERT_STATUS(pe_h5_attr_read_f64(fid, path, "/t", "nothing", &scale), PE_ERR_DATA);
+  H5Fclose(fid);
+}
+
+static void test_table_validation(void) {
+  char path[512];
+  pe_test_path(path, sizeof path, "roundtrip.h5");
+  if (!file_exists(path)) write_file(path, write_all_dtypes);
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  pe_h5_table t;
+  const pe_column_spec ok[] = {{"i64", PE_I64, 1}, {"f64", PE_F64, 1}, {"absent", PE_F32, 0}};
+  PE_ASSERT_STATUS(pe_h5_table_open(fid, path, "/t", ok, 3, &t), PE_OK);
+  PE_ASSERT_EQ_LL(t.rows, N);
+  CU_ASSERT(t.present[0] && t.present[1] && !t.present[2]);
+  pe_h5_table_close(&t);
+  const pe_column_spec mismatched[] = {{"i64", PE_I64, 1}, {"short", PE_I64, 1}};
+  PE_ASSERT_STATUS(pe_h5_table_open(fid, path, "/t", mismatched, 2, &t), PE_ERR_DATA);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "mismatched"));
+  const pe_column_spec missing[] = {{"i64", PE_I64, 1}, {"absent", PE_F32, 1}};
+  PE_ASSERT_STATUS(pe_h5_table_open(fid, path, "/t", missing, 2, &t), PE_ERR_DATA);
+  PE_ASSERT_STATUS(pe_h5_table_open(fid, path, "/nogroup", ok, 1, &t), PE_ERR_DATA);
+  H5Fclose(fid);
+}
+
+static void write_group_a(hid_t fid, const char *path) {
+  hid_t g;
+  double v = 1.0;
+  PE_ASSERT_STATUS(pe_h5_replace_group(fid, path, "/a", &g), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "x", PE_F64, 1, &v, 0), PE_OK);
+  H5Gclose(g);
+}
+
+static void test_atomic_results(void) {
+  char path[512], input[512];
+  pe_test_path(path, sizeof path, "results.h5");
+  pe_test_path(input, sizeof input, "input.h5");
+  unlink(path);
+  write_file(input, write_group_a);
+  /* Aborting leaves nothing behind. */
+  pe_h5_out *o;
+  const char *inputs[] = {input, NULL};
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, inputs, NULL, &o), PE_OK);
+  write_group_a(pe_h5_out_file(o), path);
+  pe_h5_out_abort(o);
+  CU_ASSERT(!file_exists(path));
+  /* The input is never a valid output. */
+  PE_ASSERT_STATUS(pe_h5_out_begin(input, inputs, NULL, &o), PE_ERR_USAGE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "input"));
+  /* A step replaces its own group and carries the others over. */
+  write_file(path, write_group_a);
+  const char *replaces[] = {"/b", NULL};
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, inputs, replaces, &o), PE_OK);
+  hid_t g;
+  int64_t one = 1;
+  PE_ASSERT_STATUS(pe_h5_replace_group(pe_h5_out_file(o), path, "/b", &g), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "y", PE_I64, 1, &one, 0), PE_OK);
+  H5Gclose(g);
+  /* Until commit, the old file is intact and has no /b. */
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  CU_ASSERT(!pe_h5_exists(fid, "/b"));
+  H5Fclose(fid);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  CU_ASSERT(pe_h5_exists(fid, "/a/x"));
+  CU_ASSERT(pe_h5_exists(fid, "/b/y"));
+  H5Fclose(fid);
+  /* A file that is not HDF5 is never overwritten. */
+  char text[512];
+  pe_test_path(text, sizeof text, "notes.txt");
+  FILE *f = fopen(text, "w");
+  fputs("precious\n", f);
+  fclose(f);
+  PE_ASSERT_STATUS(pe_h5_out_begin(text, NULL, NULL, &o), PE_ERR_IO);
+  f = fopen(text, "r");
+  char line[32] = "";
+  CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+  fclose(f);
+  CU_ASSERT_STRING_EQUAL(line, "precious\n");
+}
+
+static void test_appender(void) {
+  char path[512];
+  pe_test_path(path, sizeof path, "append.h5");
+  pe_h5_out *o;
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  pe_h5_appender app;
+  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "v", PE_I32, 1000, 1, &app), PE_OK);
+  int32_t chunk[777];
+  int32_t next = 0;
+  for (int rep = 0; rep < 10; rep++) {
+    for (int i = 0; i < 777; i++) chunk[i] = next++;
+    PE_ASSERT_STATUS(pe_h5_appender_append(&app, chunk, 777 - rep), PE_OK);
+    next -= rep;
+  }
+  pe_h5_appender_close(&app);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+  hid_t fid;
+  void *data;
+  int64_t rows;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/v", PE_I32, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(rows, next);
+  int bad = 0;
+  for (int64_t i = 0; i < rows; i++) bad += ((int32_t *)data)[i] != i;
+  PE_ASSERT_EQ_LL(bad, 0);
+  free(data);
+  H5Fclose(fid);
+}
+
+static void test_open_errors(void) {
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read("/nonexistent/dir/x.h5", &fid), PE_ERR_IO);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "/nonexistent/dir/x.h5"));
+  char text[512];
+  pe_test_path(text, sizeof text, "plain.txt");
+  FILE *f = fopen(text, "w");
+  fputs("a,b\n", f);
+  fclose(f);
+  PE_ASSERT_STATUS(pe_h5_open_read(text, &fid), PE_ERR_DATA);
+  CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "not an HDF5 file"));
+  PE_ASSERT_STATUS(pe_h5_open_read(pe_test_tmpdir(), &fid), PE_ERR_IO);
+}
+
+static void test_default_result_path(void) {
+  char buf[256];
+  pe_default_result_path("shop.h5", buf, sizeof buf);
+  CU_ASSERT_STRING_EQUAL(buf, "shop.personae.h5");
+  pe_default_result_path("data/v1.2/shop", buf, sizeof buf);
+  CU_ASSERT_STRING_EQUAL(buf, "data/v1.2/shop.personae.h5");
+  pe_default_result_path("/tmp/.hidden", buf, sizeof buf);
+  CU_ASSERT_STRING_EQUAL(buf, "/tmp/.hidden.personae.h5");
+}
+
+int main(int argc, char **argv) {
+  static CU_TestInfo tests[] = {
+      {"round trip of every dtype", test_round_trip_every_dtype},
+      {"table validation", test_table_validation},
+      {"atomic result files", test_atomic_results},
+      {"streaming appender", test_appender},
+      {"open errors", test_open_errors},
+      {"default result path", test_default_result_path},
+      CU_TEST_INFO_NULL};
+  static const pe_test_suite suites[] = {{"h5io", tests, NULL}, {NULL, NULL, NULL}};
+  return pe_test_run(argc, argv, suites);
+}
