@@ -7,6 +7,7 @@
 #define PERSONAE_H
 
 #include "personae/status.h"
+#include "personae/import.h"
 #include "personae/archetype.h"
 #include "personae/generate.h"
 

@@ -72,4 +72,21 @@ const char *pe_kernel_name(pe_kernel_id id);
 /* Parses "scalar|avx2|avx512|blas|auto"; returns -1 if unknown. */
 int pe_kernel_parse(const char *name, pe_kernel_id *id);
 
+/* What the CPU reports (cpuid) and what the OS saves on a context switch
+ * (XGETBV): an instruction set is usable only when both say yes. */
+typedef struct {
+  int sse42, avx, avx2, fma, avx512f, avx512dq; /* the CPU implements them */
+  int os_avx;    /* XCR0 has the SSE and AVX state bits */
+  int os_avx512; /* XCR0 also has the opmask and upper-ZMM state bits */
+} pe_cpu_features;
+
+/* Detected once per process (thread-safe). */
+const pe_cpu_features *pe_kernel_cpu(void);
+
+/* The PERSONAE_KERNEL environment variable as read once at start-up:
+ * returns 0 when it is unset or empty, 1 when it names a variant this CPU
+ * runs (stored in *id, PE_KERNEL_AUTO included), -1 when it is set to an
+ * unknown or unsupported name (pe_kernel_choose then ignores it). */
+int pe_kernel_env_override(pe_kernel_id *id);
+
 #endif

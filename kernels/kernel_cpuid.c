@@ -1,0 +1,53 @@
+/* CPU feature detection: cpuid says what the processor implements, XGETBV
+ * says whether the OS saves the wider registers on a context switch (a CPU
+ * with AVX-512 under an OS that does not enable ZMM state must not use it).
+ * This file is compiled without ISA flags, so it never executes an
+ * instruction the CPU might lack. */
+#include <pthread.h>
+
+#include "kernel_internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* XCR0 bits: x87|SSE|AVX state, and opmask|ZMM_Hi256|Hi16_ZMM state. */
+enum { XCR0_AVX_STATE = 0x6, XCR0_AVX512_STATE = 0xE0 };
+
+static uint64_t read_xcr0(void) {
+  uint32_t eax, edx;
+  __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+  return ((uint64_t)edx << 32) | eax;
+}
+
+static void detect(pe_cpu_features *f) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return;
+  f->sse42 = (ecx >> 20) & 1;
+  f->fma = (ecx >> 12) & 1;
+  f->avx = (ecx >> 28) & 1;
+  int osxsave = (ecx >> 27) & 1;
+  if (__get_cpuid_max(0, NULL) >= 7) {
+    __cpuid_count(7, 0, eax, ebx, ecx, edx);
+    f->avx2 = (ebx >> 5) & 1;
+    f->avx512f = (ebx >> 16) & 1;
+    f->avx512dq = (ebx >> 17) & 1;
+  }
+  if (osxsave) {
+    uint64_t xcr0 = read_xcr0();
+    f->os_avx = (xcr0 & XCR0_AVX_STATE) == XCR0_AVX_STATE;
+    f->os_avx512 = f->os_avx && (xcr0 & XCR0_AVX512_STATE) == XCR0_AVX512_STATE;
+  }
+}
+#else
+static void detect(pe_cpu_features *f) { (void)f; }
+#endif
+
+static pe_cpu_features features;
+static pthread_once_t features_once = PTHREAD_ONCE_INIT;
+
+static void detect_once(void) { detect(&features); }
+
+const pe_cpu_features *pe_kernel_cpu(void) {
+  pthread_once(&features_once, detect_once);
+  return &features;
+}

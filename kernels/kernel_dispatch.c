@@ -1,0 +1,109 @@
+/* The variant tables, what this CPU runs, the PERSONAE_KERNEL override and
+ * the per-shape choice of `auto`. Everything is decided once per process. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernel_auto.h"
+#include "kernel_internal.h"
+
+static const char *const kernel_names[PE_KERNEL_COUNT] = {
+    [PE_KERNEL_AUTO] = "auto",     [PE_KERNEL_SCALAR] = "scalar", [PE_KERNEL_AVX2] = "avx2",
+    [PE_KERNEL_AVX512] = "avx512", [PE_KERNEL_BLAS] = "blas",
+};
+
+/* A SIMD table ranks centroids with the direct form ‖x − c‖² when K·D is
+ * small (memory-bound: the extra subtraction is free) and with the guarded
+ * dot form when it is large (compute-bound: one FMA per multiply-add). */
+#define PE__SIMD_ASSIGN(isa)                                                                     \
+  static void isa##_assign(const float *x, int64_t n, int d, const float *c,                     \
+                           const float *c_norms, int k, int32_t *labels, float *d1, float *d2,   \
+                           void *work) {                                                         \
+    if ((int64_t)k * d >= PE__DOT_FORM_MIN_KD)                                                   \
+      pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                      \
+    else                                                                                         \
+      pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                   \
+  }
+PE__SIMD_ASSIGN(avx2)
+PE__SIMD_ASSIGN(avx512)
+
+static const pe_kernel_table table_scalar = {PE_KERNEL_SCALAR, "scalar", pe__ref_assign,
+                                             pe__ref_assign_work_bytes, pe__ref_accumulate};
+static const pe_kernel_table table_avx2 = {PE_KERNEL_AVX2, "avx2", avx2_assign,
+                                           pe__avx2_assign_work_bytes, pe__avx2_accumulate};
+static const pe_kernel_table table_avx512 = {PE_KERNEL_AVX512, "avx512", avx512_assign,
+                                             pe__avx512_assign_work_bytes, pe__avx512_accumulate};
+/* The BLAS variant's selection and accumulation use the best SIMD this CPU
+ * runs; its distances always come from sgemm. */
+static const pe_kernel_table table_blas_avx512 = {PE_KERNEL_BLAS, "blas", pe__avx512_blas_assign,
+                                                  pe__blas_assign_work_bytes,
+                                                  pe__avx512_accumulate};
+static const pe_kernel_table table_blas_avx2 = {PE_KERNEL_BLAS, "blas", pe__avx2_blas_assign,
+                                                pe__blas_assign_work_bytes, pe__avx2_accumulate};
+static const pe_kernel_table table_blas_plain = {PE_KERNEL_BLAS, "blas", pe__plain_blas_assign,
+                                                 pe__blas_assign_work_bytes, pe__ref_accumulate};
+
+static const pe_kernel_table *tables[PE_KERNEL_COUNT];
+static int env_state;
+static pe_kernel_id env_id;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init(void) {
+  const pe_cpu_features *f = pe_kernel_cpu();
+  int avx2 = f->avx && f->avx2 && f->fma && f->os_avx;
+  int avx512 = avx2 && f->avx512f && f->avx512dq && f->os_avx512;
+  tables[PE_KERNEL_SCALAR] = &table_scalar;
+  tables[PE_KERNEL_AVX2] = avx2 ? &table_avx2 : NULL;
+  tables[PE_KERNEL_AVX512] = avx512 ? &table_avx512 : NULL;
+  tables[PE_KERNEL_BLAS] = avx512 ? &table_blas_avx512 : avx2 ? &table_blas_avx2 : &table_blas_plain;
+
+  const char *env = getenv("PERSONAE_KERNEL");
+  if (env && *env) {
+    pe_kernel_id id;
+    if (pe_kernel_parse(env, &id) == 0 && (id == PE_KERNEL_AUTO || tables[id])) {
+      env_state = 1;
+      env_id = id;
+    } else {
+      env_state = -1;
+    }
+  }
+}
+
+int pe_kernel_supported(pe_kernel_id id) {
+  pthread_once(&init_once, init);
+  if (id == PE_KERNEL_AUTO) return 1;
+  return id > PE_KERNEL_AUTO && id < PE_KERNEL_COUNT && tables[id] != NULL;
+}
+
+const pe_kernel_table *pe_kernel_get(pe_kernel_id id) {
+  pthread_once(&init_once, init);
+  if (id == PE_KERNEL_AUTO) return tables[pe__kernel_auto_pick(1, 1, tables)];
+  if (id <= PE_KERNEL_AUTO || id >= PE_KERNEL_COUNT) return NULL;
+  return tables[id];
+}
+
+int pe_kernel_env_override(pe_kernel_id *id) {
+  pthread_once(&init_once, init);
+  if (env_state == 1 && id) *id = env_id;
+  return env_state;
+}
+
+pe_kernel_id pe_kernel_choose(int d, int k) {
+  pthread_once(&init_once, init);
+  if (env_state == 1 && env_id != PE_KERNEL_AUTO) return env_id;
+  return pe__kernel_auto_pick(d, k, tables);
+}
+
+const char *pe_kernel_name(pe_kernel_id id) {
+  if (id < 0 || id >= PE_KERNEL_COUNT) return "unknown";
+  return kernel_names[id];
+}
+
+int pe_kernel_parse(const char *name, pe_kernel_id *id) {
+  for (int i = 0; i < PE_KERNEL_COUNT; i++)
+    if (name && strcmp(name, kernel_names[i]) == 0) {
+      *id = (pe_kernel_id)i;
+      return 0;
+    }
+  return -1;
+}

@@ -1,0 +1,472 @@
+/* Every assignment and accumulation kernel against the scalar reference:
+ * random shapes (D in 1..130 so every vector tail occurs, K in 1..300, n
+ * from 0 to a few hundred), exact ties on an integer grid, duplicate
+ * centroids, K = 1, n = 0, n < K and NaN points. Variants the CPU cannot run
+ * are reported as skipped suites, never as passes. */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "harness.h"
+#include "kernel_internal.h"
+
+/* A float sum of d non-negative terms is within d·u (u = FLT_EPSILON / 2)
+ * of the exact sum relative to it; allow twice that per coordinate. */
+#define DIST_REL_TOL_PER_DIM (2.0 * FLT_EPSILON)
+/* Accumulating weighted sums in double in the reference's order may still
+ * differ by a contraction into FMA: relative tolerance for weighted sums. */
+#define WEIGHTED_SUM_REL_TOL 1e-12
+#define RANDOM_SHAPES 40
+#define MAX_POINTS 260
+
+typedef struct {
+  const char *name;
+  pe_assign_fn assign;
+  pe_assign_work_fn work_bytes;
+} variant;
+
+/* One generated problem and its reference answer. */
+typedef struct {
+  int64_t n;
+  int d, k;
+  float *x, *c, *norms;
+  int32_t *labels;
+  float *d1, *d2;
+} problem;
+
+typedef enum { DATA_GAUSSIAN, DATA_GRID, DATA_DUPLICATES } data_kind;
+
+static void problem_free(problem *p) {
+  free(p->x);
+  free(p->c);
+  free(p->norms);
+  free(p->labels);
+  free(p->d1);
+  free(p->d2);
+  memset(p, 0, sizeof *p);
+}
+
+/* Fills x and c: Gaussian blobs (generic), small integers (many exact ties,
+ * exact float sums), or Gaussian with duplicated centroids and points that
+ * sit exactly on a centroid. */
+static void problem_make(problem *p, int64_t n, int d, int k, data_kind kind, pe_rng *rng) {
+  p->n = n;
+  p->d = d;
+  p->k = k;
+  p->x = malloc(sizeof(float) * (size_t)(n ? n : 1) * d);
+  p->c = malloc(sizeof(float) * (size_t)k * d);
+  p->norms = malloc(sizeof(float) * (size_t)k);
+  p->labels = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+  p->d1 = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  p->d2 = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  for (int64_t i = 0; i < (int64_t)k * d; i++)
+    p->c[i] = kind == DATA_GRID ? (float)((int)pe_rng_below(rng, 5) - 2)
+                                : (float)(3.0 * pe_rng_normal(rng) + 1.5);
+  if (kind == DATA_DUPLICATES && k > 1)
+    for (int j = 1; j < k; j += 3) {
+      int from = (int)pe_rng_below(rng, (uint64_t)j);
+      memcpy(p->c + (size_t)j * d, p->c + (size_t)from * d, sizeof(float) * d);
+    }
+  for (int64_t i = 0; i < n; i++) {
+    int home = (int)pe_rng_below(rng, (uint64_t)k);
+    for (int t = 0; t < d; t++) {
+      float *xi = &p->x[(size_t)i * d + t];
+      if (kind == DATA_GRID)
+        *xi = (float)((int)pe_rng_below(rng, 5) - 2);
+      else if (kind == DATA_DUPLICATES && i % 4 == 0)
+        *xi = p->c[(size_t)home * d + t];
+      else
+        *xi = p->c[(size_t)home * d + t] + (float)pe_rng_normal(rng);
+    }
+  }
+  pe_kernel_sq_norms(p->c, k, d, p->norms);
+  pe__ref_assign(p->x, n, d, p->c, p->norms, k, p->labels, p->d1, p->d2, NULL);
+}
+
+static void *work_alloc(const variant *v, int64_t n, int d, int k) {
+  size_t bytes = v->work_bytes(n, d, k);
+  bytes = (bytes + 63) / 64 * 64 + 64;
+  return aligned_alloc(64, bytes);
+}
+
+static int near_rel(double a, double b, double rel) {
+  if (isinf(a) || isinf(b)) return a == b;
+  return fabs(a - b) <= rel * fabs(b) + FLT_MIN;
+}
+
+/* Runs a variant on p and checks it against the reference. With
+ * exact_labels the labels must equal the reference's (integer data: every
+ * distance is exact, so ties are true ties and go to the lowest index);
+ * otherwise a different label is accepted only when its exact distance is
+ * within the tolerance of the reference's d1. Returns the mismatches. */
+static int check_variant(const variant *v, const problem *p, int exact_labels) {
+  int64_t n = p->n;
+  int32_t *labels = malloc(sizeof(int32_t) * (size_t)(n + 1));
+  float *d1 = malloc(sizeof(float) * (size_t)(n + 1));
+  float *d2 = malloc(sizeof(float) * (size_t)(n + 1));
+  void *work = work_alloc(v, n, p->d, p->k);
+  labels[n] = -7; /* a sentinel just past the output */
+  v->assign(p->x, n, p->d, p->c, p->norms, p->k, labels, d1, d2, work);
+  double tol = DIST_REL_TOL_PER_DIM * p->d;
+  int bad = 0;
+  for (int64_t i = 0; i < n && bad < 5; i++) {
+    int label_ok = labels[i] == p->labels[i];
+    if (!label_ok && !exact_labels && labels[i] >= 0 && labels[i] < p->k) {
+      double mine = pe__ref_sq_dist(p->x + (size_t)i * p->d, p->c + (size_t)labels[i] * p->d, p->d);
+      label_ok = near_rel(mine, p->d1[i], tol);
+    }
+    int ok = label_ok && near_rel(d1[i], p->d1[i], tol) && near_rel(d2[i], p->d2[i], tol) &&
+             d1[i] >= 0.0f;
+    if (!ok) {
+      fprintf(stderr, "\n  %s n=%lld d=%d k=%d point %lld: label %d d1 %.9g d2 %.9g, reference %d %.9g %.9g",
+              v->name, (long long)n, p->d, p->k, (long long)i, labels[i], d1[i], d2[i],
+              p->labels[i], p->d1[i], p->d2[i]);
+      bad++;
+    }
+  }
+  PE_ASSERT_EQ_LL(labels[n], -7);
+  free(labels);
+  free(d1);
+  free(d2);
+  free(work);
+  return bad;
+}
+
+/* The variants a suite checks; filled by the suite's skip_reason hook. */
+typedef struct {
+  const variant *list;
+  int count;
+} variant_set;
+
+static void check_random_shapes(variant_set vs) {
+  static const int fixed[][3] = {{1, 1, 1},   {0, 5, 3},    {3, 130, 300}, {17, 1, 300},
+                                 {40, 7, 33}, {33, 16, 8},  {100, 8, 8},   {5, 129, 2},
+                                 {64, 31, 17}, {70, 65, 64}};
+  pe_rng rng;
+  pe_rng_init(&rng, 20261123, 1);
+  int nfixed = (int)(sizeof fixed / sizeof fixed[0]);
+  for (int s = 0; s < nfixed + RANDOM_SHAPES; s++) {
+    int64_t n;
+    int d, k;
+    if (s < nfixed) {
+      n = fixed[s][0];
+      d = fixed[s][1];
+      k = fixed[s][2];
+    } else {
+      n = (int64_t)pe_rng_below(&rng, MAX_POINTS);
+      d = 1 + (int)pe_rng_below(&rng, 130);
+      k = 1 + (int)pe_rng_below(&rng, 300);
+    }
+    problem p;
+    problem_make(&p, n, d, k, DATA_GAUSSIAN, &rng);
+    for (int v = 0; v < vs.count; v++) CU_ASSERT_EQUAL(check_variant(&vs.list[v], &p, 0), 0);
+    problem_free(&p);
+  }
+}
+
+static void check_grid_ties(variant_set vs) {
+  pe_rng rng;
+  pe_rng_init(&rng, 7, 2);
+  for (int s = 0; s < 12; s++) {
+    int d = 1 + (int)pe_rng_below(&rng, 40), k = 1 + (int)pe_rng_below(&rng, 60);
+    problem p;
+    problem_make(&p, 150, d, k, DATA_GRID, &rng);
+    for (int v = 0; v < vs.count; v++) CU_ASSERT_EQUAL(check_variant(&vs.list[v], &p, 1), 0);
+    problem_free(&p);
+  }
+}
+
+static void check_duplicates(variant_set vs) {
+  pe_rng rng;
+  pe_rng_init(&rng, 11, 3);
+  for (int s = 0; s < 10; s++) {
+    int d = 1 + (int)pe_rng_below(&rng, 130), k = 2 + (int)pe_rng_below(&rng, 80);
+    problem p;
+    problem_make(&p, 120, d, k, DATA_DUPLICATES, &rng);
+    /* A duplicate of the nearest centroid is a true tie: the lower index. */
+    for (int v = 0; v < vs.count; v++) CU_ASSERT_EQUAL(check_variant(&vs.list[v], &p, 0), 0);
+    for (int v = 0; v < vs.count; v++) {
+      int32_t *labels = malloc(sizeof(int32_t) * 120);
+      float *d1 = malloc(sizeof(float) * 120), *d2 = malloc(sizeof(float) * 120);
+      void *work = work_alloc(&vs.list[v], 120, d, k);
+      vs.list[v].assign(p.x, 120, d, p.c, p.norms, k, labels, d1, d2, work);
+      for (int i = 0; i < 120; i += 4) {
+        int first = labels[i];
+        for (int j = 0; j < first; j++)
+          if (memcmp(p.c + (size_t)j * d, p.c + (size_t)first * d, sizeof(float) * d) == 0) {
+            fprintf(stderr, "\n  %s: point %d labelled %d, but centroid %d is identical",
+                    vs.list[v].name, i, first, j);
+            CU_FAIL("duplicate centroid tie not resolved to the lowest index");
+            break;
+          }
+        PE_ASSERT_NEAR(d1[i], 0.0, 0.0); /* these points sit on a centroid */
+      }
+      free(labels);
+      free(d1);
+      free(d2);
+      free(work);
+    }
+    problem_free(&p);
+  }
+}
+
+static void check_awkward(variant_set vs) {
+  pe_rng rng;
+  pe_rng_init(&rng, 5, 4);
+  for (int v = 0; v < vs.count; v++) {
+    const variant *var = &vs.list[v];
+    /* n = 0 writes nothing. */
+    problem p;
+    problem_make(&p, 0, 9, 4, DATA_GAUSSIAN, &rng);
+    int32_t label = 123;
+    float d1 = 5.0f, d2 = 6.0f;
+    void *work = work_alloc(var, 0, 9, 4);
+    var->assign(p.x, 0, 9, p.c, p.norms, 4, &label, &d1, &d2, work);
+    PE_ASSERT_EQ_LL(label, 123);
+    free(work);
+    problem_free(&p);
+
+    /* K = 1: everything goes to 0 and there is no second centroid. */
+    problem_make(&p, 37, 13, 1, DATA_GAUSSIAN, &rng);
+    CU_ASSERT_EQUAL(check_variant(var, &p, 1), 0);
+    problem_free(&p);
+
+    /* NaN points keep label 0 with d1 = NaN; their neighbours are
+     * unaffected; d2 may be NULL. */
+    int d = 11, k = 40;
+    problem_make(&p, 70, d, k, DATA_GAUSSIAN, &rng);
+    p.x[(size_t)3 * d + 5] = NAN;
+    p.x[(size_t)66 * d] = NAN;
+    int32_t labels[70];
+    float dist[70];
+    work = work_alloc(var, 70, d, k);
+    var->assign(p.x, 70, d, p.c, p.norms, k, labels, dist, NULL, work);
+    for (int i = 0; i < 70; i++) {
+      if (i == 3 || i == 66) {
+        PE_ASSERT_EQ_LL(labels[i], 0);
+        CU_ASSERT(isnan(dist[i]));
+      } else {
+        CU_ASSERT(near_rel(dist[i], p.d1[i], DIST_REL_TOL_PER_DIM * d));
+      }
+    }
+    free(work);
+    problem_free(&p);
+  }
+}
+
+/* ---- the variant lists, one per suite ---- */
+
+static const variant portable_variants[] = {
+    {"plain_direct", pe__plain_assign_direct, pe__plain_assign_work_bytes},
+    {"plain_dot", pe__plain_assign_dot, pe__plain_assign_work_bytes},
+    {"plain_blas", pe__plain_blas_assign, pe__blas_assign_work_bytes},
+};
+static const variant avx2_variants[] = {
+    {"avx2_direct", pe__avx2_assign_direct, pe__avx2_assign_work_bytes},
+    {"avx2_dot", pe__avx2_assign_dot, pe__avx2_assign_work_bytes},
+    {"avx2_blas", pe__avx2_blas_assign, pe__blas_assign_work_bytes},
+};
+static const variant avx512_variants[] = {
+    {"avx512_direct", pe__avx512_assign_direct, pe__avx512_assign_work_bytes},
+    {"avx512_dot", pe__avx512_assign_dot, pe__avx512_assign_work_bytes},
+    {"avx512_blas", pe__avx512_blas_assign, pe__blas_assign_work_bytes},
+};
+static variant table_variants[PE_KERNEL_COUNT];
+
+static variant_set table_set(void) {
+  int count = 0;
+  for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++) {
+    const pe_kernel_table *t = pe_kernel_get((pe_kernel_id)id);
+    if (t) table_variants[count++] = (variant){t->name, t->assign, t->assign_work_bytes};
+  }
+  return (variant_set){table_variants, count};
+}
+
+#define SET_OF(list) ((variant_set){list, (int)(sizeof list / sizeof list[0])})
+
+#define VARIANT_TESTS(suite, set_expr)                                    \
+  static void suite##_random_shapes(void) { check_random_shapes(set_expr); } \
+  static void suite##_grid_ties(void) { check_grid_ties(set_expr); }      \
+  static void suite##_duplicates(void) { check_duplicates(set_expr); }    \
+  static void suite##_awkward(void) { check_awkward(set_expr); }          \
+  static CU_TestInfo suite##_tests[] = {                                  \
+      {"random shapes vs reference", suite##_random_shapes},              \
+      {"exact ties on an integer grid", suite##_grid_ties},               \
+      {"duplicate centroids", suite##_duplicates},                        \
+      {"n = 0, K = 1, NaN points", suite##_awkward},                      \
+      CU_TEST_INFO_NULL};
+
+VARIANT_TESTS(portable, SET_OF(portable_variants))
+VARIANT_TESTS(avx2, SET_OF(avx2_variants))
+VARIANT_TESTS(avx512, SET_OF(avx512_variants))
+VARIANT_TESTS(tables, table_set())
+
+/* ---- the reference itself, on values worked out by hand ---- */
+
+static void reference_by_hand(void) {
+  /* Points on a line, centroids at 0, 4, 4 (a duplicate) and 10. */
+  const float x[] = {1, 2, 3, 7, 9, 4};
+  const float c[] = {0, 4, 4, 10};
+  int32_t labels[6];
+  float d1[6], d2[6];
+  pe__ref_assign(x, 6, 1, c, NULL, 4, labels, d1, d2, NULL);
+  const int32_t want_labels[] = {0, 0, 1, 1, 3, 1}; /* 2 ties 0 and 4: lowest */
+  const float want_d1[] = {1, 4, 1, 9, 1, 0};
+  const float want_d2[] = {9, 4, 1, 9, 25, 0};
+  for (int i = 0; i < 6; i++) {
+    PE_ASSERT_EQ_LL(labels[i], want_labels[i]);
+    PE_ASSERT_NEAR(d1[i], want_d1[i], 0.0);
+    PE_ASSERT_NEAR(d2[i], want_d2[i], 0.0);
+  }
+}
+
+static void reference_single_centroid(void) {
+  const float x[] = {1, 2, -1, 0}, c[] = {1, 0};
+  int32_t labels[2];
+  float d1[2], d2[2];
+  pe__ref_assign(x, 2, 2, c, NULL, 1, labels, d1, d2, NULL);
+  PE_ASSERT_EQ_LL(labels[1], 0);
+  PE_ASSERT_NEAR(d1[0], 4.0, 0.0);
+  PE_ASSERT_NEAR(d1[1], 4.0, 0.0);
+  CU_ASSERT(isinf(d2[0]) && d2[0] > 0);
+}
+
+static void norms_by_hand(void) {
+  const float c[] = {3, 4, 0, 1, 2, 2};
+  float norms[3];
+  pe_kernel_sq_norms(c, 3, 2, norms);
+  PE_ASSERT_NEAR(norms[0], 25.0, 0.0);
+  PE_ASSERT_NEAR(norms[1], 1.0, 0.0);
+  PE_ASSERT_NEAR(norms[2], 8.0, 0.0);
+}
+
+/* ---- accumulation ---- */
+
+static void check_accumulate(pe_accumulate_fn fn, const char *name) {
+  pe_rng rng;
+  pe_rng_init(&rng, 99, 5);
+  for (int s = 0; s < 20; s++) {
+    int64_t n = (int64_t)pe_rng_below(&rng, 300);
+    int d = 1 + (int)pe_rng_below(&rng, 130), k = 1 + (int)pe_rng_below(&rng, 40);
+    float *x = malloc(sizeof(float) * (size_t)(n + 1) * d);
+    float *w = malloc(sizeof(float) * (size_t)(n + 1));
+    int32_t *labels = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    for (int64_t i = 0; i < n * d; i++) x[i] = (float)pe_rng_normal(&rng);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)pe_rng_below(&rng, (uint64_t)k);
+      w[i] = (float)pe_rng_uniform(&rng) * 3.0f;
+    }
+    for (int weighted = 0; weighted < 2; weighted++) {
+      double *s_ref = calloc((size_t)k * d, sizeof(double)), *c_ref = calloc((size_t)k, sizeof(double));
+      double *s_got = calloc((size_t)k * d, sizeof(double)), *c_got = calloc((size_t)k, sizeof(double));
+      /* Both start from the same non-zero values: the kernels add. */
+      for (int j = 0; j < k; j++) c_ref[j] = c_got[j] = 0.5 * j;
+      pe__ref_accumulate(x, n, d, labels, weighted ? w : NULL, k, s_ref, c_ref);
+      fn(x, n, d, labels, weighted ? w : NULL, k, s_got, c_got);
+      int bad = 0;
+      for (int64_t e = 0; e < (int64_t)k * d; e++) {
+        double tol = weighted ? WEIGHTED_SUM_REL_TOL * (fabs(s_ref[e]) + 1.0) : 0.0;
+        if (fabs(s_got[e] - s_ref[e]) > tol && bad++ < 3)
+          fprintf(stderr, "\n  %s sums[%lld] = %.17g, reference %.17g", name, (long long)e,
+                  s_got[e], s_ref[e]);
+      }
+      for (int j = 0; j < k; j++)
+        if (fabs(c_got[j] - c_ref[j]) > (weighted ? WEIGHTED_SUM_REL_TOL * c_ref[j] : 0.0))
+          bad++;
+      CU_ASSERT_EQUAL(bad, 0);
+      free(s_ref);
+      free(c_ref);
+      free(s_got);
+      free(c_got);
+    }
+    free(x);
+    free(w);
+    free(labels);
+  }
+}
+
+static void accumulate_portable(void) { check_accumulate(pe__plain_accumulate, "plain"); }
+static void accumulate_avx2(void) { check_accumulate(pe__avx2_accumulate, "avx2"); }
+static void accumulate_avx512(void) { check_accumulate(pe__avx512_accumulate, "avx512"); }
+
+/* ---- dispatch ---- */
+
+static void dispatch_names(void) {
+  for (int id = 0; id < PE_KERNEL_COUNT; id++) {
+    pe_kernel_id back;
+    PE_ASSERT_EQ_LL(pe_kernel_parse(pe_kernel_name((pe_kernel_id)id), &back), 0);
+    PE_ASSERT_EQ_LL(back, id);
+  }
+  pe_kernel_id unused;
+  PE_ASSERT_EQ_LL(pe_kernel_parse("avx3", &unused), -1);
+  PE_ASSERT_EQ_LL(pe_kernel_parse("", &unused), -1);
+}
+
+static void dispatch_matches_cpu(void) {
+  const pe_cpu_features *f = pe_kernel_cpu();
+  int avx2 = f->avx2 && f->fma && f->os_avx;
+  int avx512 = avx2 && f->avx512f && f->avx512dq && f->os_avx512;
+  PE_ASSERT_EQ_LL(pe_kernel_supported(PE_KERNEL_SCALAR), 1);
+  PE_ASSERT_EQ_LL(pe_kernel_supported(PE_KERNEL_BLAS), 1);
+  PE_ASSERT_EQ_LL(pe_kernel_supported(PE_KERNEL_AVX2), avx2);
+  PE_ASSERT_EQ_LL(pe_kernel_supported(PE_KERNEL_AVX512), avx512);
+  PE_ASSERT_EQ_LL(pe_kernel_get(PE_KERNEL_AVX512) != NULL, avx512);
+  for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++) {
+    const pe_kernel_table *t = pe_kernel_get((pe_kernel_id)id);
+    if (!t) continue;
+    PE_ASSERT_EQ_LL(t->id, id);
+    CU_ASSERT_STRING_EQUAL(t->name, pe_kernel_name((pe_kernel_id)id));
+  }
+  CU_ASSERT_PTR_NOT_NULL(pe_kernel_get(PE_KERNEL_AUTO));
+}
+
+static void dispatch_choice_supported(void) {
+  static const int shapes[][2] = {{8, 8}, {16, 32}, {32, 256}, {128, 1024}, {1, 1}, {300, 5000}};
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    pe_kernel_id id = pe_kernel_choose(shapes[s][0], shapes[s][1]);
+    CU_ASSERT(id != PE_KERNEL_AUTO);
+    PE_ASSERT_EQ_LL(pe_kernel_supported(id), 1);
+  }
+}
+
+/* ---- suites ---- */
+
+static const char *no_avx2(void) {
+  return pe_kernel_supported(PE_KERNEL_AVX2) ? NULL : "CPU or OS lacks AVX2+FMA";
+}
+static const char *no_avx512(void) {
+  return pe_kernel_supported(PE_KERNEL_AVX512) ? NULL : "CPU or OS lacks AVX-512F/DQ";
+}
+
+static CU_TestInfo reference_tests[] = {
+    {"hand-computed distances, ties, duplicates", reference_by_hand},
+    {"single centroid", reference_single_centroid},
+    {"centroid norms", norms_by_hand},
+    CU_TEST_INFO_NULL};
+static CU_TestInfo dispatch_tests[] = {{"names round-trip", dispatch_names},
+                                       {"tables match the CPU", dispatch_matches_cpu},
+                                       {"auto picks a supported variant", dispatch_choice_supported},
+                                       CU_TEST_INFO_NULL};
+static CU_TestInfo accumulate_portable_tests[] = {{"accumulate vs reference", accumulate_portable},
+                                                  CU_TEST_INFO_NULL};
+static CU_TestInfo accumulate_avx2_tests[] = {{"accumulate vs reference", accumulate_avx2},
+                                              CU_TEST_INFO_NULL};
+static CU_TestInfo accumulate_avx512_tests[] = {{"accumulate vs reference", accumulate_avx512},
+                                                CU_TEST_INFO_NULL};
+
+int main(int argc, char **argv) {
+  static const pe_test_suite suites[] = {
+      {"reference", reference_tests, NULL},
+      {"dispatch", dispatch_tests, NULL},
+      {"portable (one-lane template, BLAS)", portable_tests, NULL},
+      {"portable accumulate", accumulate_portable_tests, NULL},
+      {"dispatch tables (every supported variant)", tables_tests, NULL},
+      {"avx2", avx2_tests, no_avx2},
+      {"avx2 accumulate", accumulate_avx2_tests, no_avx2},
+      {"avx512", avx512_tests, no_avx512},
+      {"avx512 accumulate", accumulate_avx512_tests, no_avx512},
+      {NULL, NULL, NULL}};
+  return pe_test_run(argc, argv, suites);
+}
