@@ -1,0 +1,80 @@
+/* Row conversion: every field of a row is checked before any of it is kept. */
+#include <stdio.h>
+
+#include "csv/date_parse.h"
+#include "csv/field_parse.h"
+#include "csv/row_convert.h"
+
+static pe_row_result skip(pe_row_problem *pr, pe_import_skip_reason reason,
+                          const pe_column_map *map, pe_col_role role, const pe_record *rec,
+                          const char *what) {
+  pr->reason = reason;
+  int i = map->index[role];
+  /* %.40s keeps a runaway field (an unclosed quote) from filling the line. */
+  snprintf(pr->detail, sizeof pr->detail, "column '%.40s': '%.40s'%s is not %s", map->name[role],
+           rec->field[i], rec->len[i] > 40 ? "..." : "", what);
+  return PE_ROW_SKIPPED;
+}
+
+static void trim(const char **s, size_t *len) {
+  while (*len && (**s == ' ' || **s == '\t')) (*s)++, (*len)--;
+  while (*len && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t' || (*s)[*len - 1] == '\r'))
+    (*len)--;
+}
+
+pe_row_result pe_row_convert(const pe_row_rules *rules, const pe_record *rec, pe_transaction *tx,
+                             pe_row_problem *pr) {
+  const pe_column_map *m = rules->map;
+  const int *ix = m->index;
+  if (rec->nfields != rules->expected_fields) {
+    pr->reason = PE_SKIP_FIELD_COUNT;
+    snprintf(pr->detail, sizeof pr->detail, "%d fields, expected %d", rec->nfields,
+             rules->expected_fields);
+    return PE_ROW_SKIPPED;
+  }
+#define FIELD(role) rec->field[ix[role]], rec->len[ix[role]]
+  if (pe_field_is_blank(FIELD(PE_COL_CUSTOMER))) {
+    pr->reason = PE_SKIP_MISSING_CUSTOMER;
+    snprintf(pr->detail, sizeof pr->detail, "column '%.40s' is empty", m->name[PE_COL_CUSTOMER]);
+    return PE_ROW_SKIPPED;
+  }
+  if (pe_parse_id(FIELD(PE_COL_CUSTOMER), &tx->customer_id))
+    return skip(pr, PE_SKIP_BAD_CUSTOMER, m, PE_COL_CUSTOMER, rec, "an integer id");
+  if (ix[PE_COL_ORDER] >= 0) {
+    int prefixed;
+    if (pe_parse_order_id(FIELD(PE_COL_ORDER), &tx->order_id, &prefixed))
+      return skip(pr, PE_SKIP_BAD_ORDER, m, PE_COL_ORDER, rec, "an order number");
+  }
+  if (pe_parse_timestamp(FIELD(PE_COL_TIME), rules->dates, &tx->timestamp))
+    return skip(pr, PE_SKIP_BAD_TIME, m, PE_COL_TIME, rec, "a date");
+  if (ix[PE_COL_AMOUNT] >= 0) {
+    if (pe_parse_number(FIELD(PE_COL_AMOUNT), &tx->amount))
+      return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_AMOUNT, rec, "a number");
+  } else {
+    double q, p;
+    if (pe_parse_number(FIELD(PE_COL_QUANTITY), &q))
+      return skip(pr, PE_SKIP_BAD_QUANTITY, m, PE_COL_QUANTITY, rec, "a number");
+    if (pe_parse_number(FIELD(PE_COL_PRICE), &p))
+      return skip(pr, PE_SKIP_BAD_PRICE, m, PE_COL_PRICE, rec, "a number");
+    tx->amount = q * p;
+  }
+  double discount = 0.0;
+  if (ix[PE_COL_DISCOUNT] >= 0 && !pe_field_is_blank(FIELD(PE_COL_DISCOUNT)) &&
+      pe_parse_discount(FIELD(PE_COL_DISCOUNT), &discount))
+    return skip(pr, PE_SKIP_BAD_DISCOUNT, m, PE_COL_DISCOUNT, rec, "a discount (0..1 or N%)");
+  tx->discount = (float)discount;
+  tx->category = -1;
+  if (ix[PE_COL_CATEGORY] >= 0 && !pe_field_is_blank(FIELD(PE_COL_CATEGORY))) {
+    if (!rules->categories) {
+      if (pe_parse_i32(FIELD(PE_COL_CATEGORY), &tx->category))
+        return skip(pr, PE_SKIP_BAD_CATEGORY, m, PE_COL_CATEGORY, rec, "an int32 category");
+    } else {
+      const char *s = rec->field[ix[PE_COL_CATEGORY]];
+      size_t len = rec->len[ix[PE_COL_CATEGORY]];
+      trim(&s, &len);
+      if (pe_name_codes_get(rules->categories, s, len, &tx->category)) return PE_ROW_NOMEM;
+    }
+  }
+#undef FIELD
+  return PE_ROW_OK;
+}
