@@ -7,7 +7,9 @@
 #define PERSONAE_H
 
 #include "personae/status.h"
+#include "personae/rfm.h"
 #include "personae/import.h"
+#include "personae/kmeans.h"
 #include "personae/archetype.h"
 #include "personae/generate.h"
 

@@ -1,0 +1,72 @@
+/* Lloyd's algorithm: assign every point to its nearest centroid, move every
+ * centroid to the weighted mean of its points, repeat. */
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "kmeans/kmeans_internal.h"
+
+/* centers <- sums / counts (clusters left empty keep their centroid);
+ * returns the total squared shift. */
+static double update_centers(int k, int d, const double *sums, const double *counts,
+                             float *centers) {
+  double shift = 0.0;
+  for (int j = 0; j < k; j++) {
+    if (counts[j] == 0.0) continue;
+    for (int t = 0; t < d; t++) {
+      size_t e = (size_t)j * d + t;
+      float c = (float)(sums[e] / counts[j]);
+      double diff = (double)c - (double)centers[e];
+      shift += diff * diff;
+      centers[e] = c;
+    }
+  }
+  return shift;
+}
+
+pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_params *p,
+                           float *centers, int32_t *labels, float *dist,
+                           pe__kmeans_run_result *res) {
+  const int k = p->k, d = data->d;
+  double *sums = malloc((size_t)k * d * sizeof(double));
+  double *counts = malloc((size_t)k * sizeof(double));
+  pe__kmeans_scratch *scratch = NULL;
+  pe_status st = PE_OK;
+  if (!sums || !counts) {
+    st = pe__fail(PE_ERR_NOMEM, "k-means: out of memory for centroid sums");
+    goto done;
+  }
+  PE_CHECK_GOTO(pe__kmeans_scratch_alloc(data, k, &scratch), st, done);
+  /* -1: every point counts as moved in the first iteration. */
+  for (int64_t i = 0; i < data->n; i++) labels[i] = -1;
+  res->iterations = 0;
+  res->converged = 0;
+  res->labels_final = 0;
+
+  for (int it = 1; it <= p->max_iter; it++) {
+    double t0 = pe__kmeans_now();
+    pe__kmeans_pass_out out = {.sums = sums, .counts = counts};
+    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, dist, &out), st, done);
+    pe__kmeans_relocate_empty(data, k, labels, dist, sums, counts);
+    double shift = update_centers(k, d, sums, counts, centers);
+    res->iterations = it;
+    if (p->progress) {
+      pe_kmeans_iteration info = {p->run, it, out.inertia, out.moved, shift,
+                                  pe__kmeans_now() - t0};
+      p->progress(p->progress_ctx, &info);
+    }
+    /* The labels are those of `centers` exactly when the update did not move
+     * any centroid by a single bit. */
+    if (shift == 0.0) res->labels_final = 1;
+    /* No label changed: the next update would reproduce these centroids
+     * (scikit-learn's "strict convergence"). */
+    if (out.moved == 0 || shift <= p->tol_abs) {
+      res->converged = 1;
+      break;
+    }
+  }
+done:
+  pe__kmeans_scratch_free(data, scratch);
+  free(sums);
+  free(counts);
+  return st;
+}

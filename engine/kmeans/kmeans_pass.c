@@ -1,0 +1,241 @@
+/* The blocked, thread-count-independent assignment pass that every k-means
+ * algorithm builds on, and the ordered reduction of its partial sums. */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kmeans/kmeans_internal.h"
+
+/* Largest scratch a single kernel call may ask for: the BLAS variant keeps a
+ * points x centroids distance tile there, which for a full block and k = 1024
+ * would be 16 MiB per thread. Smaller calls give the same labels. */
+enum { KERNEL_WORK_LIMIT = 1 << 20, MIN_SUB_BLOCK = 64 };
+
+/* Partial sums kept in memory at once, across all blocks of a round. */
+enum { ROUND_BUDGET_MAX = 8 << 20, ROUND_BUDGET_MIN = 1 << 20 };
+
+static void *alloc_aligned(size_t bytes) {
+  size_t rounded = (bytes + 63) / 64 * 64;
+  return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmeans_scratch **out) {
+  *out = NULL;
+  pe__kmeans_scratch *s = calloc((size_t)data->threads, sizeof *s);
+  PE_FAIL_IF(!s, PE_ERR_NOMEM, "k-means: out of memory for thread scratch");
+  int64_t sub = PE_KMEANS_BLOCK;
+  while (sub > MIN_SUB_BLOCK && data->kernel->assign_work_bytes(sub, data->d, k) > KERNEL_WORK_LIMIT)
+    sub /= 2;
+  size_t work = data->kernel->assign_work_bytes(sub, data->d, k);
+  int ok = 1;
+  for (int t = 0; t < data->threads; t++) {
+    s[t].sub = sub;
+    s[t].labels = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
+    s[t].dist = malloc(PE_KMEANS_BLOCK * sizeof(float));
+    s[t].work = alloc_aligned(work);
+    ok = ok && s[t].labels && s[t].dist && s[t].work;
+  }
+  if (!ok) {
+    pe__kmeans_scratch_free(data, s);
+    return pe__fail(PE_ERR_NOMEM, "k-means: out of memory for thread scratch");
+  }
+  *out = s;
+  return PE_OK;
+}
+
+void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s) {
+  if (!s) return;
+  for (int t = 0; t < data->threads; t++) {
+    free(s[t].labels);
+    free(s[t].dist);
+    free(s[t].work);
+  }
+  free(s);
+}
+
+void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
+                             const float *c, const float *c_norms, int k,
+                             pe__kmeans_scratch *s) {
+  const int d = data->d;
+  for (int64_t i = begin; i < end; i += s->sub) {
+    int64_t m = end - i < s->sub ? end - i : s->sub;
+    data->kernel->assign(data->x + (size_t)i * d, m, d, c, c_norms, k, s->labels + (i - begin),
+                         s->dist + (i - begin), NULL, s->work);
+  }
+}
+
+void pe__kmeans_fold(double *acc, const double *parts, int64_t nparts, int64_t len, int threads) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+  for (int64_t e = 0; e < len; e++) {
+    double a = acc[e];
+    for (int64_t p = 0; p < nparts; p++) a += parts[p * len + e];
+    acc[e] = a;
+  }
+}
+
+/* Blocks per round: as many partials as fit the budget, at least one per
+ * thread. Only memory and scheduling depend on it, never the result. */
+static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
+  size_t data_bytes = (size_t)data->n * (size_t)data->d * sizeof(float);
+  size_t budget = data_bytes / 16;
+  if (budget > ROUND_BUDGET_MAX) budget = ROUND_BUDGET_MAX;
+  if (budget < ROUND_BUDGET_MIN) budget = ROUND_BUDGET_MIN;
+  int64_t r = (int64_t)(budget / slot_bytes);
+  if (r < data->threads) r = data->threads;
+  if (r > data->nblocks) r = data->nblocks;
+  return r < 1 ? 1 : r;
+}
+
+pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, int k,
+                                 pe__kmeans_scratch *scratch, int32_t *labels, float *dist,
+                                 pe__kmeans_pass_out *out) {
+  const int d = data->d;
+  const int want_sums = out && out->sums;
+  /* A slot holds one block's partial: sums (k x d), counts (k), inertia (1). */
+  const int64_t sums_len = want_sums ? (int64_t)k * d : 0;
+  const int64_t slot_len = sums_len + (want_sums ? k : 0) + 1;
+  const int64_t per_round = round_blocks(data, (size_t)slot_len * sizeof(double));
+  float *c_norms = malloc((size_t)k * sizeof(float));
+  double *slots = malloc((size_t)(per_round * slot_len) * sizeof(double));
+  double *acc = calloc((size_t)slot_len, sizeof(double));
+  if (!c_norms || !slots || !acc) {
+    free(c_norms);
+    free(slots);
+    free(acc);
+    return pe__fail(PE_ERR_NOMEM, "k-means: out of memory for partial sums");
+  }
+  pe_kernel_sq_norms(c, k, d, c_norms);
+  const pe_kernel_table *kt = data->kernel;
+  int64_t moved = 0;
+
+#pragma omp parallel num_threads(data->threads) reduction(+ : moved)
+  {
+    pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
+    for (int64_t r0 = 0; r0 < data->nblocks; r0 += per_round) {
+      int64_t r1 = r0 + per_round < data->nblocks ? r0 + per_round : data->nblocks;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t b = r0; b < r1; b++) {
+        int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
+        pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
+        double inertia = 0.0;
+        for (int64_t i = begin; i < end; i++) {
+          int32_t lab = s->labels[i - begin];
+          float dd = s->dist[i - begin];
+          inertia += data->w ? (double)data->w[i] * dd : (double)dd;
+          if (out) moved += labels[i] != lab;
+          labels[i] = lab;
+          if (dist) dist[i] = dd;
+        }
+        double *slot = slots + (b - r0) * slot_len;
+        if (want_sums) {
+          memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
+          kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
+                         data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
+        }
+        slot[slot_len - 1] = inertia;
+      }
+      /* The implicit barrier above completes the round; fold it in block
+       * order, parallel over elements. */
+#pragma omp for schedule(static)
+      for (int64_t e = 0; e < slot_len; e++) {
+        double a = acc[e];
+        for (int64_t p = 0; p < r1 - r0; p++) a += slots[p * slot_len + e];
+        acc[e] = a;
+      }
+    }
+  }
+
+  if (out) {
+    if (want_sums) {
+      memcpy(out->sums, acc, (size_t)sums_len * sizeof(double));
+      memcpy(out->counts, acc + sums_len, (size_t)k * sizeof(double));
+    }
+    out->inertia = acc[slot_len - 1];
+    out->moved = moved;
+  }
+  free(c_norms);
+  free(slots);
+  free(acc);
+  return PE_OK;
+}
+
+double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c,
+                                const int32_t *labels) {
+  const int d = data->d;
+  double *part = malloc((size_t)data->nblocks * sizeof(double));
+  if (!part) return -1.0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads)
+  for (int64_t b = 0; b < data->nblocks; b++) {
+    double s = 0.0;
+    for (int64_t i = b * PE_KMEANS_BLOCK; i < pe__kmeans_block_end(data, b); i++) {
+      const float *xi = data->x + (size_t)i * d, *ci = c + (size_t)labels[i] * d;
+      double di = 0.0;
+      for (int t = 0; t < d; t++) {
+        double diff = (double)xi[t] - (double)ci[t];
+        di += diff * diff;
+      }
+      s += data->w ? (double)data->w[i] * di : di;
+    }
+    part[b] = s;
+  }
+  double total = 0.0;
+  for (int64_t b = 0; b < data->nblocks; b++) total += part[b];
+  free(part);
+  return total;
+}
+
+double pe__kmeans_mean_variance(const pe__kmeans_data *data) {
+  const int d = data->d;
+  double *part = malloc((size_t)data->nblocks * d * sizeof(double));
+  double *mean = calloc((size_t)d, sizeof(double));
+  double *var = calloc((size_t)d, sizeof(double));
+  double result = -1.0;
+  if (!part || !mean || !var) goto done;
+  for (int pass = 0; pass < 2; pass++) {
+    double *acc = pass == 0 ? mean : var;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads)
+    for (int64_t b = 0; b < data->nblocks; b++) {
+      double *p = part + b * d;
+      memset(p, 0, (size_t)d * sizeof(double));
+      for (int64_t i = b * PE_KMEANS_BLOCK; i < pe__kmeans_block_end(data, b); i++) {
+        const float *xi = data->x + (size_t)i * d;
+        for (int t = 0; t < d; t++) {
+          double v = pass == 0 ? (double)xi[t] : (double)xi[t] - mean[t];
+          p[t] += pass == 0 ? v : v * v;
+        }
+      }
+    }
+    pe__kmeans_fold(acc, part, data->nblocks, d, data->threads);
+    for (int t = 0; t < d; t++) acc[t] /= (double)data->n;
+  }
+  result = 0.0;
+  for (int t = 0; t < d; t++) result += var[t];
+  result /= d;
+done:
+  free(part);
+  free(mean);
+  free(var);
+  return result;
+}
+
+int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column) {
+  int64_t first = INT64_MAX;
+  int64_t nb = (n + PE_KMEANS_BLOCK - 1) / PE_KMEANS_BLOCK;
+  /* Each block finds its first bad value; the lowest one over blocks wins. */
+#pragma omp parallel for schedule(dynamic, 1) reduction(min : first)
+  for (int64_t b = 0; b < nb; b++) {
+    int64_t end = (b + 1) * PE_KMEANS_BLOCK < n ? (b + 1) * PE_KMEANS_BLOCK : n;
+    for (int64_t e = b * PE_KMEANS_BLOCK * d; e < end * d; e++) {
+      /* v - v is 0 for finite v and NaN for NaN and +-Inf. */
+      float v = x[e];
+      if (!(v - v == 0.0f)) {
+        if (e < first) first = e;
+        break;
+      }
+    }
+  }
+  if (first == INT64_MAX) return -1;
+  if (column) *column = (int)(first % d);
+  return first / d;
+}
