@@ -193,6 +193,11 @@ int pe_cmd_cluster(int argc, char **argv) {
     rc = pe_cli_usage_error("cluster", "-k is required");
     goto done;
   }
+  if (a.k > n) {
+    rc = pe_cli_usage_error("cluster", "-k %lld exceeds the %lld points of %s:%s", (long long)a.k,
+                            (long long)n, a.input, a.dataset);
+    goto done;
+  }
   double io_seconds = pe_cli_now() - t0;
   pe_cli_log(&a.common, "personae cluster: %s:%s: %lld points x %d features, k = %lld", a.input,
              a.dataset, (long long)n, d, (long long)a.k);
