@@ -84,7 +84,7 @@ expect_fail() { # expect_fail CODE PATTERN ARGS...
 check "missing dataset" expect_fail 2 "in.h5: dataset /nope is missing" cluster "$in" --dataset /nope -k 3 -o "$tmp/e.h5"
 check "NaN names the row" expect_fail 2 "/features/nan: row 4321, column 2 is NaN" cluster "$in" --dataset /features/nan -k 3 -o "$tmp/e.h5"
 check "1-D dataset" expect_fail 2 "expected a 2-D" cluster "$in" --dataset /features/col -k 3 -o "$tmp/e.h5"
-check "k > n" expect_fail 1 "exceeds the number of points" cluster "$in" --dataset /new -k 101 -o "$tmp/e.h5"
+check "k > n" expect_fail 1 "exceeds the 100 points of" cluster "$in" --dataset /new -k 101 -o "$tmp/e.h5"
 check "--init column mismatch" expect_fail 1 "has 4 columns" cluster "$in" --dataset /features/x --init "$in:/features/c_bad" -o "$tmp/e.h5"
 check "unknown algorithm" expect_fail 1 "unknown k-means algorithm" cluster "$in" --dataset /features/x -k 3 --algorithm bogus -o "$tmp/e.h5"
 check "planned algorithm" expect_fail 5 "not implemented yet" cluster "$in" --dataset /features/x -k 3 --algorithm elkan -o "$tmp/e.h5"
