@@ -1,0 +1,206 @@
+/* The partitioned customer index (see customer_index.h for the layout). */
+#include "rfm/customer_index.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/h5.h"
+#include "rfm/radix_sort.h"
+
+pe_status pe_customer_index_create(pe_customer_index **out) {
+  *out = calloc(1, sizeof **out);
+  PE_FAIL_IF(!*out, PE_ERR_NOMEM, "out of memory creating the customer index");
+  return PE_OK;
+}
+
+void pe_customer_index_free(pe_customer_index *ix) {
+  if (!ix) return;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    free(ix->part[p].table);
+    free(ix->part[p].ids);
+    free(ix->part[p].dense);
+  }
+  free(ix->sorted_ids);
+  free(ix);
+}
+
+pe_status pe_cix_grow(pe_cix_partition *p) {
+  if (p->count == p->ids_cap) {
+    int64_t cap = p->ids_cap ? 2 * p->ids_cap : 1024;
+    int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);
+    if (!ids) return PE_ERR_NOMEM;
+    p->ids = ids;
+    p->ids_cap = cap;
+  }
+  uint64_t size = p->table ? p->mask + 1 : 0;
+  if ((uint64_t)(p->count + 1) * 4 <= size * 3) return PE_OK;
+  uint64_t new_size = size ? 2 * size : 2048;
+  pe_cix_entry *t = calloc(new_size, sizeof *t);
+  if (!t) return PE_ERR_NOMEM;
+  /* Reinserting by slot order keeps the table a pure function of the ids
+   * and their order of first appearance. */
+  uint64_t mask = new_size - 1;
+  for (int64_t s = 0; s < p->count; s++) {
+    uint64_t pos = pe_cix_hash(p->ids[s]) & mask;
+    while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
+    t[pos].id = p->ids[s];
+    t[pos].slot_plus_one = (uint32_t)(s + 1);
+  }
+  free(p->table);
+  p->table = t;
+  p->mask = mask;
+  return PE_OK;
+}
+
+pe_status pe_cix_plan_build(const uint64_t *hash, int64_t rows, pe_cix_plan *plan) {
+  int64_t blocks = (rows + PE_CIX_BLOCK_ROWS - 1) / PE_CIX_BLOCK_ROWS;
+  if (blocks > plan->blocks || !plan->start) {
+    free(plan->start);
+    plan->start = malloc((size_t)(blocks ? blocks : 1) * PE_CIX_PARTITIONS * sizeof(int64_t));
+    PE_FAIL_IF(!plan->start, PE_ERR_NOMEM, "out of memory grouping rows by customer");
+  }
+  plan->rows = rows;
+  plan->blocks = blocks;
+  int64_t *cnt = plan->start;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < blocks; b++) {
+    int64_t *c = cnt + b * PE_CIX_PARTITIONS;
+    memset(c, 0, PE_CIX_PARTITIONS * sizeof *c);
+    int64_t end = (b + 1) * PE_CIX_BLOCK_ROWS < rows ? (b + 1) * PE_CIX_BLOCK_ROWS : rows;
+    for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++) c[pe_cix_partition_of(hash[i])]++;
+  }
+  /* Partition-major prefix sum: partition p's rows from block 0, then block 1, ... */
+  int64_t pos = 0;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    plan->offset[p] = pos;
+    for (int64_t b = 0; b < blocks; b++) {
+      int64_t n = cnt[b * PE_CIX_PARTITIONS + p];
+      cnt[b * PE_CIX_PARTITIONS + p] = pos;
+      pos += n;
+    }
+  }
+  plan->offset[PE_CIX_PARTITIONS] = pos;
+  return PE_OK;
+}
+
+void pe_cix_plan_free(pe_cix_plan *plan) {
+  free(plan->start);
+  plan->start = NULL;
+  plan->blocks = 0;
+}
+
+pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64_t n) {
+  PE_FAIL_IF(ix->finished, PE_ERR_INTERNAL, "customer index: add after finish");
+  if (n == 0) return PE_OK;
+  uint64_t *hash = malloc((size_t)n * sizeof *hash);
+  int64_t *grouped = malloc((size_t)n * sizeof *grouped);
+  pe_cix_plan plan = {0};
+  pe_status st = (hash && grouped) ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
+  if (st == PE_OK) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < n; i++) hash[i] = pe_cix_hash(ids[i]);
+    st = pe_cix_plan_build(hash, n, &plan);
+  }
+  if (st == PE_OK) {
+#pragma omp parallel for schedule(static)
+    for (int64_t b = 0; b < plan.blocks; b++) {
+      int64_t *pos = plan.start + b * PE_CIX_PARTITIONS;
+      int64_t end = (b + 1) * PE_CIX_BLOCK_ROWS < n ? (b + 1) * PE_CIX_BLOCK_ROWS : n;
+      for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++)
+        grouped[pos[pe_cix_partition_of(hash[i])]++] = ids[i];
+    }
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+      int64_t slot;
+      for (int64_t k = plan.offset[p]; k < plan.offset[p + 1] && !failed; k++)
+        failed |= pe_cix_upsert(&ix->part[p], grouped[k], pe_cix_hash(grouped[k]), &slot) != PE_OK;
+    }
+    if (failed) st = pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
+  }
+  pe_cix_plan_free(&plan);
+  free(hash);
+  free(grouped);
+  return st;
+}
+
+pe_status pe_customer_index_add_column(pe_customer_index *ix, int64_t fid, const char *file,
+                                       const char *path, int64_t chunk_rows) {
+  pe_h5_column col;
+  PE_FORWARD(pe_h5_column_open((hid_t)fid, file, path, PE_I64, &col));
+  if (chunk_rows <= 0) chunk_rows = 1 << 20;
+  int64_t *buf = malloc((size_t)(col.rows < chunk_rows ? (col.rows ? col.rows : 1) : chunk_rows) *
+                        sizeof *buf);
+  pe_status st = buf ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, path);
+  for (int64_t off = 0; st == PE_OK && off < col.rows; off += chunk_rows) {
+    int64_t n = col.rows - off < chunk_rows ? col.rows - off : chunk_rows;
+    st = pe_h5_column_read(&col, off, n, buf);
+    if (st == PE_OK) st = pe_customer_index_add(ix, buf, n);
+  }
+  free(buf);
+  pe_h5_column_close(&col);
+  return st;
+}
+
+pe_status pe_customer_index_finish(pe_customer_index *ix) {
+  PE_FAIL_IF(ix->finished, PE_ERR_INTERNAL, "customer index: finished twice");
+  int64_t total = 0, first[PE_CIX_PARTITIONS];
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    first[p] = total;
+    total += ix->part[p].count;
+  }
+  uint64_t *keys = malloc((size_t)(total ? total : 1) * sizeof *keys);
+  uint64_t *vals = malloc((size_t)(total ? total : 1) * sizeof *vals);
+  pe_status st = keys && vals ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory sorting customer ids");
+  int failed = 0;
+  if (st == PE_OK) {
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+      pe_cix_partition *part = &ix->part[p];
+      for (int64_t s = 0; s < part->count; s++) {
+        keys[first[p] + s] = pe_radix_key_i64(part->ids[s]);
+        vals[first[p] + s] = ((uint64_t)p << 32) | (uint64_t)s;
+      }
+      part->dense = malloc((size_t)(part->count ? part->count : 1) * sizeof *part->dense);
+      failed |= part->dense == NULL;
+    }
+    if (failed) st = pe__fail(PE_ERR_NOMEM, "out of memory sorting customer ids");
+  }
+  if (st == PE_OK) st = pe_radix_sort_pairs(keys, vals, total);
+  if (st == PE_OK) {
+    ix->sorted_ids = malloc((size_t)(total ? total : 1) * sizeof *ix->sorted_ids);
+    if (!ix->sorted_ids) st = pe__fail(PE_ERR_NOMEM, "out of memory sorting customer ids");
+  }
+  if (st == PE_OK) {
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < total; i++) {
+      unsigned p = (unsigned)(vals[i] >> 32);
+      int64_t s = (int64_t)(vals[i] & 0xffffffffu);
+      ix->sorted_ids[i] = ix->part[p].ids[s];
+      ix->part[p].dense[s] = i;
+    }
+    ix->count = total;
+    ix->finished = 1;
+  }
+  free(keys);
+  free(vals);
+  return st;
+}
+
+int64_t pe_customer_index_count(const pe_customer_index *ix) { return ix->count; }
+const int64_t *pe_customer_index_ids(const pe_customer_index *ix) { return ix->sorted_ids; }
+
+int64_t pe_customer_index_find(const pe_customer_index *ix, int64_t id) {
+  uint64_t h = pe_cix_hash(id);
+  const pe_cix_partition *p = &ix->part[pe_cix_partition_of(h)];
+  int64_t s = pe_cix_find_slot(p, id, h);
+  return s < 0 ? -1 : p->dense[s];
+}
+
+void pe_customer_index_lookup(const pe_customer_index *ix, const int64_t *ids, int64_t n,
+                              int64_t *dense) {
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++) dense[i] = pe_customer_index_find(ix, ids[i]);
+}

@@ -1,0 +1,382 @@
+/* The RFM group-by: one streaming pass over /transactions that needs no
+ * sorted input.
+ *
+ * Each chunk of rows is read, checked, hashed by customer id and grouped by
+ * partition (customer_index.h); then each partition, on one thread, walks its
+ * rows in row order, finds the customer's local slot and updates the
+ * customer's running values and the net amount of the (customer, order) pair
+ * in the partition's order table. Every value therefore sees its rows in file
+ * order whatever the thread count, so floating-point sums are bit-identical
+ * for 1 or N threads. Orders are resolved (net > 0: a purchase, net < 0: a
+ * return) only after the last chunk, since an order's rows may be anywhere. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "io/h5.h"
+#include "rfm/customer_index.h"
+#include "rfm/rfm_internal.h"
+
+#define SECONDS_PER_DAY 86400
+/* 9999-12-31T23:59:59Z: beyond it a timestamp is garbage, and rejecting it
+ * keeps as_of arithmetic far from int64 overflow. */
+#define MAX_ABS_TIMESTAMP 253402300799LL
+
+typedef struct {
+  int64_t customer_id, order_id, timestamp;
+  double amount;
+} txn_row;
+
+typedef struct {
+  int64_t order_id;
+  double net;
+  uint32_t slot_plus_one; /* 0 = empty */
+  uint32_t pad;
+} order_entry;
+
+/* Per-partition running values, indexed by the customer's local slot. */
+typedef struct {
+  double *monetary;
+  int64_t *first, *last; /* of rows with a positive amount */
+  int64_t cap;
+  order_entry *orders;
+  uint64_t omask;
+  int64_t norders;
+  int64_t rows_future;
+  int64_t min_ts, max_ts; /* of rows up to as_of */
+} part_state;
+
+static int grow_slots(part_state *ps, int64_t need) {
+  if (need <= ps->cap) return 0;
+  int64_t cap = ps->cap ? ps->cap : 1024;
+  while (cap < need) cap *= 2;
+  double *mon = realloc(ps->monetary, (size_t)cap * sizeof *mon);
+  if (!mon) return -1;
+  ps->monetary = mon;
+  int64_t *first = realloc(ps->first, (size_t)cap * sizeof *first);
+  if (!first) return -1;
+  ps->first = first;
+  int64_t *last = realloc(ps->last, (size_t)cap * sizeof *last);
+  if (!last) return -1;
+  ps->last = last;
+  for (int64_t s = ps->cap; s < cap; s++) {
+    mon[s] = 0;
+    first[s] = INT64_MAX;
+    last[s] = INT64_MIN;
+  }
+  ps->cap = cap;
+  return 0;
+}
+
+static inline uint64_t order_hash(int64_t order_id, int64_t slot) {
+  return pe_cix_hash(order_id ^ (int64_t)((uint64_t)slot * 0x9E3779B97F4A7C15ull));
+}
+
+static int grow_orders(part_state *ps) {
+  uint64_t size = ps->orders ? ps->omask + 1 : 0;
+  uint64_t new_size = size ? 2 * size : 4096;
+  order_entry *t = calloc(new_size, sizeof *t);
+  if (!t) return -1;
+  uint64_t mask = new_size - 1;
+  for (uint64_t i = 0; i < size; i++) {
+    order_entry *e = &ps->orders[i];
+    if (!e->slot_plus_one) continue;
+    uint64_t pos = order_hash(e->order_id, (int64_t)e->slot_plus_one - 1) & mask;
+    while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
+    t[pos] = *e;
+  }
+  free(ps->orders);
+  ps->orders = t;
+  ps->omask = mask;
+  return 0;
+}
+
+static inline int add_to_order(part_state *ps, int64_t slot, int64_t order_id, double amount) {
+  if ((uint64_t)(ps->norders + 1) * 4 > (ps->orders ? ps->omask + 1 : 0) * 3)
+    if (grow_orders(ps) != 0) return -1;
+  uint64_t pos = order_hash(order_id, slot) & ps->omask;
+  for (;;) {
+    order_entry *e = &ps->orders[pos];
+    if (!e->slot_plus_one) {
+      e->order_id = order_id;
+      e->slot_plus_one = (uint32_t)(slot + 1);
+      e->net = amount;
+      ps->norders++;
+      return 0;
+    }
+    if (e->order_id == order_id && e->slot_plus_one == (uint32_t)(slot + 1)) {
+      e->net += amount;
+      return 0;
+    }
+    pos = (pos + 1) & ps->omask;
+  }
+}
+
+/* Walks one partition's rows of a chunk in row order. */
+static int process_partition(pe_cix_partition *cp, part_state *ps, const txn_row *rows, int64_t n,
+                             int64_t as_of, int filter_future) {
+  for (int64_t k = 0; k < n; k++) {
+    const txn_row *t = &rows[k];
+    int64_t slot;
+    if (pe_cix_upsert(cp, t->customer_id, pe_cix_hash(t->customer_id), &slot) != PE_OK) return -1;
+    if (slot >= ps->cap && grow_slots(ps, slot + 1) != 0) return -1;
+    if (filter_future && t->timestamp > as_of) {
+      ps->rows_future++;
+      continue;
+    }
+    if (t->timestamp < ps->min_ts) ps->min_ts = t->timestamp;
+    if (t->timestamp > ps->max_ts) ps->max_ts = t->timestamp;
+    ps->monetary[slot] += t->amount;
+    if (t->amount > 0) {
+      if (t->timestamp < ps->first[slot]) ps->first[slot] = t->timestamp;
+      if (t->timestamp > ps->last[slot]) ps->last[slot] = t->timestamp;
+    }
+    if (add_to_order(ps, slot, t->order_id, t->amount) != 0) return -1;
+  }
+  return 0;
+}
+
+static void free_parts(part_state *parts) {
+  if (!parts) return;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    free(parts[p].monetary);
+    free(parts[p].first);
+    free(parts[p].last);
+    free(parts[p].orders);
+  }
+  free(parts);
+}
+
+enum { COL_CUSTOMER, COL_ORDER, COL_TIMESTAMP, COL_AMOUNT, NCOLS };
+
+static const pe_column_spec transaction_columns[NCOLS] = {
+    [COL_CUSTOMER] = {"customer_id", PE_I64, 1},
+    [COL_ORDER] = {"order_id", PE_I64, 1},
+    [COL_TIMESTAMP] = {"timestamp", PE_I64, 1},
+    [COL_AMOUNT] = {"amount", PE_F64, 1},
+};
+
+typedef struct {
+  int64_t *customer, *order, *timestamp;
+  double *amount;
+  uint64_t *hash;
+  txn_row *grouped;
+} chunk_buffers;
+
+static void free_buffers(chunk_buffers *b) {
+  free(b->customer);
+  free(b->order);
+  free(b->timestamp);
+  free(b->amount);
+  free(b->hash);
+  free(b->grouped);
+}
+
+/* Checks a chunk's amounts and timestamps, hashes its customer ids and finds
+ * its largest timestamp. Returns the first bad row (or n) so the message can
+ * name it; the lowest bad row wins whatever the thread count. */
+static int64_t check_and_hash(const chunk_buffers *b, int64_t n, int64_t *max_ts) {
+  int64_t bad = n, mx = INT64_MIN;
+#pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
+  for (int64_t i = 0; i < n; i++) {
+    if (!isfinite(b->amount[i]) || b->timestamp[i] > MAX_ABS_TIMESTAMP ||
+        b->timestamp[i] < -MAX_ABS_TIMESTAMP)
+      bad = i < bad ? i : bad;
+    if (b->timestamp[i] > mx) mx = b->timestamp[i];
+    b->hash[i] = pe_cix_hash(b->customer[i]);
+  }
+  *max_ts = mx;
+  return bad;
+}
+
+static pe_status bad_row_error(const char *input, const chunk_buffers *b, int64_t i, int64_t row) {
+  if (isnan(b->amount[i]))
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is NaN", input,
+                    (long long)row);
+  if (!isfinite(b->amount[i]))
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is infinite", input,
+                    (long long)row);
+  return pe__fail(PE_ERR_DATA,
+                  "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
+                  "(expected Unix seconds)",
+                  input, (long long)row, (long long)b->timestamp[i]);
+}
+
+static void scatter_chunk(const chunk_buffers *b, const pe_cix_plan *plan) {
+#pragma omp parallel for schedule(static)
+  for (int64_t blk = 0; blk < plan->blocks; blk++) {
+    int64_t *pos = plan->start + blk * PE_CIX_PARTITIONS;
+    int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
+    if (end > plan->rows) end = plan->rows;
+    for (int64_t i = blk * PE_CIX_BLOCK_ROWS; i < end; i++) {
+      txn_row *t = &b->grouped[pos[pe_cix_partition_of(b->hash[i])]++];
+      t->customer_id = b->customer[i];
+      t->order_id = b->order[i];
+      t->timestamp = b->timestamp[i];
+      t->amount = b->amount[i];
+    }
+  }
+}
+
+/* Turns the partitions' running values into the dense per-customer columns. */
+static pe_status finish_customers(const pe_customer_index *ix, part_state *parts,
+                                  const int64_t *txn_customers, pe_rfm_result *res) {
+  int64_t as_of = res->summary.as_of, orders = 0, from_sessions = 0;
+  int failed = 0;
+  memcpy(res->customer_id, pe_customer_index_ids(ix), (size_t)res->count * sizeof(int64_t));
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : orders, from_sessions) reduction(| : failed)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    const pe_cix_partition *cp = &ix->part[p];
+    part_state *ps = &parts[p];
+    if (grow_slots(ps, cp->count) != 0) {
+      failed = 1;
+      continue;
+    }
+    int32_t *freq = calloc((size_t)(cp->count ? cp->count : 1), sizeof *freq);
+    int32_t *ret = calloc((size_t)(cp->count ? cp->count : 1), sizeof *ret);
+    if (!freq || !ret) {
+      free(freq);
+      free(ret);
+      failed = 1;
+      continue;
+    }
+    for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+      const order_entry *e = &ps->orders[i];
+      if (!e->slot_plus_one) continue;
+      if (e->net > 0) freq[e->slot_plus_one - 1]++;
+      else if (e->net < 0) ret[e->slot_plus_one - 1]++;
+    }
+    orders += ps->norders;
+    from_sessions += cp->count - txn_customers[p];
+    for (int64_t s = 0; s < cp->count; s++) {
+      int64_t d = pe_customer_index_dense_of(ix, (unsigned)p, s);
+      int bought = ps->last[s] != INT64_MIN;
+      res->frequency[d] = freq[s];
+      res->orders_returned[d] = ret[s];
+      res->has_purchase[d] = freq[s] > 0;
+      res->monetary[d] = ps->monetary[s];
+      res->aov[d] = freq[s] > 0 ? ps->monetary[s] / freq[s] : 0.0;
+      res->first_purchase[d] = bought ? ps->first[s] : -1;
+      res->last_purchase[d] = bought ? ps->last[s] : -1;
+      res->recency_days[d] = bought ? (int32_t)((as_of - ps->last[s]) / SECONDS_PER_DAY) : -1;
+      res->tenure_days[d] = bought ? (int32_t)((as_of - ps->first[s]) / SECONDS_PER_DAY) : -1;
+    }
+    free(freq);
+    free(ret);
+    /* The order table is the largest structure; release it as soon as done. */
+    free(ps->orders);
+    ps->orders = NULL;
+  }
+  PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory resolving orders");
+  res->summary.orders = orders;
+  res->summary.customers_from_sessions_only = from_sessions;
+  return PE_OK;
+}
+
+pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_rfm_result *res) {
+  hid_t fid = H5I_INVALID_HID;
+  pe_h5_table table;
+  int table_open = 0;
+  chunk_buffers buf = {0};
+  pe_cix_plan plan = {0};
+  pe_customer_index *ix = NULL;
+  part_state *parts = NULL;
+  int64_t txn_customers[PE_CIX_PARTITIONS];
+  pe_status st;
+
+  PE_CHECK_GOTO(pe_h5_open_read(input, &fid), st, done);
+  PE_CHECK_GOTO(pe_h5_table_open(fid, input, "/transactions", transaction_columns, NCOLS, &table),
+                st, done);
+  table_open = 1;
+  const int64_t rows = table.rows;
+  if (rows == 0) {
+    st = pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); nothing to score", input);
+    goto done;
+  }
+  int64_t chunk = params->chunk_rows > 0 ? params->chunk_rows : (1 << 20);
+  if (chunk > rows) chunk = rows;
+  buf.customer = malloc((size_t)chunk * sizeof(int64_t));
+  buf.order = malloc((size_t)chunk * sizeof(int64_t));
+  buf.timestamp = malloc((size_t)chunk * sizeof(int64_t));
+  buf.amount = malloc((size_t)chunk * sizeof(double));
+  buf.hash = malloc((size_t)chunk * sizeof(uint64_t));
+  buf.grouped = malloc((size_t)chunk * sizeof(txn_row));
+  parts = calloc(PE_CIX_PARTITIONS, sizeof *parts);
+  if (!buf.customer || !buf.order || !buf.timestamp || !buf.amount || !buf.hash || !buf.grouped ||
+      !parts) {
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input,
+                  (long long)chunk);
+    goto done;
+  }
+  PE_CHECK_GOTO(pe_customer_index_create(&ix), st, done);
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    parts[p].min_ts = INT64_MAX;
+    parts[p].max_ts = INT64_MIN;
+  }
+
+  const int filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
+  int64_t max_ts = INT64_MIN;
+  for (int64_t off = 0; off < rows; off += chunk) {
+    int64_t n = rows - off < chunk ? rows - off : chunk;
+    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_CUSTOMER], off, n, buf.customer), st, done);
+    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_ORDER], off, n, buf.order), st, done);
+    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_TIMESTAMP], off, n, buf.timestamp), st, done);
+    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_AMOUNT], off, n, buf.amount), st, done);
+    int64_t chunk_max;
+    int64_t bad = check_and_hash(&buf, n, &chunk_max);
+    if (bad < n) {
+      st = bad_row_error(input, &buf, bad, off + bad);
+      goto done;
+    }
+    if (chunk_max > max_ts) max_ts = chunk_max;
+    PE_CHECK_GOTO(pe_cix_plan_build(buf.hash, n, &plan), st, done);
+    scatter_chunk(&buf, &plan);
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+      failed |= process_partition(&ix->part[p], &parts[p], buf.grouped + plan.offset[p],
+                                  plan.offset[p + 1] - plan.offset[p], params->as_of,
+                                  filter_future) != 0;
+    if (failed) {
+      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
+      goto done;
+    }
+    if (params->progress) params->progress(params->progress_ctx, off + n, rows);
+  }
+
+  res->summary.rows = rows;
+  res->summary.as_of = filter_future ? params->as_of : max_ts + SECONDS_PER_DAY;
+  int64_t min_used = INT64_MAX, max_used = INT64_MIN;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    res->summary.rows_future += parts[p].rows_future;
+    if (parts[p].min_ts < min_used) min_used = parts[p].min_ts;
+    if (parts[p].max_ts > max_used) max_used = parts[p].max_ts;
+    txn_customers[p] = ix->part[p].count;
+  }
+  res->summary.first_timestamp = min_used == INT64_MAX ? 0 : min_used;
+  res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
+
+  /* Buffers are no longer needed: free them before the per-customer arrays. */
+  free_buffers(&buf);
+  memset(&buf, 0, sizeof buf);
+  pe_cix_plan_free(&plan);
+  if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
+    PE_CHECK_GOTO(pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id",
+                                               chunk),
+                  st, done);
+  PE_CHECK_GOTO(pe_customer_index_finish(ix), st, done);
+  PE_CHECK_GOTO(pe__rfm_result_alloc(res, pe_customer_index_count(ix)), st, done);
+  PE_CHECK_GOTO(finish_customers(ix, parts, txn_customers, res), st, done);
+  st = PE_OK;
+
+done:
+  free_buffers(&buf);
+  pe_cix_plan_free(&plan);
+  free_parts(parts);
+  pe_customer_index_free(ix);
+  if (table_open) pe_h5_table_close(&table);
+  if (fid >= 0) H5Fclose(fid);
+  return st;
+}

@@ -1,0 +1,162 @@
+/* Quantile scores, exactly as the pandas recipe
+ *   pd.qcut(x.rank(method="first"), bins, labels=1..bins)
+ * over the customers with frequency >= 1, in ascending customer id order.
+ *
+ * rank(method="first") orders by value, ties by position (= customer id), so
+ * every customer has a distinct composite key (value, dense index). qcut over
+ * the ranks 1..n only needs the rank thresholds K[j] (pe__rfm_qcut_rank_bounds);
+ * the customers at those ranks are found by selection, not a full sort, and a
+ * customer's bin is 1 + the number of thresholds its key exceeds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "rfm/radix_sort.h"
+#include "rfm/rfm_internal.h"
+
+typedef struct {
+  uint64_t key;
+  int64_t idx;
+} item;
+
+static inline int item_less(item a, item b) {
+  return a.key < b.key || (a.key == b.key && a.idx < b.idx);
+}
+
+static inline void swap_items(item *a, item *b) {
+  item t = *a;
+  *a = *b;
+  *b = t;
+}
+
+/* Order-preserving map of a double to uint64 (-0.0 equals 0.0, as in pandas). */
+static inline uint64_t double_key(double v) {
+  if (v == 0) v = 0; /* folds -0.0 */
+  uint64_t u;
+  memcpy(&u, &v, sizeof u);
+  return (u >> 63) ? ~u : u | 0x8000000000000000ull;
+}
+
+/* Rearranges a[lo, hi) so that a[t] holds the element of rank t (0-based) for
+ * each target t in the ascending list `targets`. Keys are distinct, so the
+ * result does not depend on how partitioning proceeds. */
+static void select_many(item *a, int64_t lo, int64_t hi, const int64_t *targets, int nt) {
+  while (nt > 0) {
+    if (hi - lo <= 32) {
+      for (int64_t i = lo + 1; i < hi; i++)
+        for (int64_t j = i; j > lo && item_less(a[j], a[j - 1]); j--) swap_items(&a[j], &a[j - 1]);
+      return;
+    }
+    int64_t mid = lo + (hi - lo) / 2;
+    if (item_less(a[mid], a[lo])) swap_items(&a[mid], &a[lo]);
+    if (item_less(a[hi - 1], a[lo])) swap_items(&a[hi - 1], &a[lo]);
+    if (item_less(a[hi - 1], a[mid])) swap_items(&a[hi - 1], &a[mid]);
+    item pivot = a[mid];
+    swap_items(&a[mid], &a[hi - 1]);
+    int64_t s = lo;
+    for (int64_t i = lo; i < hi - 1; i++)
+      if (item_less(a[i], pivot)) swap_items(&a[i], &a[s++]);
+    swap_items(&a[s], &a[hi - 1]);
+    int left = 0;
+    while (left < nt && targets[left] < s) left++;
+    if (left > 0) select_many(a, lo, s, targets, left);
+    int skip = left < nt && targets[left] == s ? left + 1 : left;
+    targets += skip;
+    nt -= skip;
+    lo = s + 1;
+  }
+}
+
+void pe__rfm_qcut_rank_bounds(int64_t n, int bins, int64_t *K) {
+  /* numpy.linspace(0, 1, bins+1): j * (1/bins), the last one exactly 1;
+   * numpy.quantile(ranks, q) with method "linear": virtual index (n-1)*q,
+   * then a lerp between ranks prev+1 and prev+2 that numpy computes as
+   * a + (b-a)*g when g < 0.5 and b - (b-a)*(1-g) otherwise. pandas.cut then
+   * puts rank r in the first bin whose right edge is >= r. */
+  double step = 1.0 / bins;
+  K[0] = 0;
+  for (int j = 1; j <= bins; j++) {
+    double q = j < bins ? (double)j * step : 1.0;
+    double v = (double)(n - 1) * q, edge;
+    if (v >= (double)(n - 1)) {
+      edge = (double)n;
+    } else {
+      double prev = floor(v), g = v - prev, a = prev + 1, b = prev + 2;
+      edge = g < 0.5 ? a + (b - a) * g : b - (b - a) * (1 - g);
+    }
+    int64_t k = (int64_t)floor(edge);
+    if (k < 1) k = 1; /* rank 1 always lands in bin 1 (include_lowest) */
+    if (k > n) k = n;
+    K[j] = j == bins ? n : k;
+  }
+}
+
+static uint64_t dim_key(const pe_rfm_result *res, int dim, int64_t i) {
+  switch (dim) {
+    case 0: return pe_radix_key_i64(res->recency_days[i]);
+    case 1: return pe_radix_key_i64(res->frequency[i]);
+    default: return double_key(res->monetary[i]);
+  }
+}
+
+static double dim_value(const pe_rfm_result *res, int dim, int64_t i) {
+  switch (dim) {
+    case 0: return res->recency_days[i];
+    case 1: return res->frequency[i];
+    default: return res->monetary[i];
+  }
+}
+
+pe_status pe__rfm_score(pe_rfm_result *res) {
+  const int bins = res->summary.bins;
+  int64_t n = 0;
+  for (int64_t i = 0; i < res->count; i++) n += res->has_purchase[i];
+  res->summary.customers_scored = n;
+  for (int d = 0; d < 3; d++)
+    for (int s = 0; s <= bins; s++) {
+      res->bound[d][s][0] = res->bound[d][s][1] = 0;
+      res->bound_count[d][s] = 0;
+    }
+  if (n == 0) return PE_OK;
+  item *items = malloc((size_t)n * sizeof *items);
+  PE_FAIL_IF(!items, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
+  int64_t K[PE_RFM_MAX_BINS + 1], targets[PE_RFM_MAX_BINS];
+  pe__rfm_qcut_rank_bounds(n, bins, K);
+  /* Distinct 0-based positions of the last rank of bins 1..bins-1. */
+  int nt = 0;
+  for (int j = 1; j < bins; j++)
+    if (nt == 0 || targets[nt - 1] != K[j] - 1) targets[nt++] = K[j] - 1;
+  uint8_t *score_of[3] = {res->r, res->f, res->m};
+  for (int dim = 0; dim < 3; dim++) {
+    int64_t k = 0;
+    for (int64_t i = 0; i < res->count; i++)
+      if (res->has_purchase[i]) items[k++] = (item){dim_key(res, dim, i), i};
+    select_many(items, 0, n, targets, nt);
+    item thr[PE_RFM_MAX_BINS];
+    for (int j = 1; j < bins; j++) thr[j - 1] = items[K[j] - 1];
+    uint8_t *out = score_of[dim];
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < res->count; i++) {
+      if (!res->has_purchase[i]) continue;
+      item me = {dim_key(res, dim, i), i};
+      int bin = 1;
+      for (int j = 0; j < bins - 1; j++) bin += item_less(thr[j], me);
+      /* Recency is reversed: the most recent customers get the top score. */
+      out[i] = (uint8_t)(dim == 0 ? bins + 1 - bin : bin);
+    }
+    for (int64_t i = 0; i < res->count; i++) {
+      if (!res->has_purchase[i]) continue;
+      int s = out[i];
+      double v = dim_value(res, dim, i);
+      if (res->bound_count[dim][s]++ == 0) {
+        res->bound[dim][s][0] = res->bound[dim][s][1] = v;
+      } else {
+        if (v < res->bound[dim][s][0]) res->bound[dim][s][0] = v;
+        if (v > res->bound[dim][s][1]) res->bound[dim][s][1] = v;
+      }
+    }
+  }
+  free(items);
+  return PE_OK;
+}
