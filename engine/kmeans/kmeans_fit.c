@@ -96,11 +96,13 @@ static pe_kmeans_model *model_alloc(int k, int d, int64_t n) {
   return m;
 }
 
+/* `scratch` holds n floats (k-means++ keeps each point's distance to its
+ * nearest chosen centre there). */
 static pe_status initial_centers(const pe__kmeans_data *data, const pe_kmeans_params *p, int run,
-                                 float *centers) {
+                                 float *scratch, float *centers) {
   switch (p->init) {
     case PE_KMEANS_INIT_KMEANSPP:
-      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, centers);
+      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, scratch, centers);
     case PE_KMEANS_INIT_RANDOM:
       return pe__kmeans_init_random(data, p->k, p->seed, (uint64_t)run, centers);
     case PE_KMEANS_INIT_GIVEN:
@@ -123,9 +125,12 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   PE_FORWARD(pe__kmeans_data_init(x, n, d, weights, p->kernel, p->k, p->threads, &data));
 
   const int k = p->k;
+  const int runs = p->init == PE_KMEANS_INIT_GIVEN ? 1 : p->n_init;
   pe_kmeans_model *m = model_alloc(k, d, n);
   float *centers = malloc((size_t)k * d * sizeof(float));
-  int32_t *labels = malloc((size_t)n * sizeof(int32_t));
+  /* A single run labels straight into the model; restarts need a second
+   * array, swapped with the model's whenever a run beats the best. */
+  int32_t *labels = runs > 1 ? malloc((size_t)n * sizeof(int32_t)) : m ? m->labels : NULL;
   float *dist = malloc((size_t)n * sizeof(float));
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
@@ -144,11 +149,10 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   }
   PE_CHECK_GOTO(pe__kmeans_scratch_alloc(&data, k, &scratch), st, done);
 
-  const int runs = p->init == PE_KMEANS_INIT_GIVEN ? 1 : p->n_init;
   m->inertia = INFINITY;
   for (int run = 0; run < runs; run++) {
     double t0 = pe__kmeans_now();
-    PE_CHECK_GOTO(initial_centers(&data, p, run, centers), st, done);
+    PE_CHECK_GOTO(initial_centers(&data, p, run, dist, centers), st, done);
     double t1 = pe__kmeans_now();
     pe__kmeans_run_params rp = {k, p->max_iter, run, tol_abs, p->progress, p->progress_ctx};
     pe__kmeans_run_result res;
@@ -173,9 +177,9 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
       m->converged = res.converged;
       m->best_run = run;
       memcpy(m->centroids, centers, (size_t)k * d * sizeof(float));
-      int32_t *t = m->labels;
+      int32_t *previous_best = m->labels;
       m->labels = labels;
-      labels = t;
+      labels = previous_best;
     }
   }
   m->seed = p->seed;
@@ -185,7 +189,7 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
 done:
   pe__kmeans_scratch_free(&data, scratch);
   free(centers);
-  free(labels);
+  if (!m || labels != m->labels) free(labels);
   free(dist);
   if (st != PE_OK) {
     pe_kmeans_model_free(m);

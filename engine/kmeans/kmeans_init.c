@@ -111,21 +111,20 @@ static void candidate_potentials(const pe__kmeans_data *data, const float *cand,
 }
 
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *centers) {
+                                   uint64_t stream, float *mind, float *centers) {
   const int d = data->d;
   const int64_t nb = data->nblocks;
   /* scikit-learn's number of local trials. */
   const int trials = 2 + (int)log((double)k);
   pe_rng rng;
   pe_rng_init(&rng, seed, stream);
-  float *mind = malloc((size_t)data->n * sizeof(float));
   double *bsum = malloc((size_t)nb * sizeof(double));
   double *part = malloc((size_t)trials * nb * sizeof(double));
   float *cand = malloc((size_t)trials * d * sizeof(float));
   float *cand_norms = malloc((size_t)trials * sizeof(float));
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
-  if (!mind || !bsum || !part || !cand || !cand_norms) {
+  if (!bsum || !part || !cand || !cand_norms) {
     st = pe__fail(PE_ERR_NOMEM, "k-means++: out of memory (%lld points)", (long long)data->n);
     goto done;
   }
@@ -168,7 +167,6 @@ pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t 
   }
 done:
   pe__kmeans_scratch_free(data, scratch);
-  free(mind);
   free(bsum);
   free(part);
   free(cand);

@@ -99,8 +99,10 @@ double pe__kmeans_mean_variance(const pe__kmeans_data *data);
 int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column);
 
 /* ---- initialisation ---- */
+/* `mind` is scratch of n floats (distance of each point to its nearest
+ * chosen centre). */
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *centers);
+                                   uint64_t stream, float *mind, float *centers);
 pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed,
                                  uint64_t stream, float *centers);
 
