@@ -76,7 +76,7 @@ void pe_rfm_result_free(pe_rfm_result *res) {
 
 /* Sums per segment over fixed blocks of customers, combined in block order. */
 typedef struct {
-  double customers, revenue, r, f, m, recency, frequency, monetary;
+  double customers, revenue, r, f, m, recency, recency_n, frequency, monetary;
 } seg_sums;
 
 static pe_status assign_segments(pe_rfm_result *res) {
@@ -109,7 +109,11 @@ static pe_status assign_segments(pe_rfm_result *res) {
       s->r += res->r[i];
       s->f += res->f[i];
       s->m += res->m[i];
-      s->recency += res->recency_days[i];
+      /* -1 marks "no positive row"; it must not pull the mean down. */
+      if (res->recency_days[i] >= 0) {
+        s->recency += res->recency_days[i];
+        s->recency_n += 1;
+      }
       s->frequency += res->frequency[i];
       s->monetary += res->monetary[i];
     }
@@ -125,6 +129,7 @@ static pe_status assign_segments(pe_rfm_result *res) {
       t.f += s->f;
       t.m += s->m;
       t.recency += s->recency;
+      t.recency_n += s->recency_n;
       t.frequency += s->frequency;
       t.monetary += s->monetary;
     }
@@ -136,7 +141,7 @@ static pe_status assign_segments(pe_rfm_result *res) {
     o->mean_r = t.r / k;
     o->mean_f = t.f / k;
     o->mean_m = t.m / k;
-    o->mean_recency_days = t.recency / k;
+    o->mean_recency_days = t.recency_n > 0 ? t.recency / t.recency_n : 0.0;
     o->mean_frequency = t.frequency / k;
     o->mean_monetary = t.monetary / k;
     total_revenue += t.revenue;

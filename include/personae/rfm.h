@@ -132,7 +132,8 @@ typedef struct {
 
 void pe_rfm_result_columns(const pe_rfm_result *result, pe_rfm_columns *columns);
 
-/* Per segment totals. Means of r/f/m are over the segment's customers. */
+/* Per segment totals. Means are over the segment's customers; the mean of
+ * recency_days skips customers without a positive row (recency -1). */
 typedef struct {
   const char *name;
   int64_t customers;
