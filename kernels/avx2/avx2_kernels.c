@@ -8,9 +8,9 @@
 /* 16 ymm registers: 2 x 4 accumulators plus the point vectors, the
  * broadcast centroid and the difference. */
 #define PE_R_DIRECT 2
-#define PE_J_DIRECT 4
-#define PE_R_DOT 2
-#define PE_J_DOT 6
+#define PE_J_DIRECT 6
+#define PE_R_DOT 3
+#define PE_J_DOT 4
 #define PE_R_SEL 4
 
 typedef __m256 vf;
@@ -29,6 +29,9 @@ typedef __m256 vm;
 #define VF_LT(a, b) _mm256_cmp_ps((a), (b), _CMP_LT_OQ)
 #define VF_BLEND(m, a, b) _mm256_blendv_ps((a), (b), (m))
 #define VF_HSUM(v) pe__avx2_hsum(v)
+#define VF_STOREU(p, v) _mm256_storeu_ps((p), (v))
+#define VL_STOREU(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), _mm256_cvttps_epi32(v))
+#define VM_ALL(m) (_mm256_movemask_ps(m) == 0xFF)
 
 static inline float pe__avx2_hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -37,4 +40,5 @@ static inline float pe__avx2_hsum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+#include "simd/transpose8x8_avx.h"
 #include "simd/simd_kernels.h"

@@ -7,10 +7,10 @@
 #define PE_W 16
 /* 32 zmm registers: up to 24 accumulators plus point vectors and the
  * broadcast centroid. */
-#define PE_R_DIRECT 2
-#define PE_J_DIRECT 8
-#define PE_R_DOT 4
-#define PE_J_DOT 6
+#define PE_R_DIRECT 4
+#define PE_J_DIRECT 4
+#define PE_R_DOT 3
+#define PE_J_DOT 8
 #define PE_R_SEL 4
 
 typedef __m512 vf;
@@ -29,5 +29,9 @@ typedef __mmask16 vm;
 #define VF_LT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_LT_OQ)
 #define VF_BLEND(m, a, b) _mm512_mask_blend_ps((m), (a), (b))
 #define VF_HSUM(v) _mm512_reduce_add_ps(v)
+#define VF_STOREU(p, v) _mm512_storeu_ps((p), (v))
+#define VL_STOREU(p, v) _mm512_storeu_si512((void *)(p), _mm512_cvttps_epi32(v))
+#define VM_ALL(m) ((m) == 0xFFFF)
 
+#include "simd/transpose8x8_avx.h"
 #include "simd/simd_kernels.h"

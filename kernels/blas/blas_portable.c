@@ -27,5 +27,8 @@ typedef int vm;
 #define VF_LT(a, b) ((a) < (b))
 #define VF_BLEND(m, a, b) ((m) ? (b) : (a))
 #define VF_HSUM(v) (v)
+#define VF_STOREU(p, v) (*(p) = (v))
+#define VL_STOREU(p, v) (*(p) = (int32_t)(v))
+#define VM_ALL(m) (m)
 
 #include "simd/simd_kernels.h"

@@ -14,7 +14,10 @@
  *   vf, vm              float vector and comparison-mask types
  *   VF_LOAD(p) VF_STORE(p, v) (64-byte aligned), VF_LOADU(p) (unaligned),
  *   VF_SET1(s) VF_ZERO VF_ADD VF_SUB VF_MIN VF_MAX, VF_FMA(a, b, c) = a*b + c,
- *   VF_LT(a, b) -> vm, VF_BLEND(m, a, b) = m ? b : a per lane, VF_HSUM(v).
+ *   VF_LT(a, b) -> vm, VF_BLEND(m, a, b) = m ? b : a per lane, VF_HSUM(v),
+ *   VF_STOREU(p, v), VL_STOREU(p, v) (labels held as floats -> int32 at p),
+ *   VM_ALL(m) (every lane set).
+ * Optional: PE_TRANSPOSE8X8(src, ld, dst, ldd) for the point packing.
  *
  * Layout: a block of P = PE_R * PE_W points is packed transposed (xT[t][p],
  * one vector per coordinate) so that each lane follows one point and the
@@ -31,21 +34,62 @@
 #define PE_P_MAX (PE_P_DIRECT > PE_P_DOT ? PE_P_DIRECT : PE_P_DOT)
 
 /* Transposes np <= P rows of x into xT (P columns), zero-filling the lanes
- * of missing points; xn (when not NULL) gets each row's ‖x‖² in float. */
+ * of missing points; xn (when not NULL) gets each row's ‖x‖² in float.
+ * Whole 8 x 8 tiles go through PE_TRANSPOSE8X8 where the ISA has one. */
 static void PE_ISA(pack_points)(const float *x, int np, int d, int P, float *restrict xT,
                                 float *restrict xn) {
-  for (int p = 0; p < np; p++) {
-    const float *row = x + (size_t)p * d;
-    float s = 0.0f;
-    for (int t = 0; t < d; t++) {
-      xT[(size_t)t * P + p] = row[t];
-      s += row[t] * row[t];
-    }
-    if (xn) xn[p] = s;
+  int p = 0;
+#ifdef PE_TRANSPOSE8X8
+  int d8 = d - d % 8;
+  for (; p + 8 <= np; p += 8) {
+    const float *rows = x + (size_t)p * d;
+    for (int t = 0; t < d8; t += 8) PE_TRANSPOSE8X8(rows + t, (size_t)d, xT + (size_t)t * P + p, (size_t)P);
+    for (int q = 0; q < 8; q++)
+      for (int t = d8; t < d; t++) xT[(size_t)t * P + p + q] = rows[(size_t)q * d + t];
   }
-  for (int p = np; p < P; p++) {
+#endif
+  for (; p < np; p++) {
+    const float *row = x + (size_t)p * d;
+    for (int t = 0; t < d; t++) xT[(size_t)t * P + p] = row[t];
+  }
+  for (p = np; p < P; p++)
     for (int t = 0; t < d; t++) xT[(size_t)t * P + p] = 0.0f;
-    if (xn) xn[p] = 0.0f;
+  if (xn)
+    for (p = 0; p < P; p++) {
+      const float *row = x + (size_t)p * d;
+      float s = 0.0f;
+      if (p < np)
+        for (int t = 0; t < d; t++) s += row[t] * row[t];
+      xn[p] = s;
+    }
+}
+
+/* Writes a block's results for points [0, np): whole vectors straight to
+ * the outputs when the block is full, and sends the points whose best
+ * distance is not finite to the reference (NaN never compares smaller and
+ * overflow gives +INF: the reference keeps the NaN contract exactly). */
+static void PE_ISA(emit_direct)(const float *x, int d, const float *c, int k, const float *o1,
+                                const float *o2, const float *ol, int np, int P, int32_t *labels,
+                                float *d1, float *d2) {
+  int all_finite = 1;
+  const vf inf = VF_SET1(INFINITY);
+  for (int r = 0; r < P / PE_W; r++) all_finite &= VM_ALL(VF_LT(VF_LOAD(o1 + r * PE_W), inf));
+  if (np == P && all_finite) {
+    for (int r = 0; r < P / PE_W; r++) {
+      VF_STOREU(d1 + r * PE_W, VF_LOAD(o1 + r * PE_W));
+      VL_STOREU(labels + r * PE_W, VF_LOAD(ol + r * PE_W));
+      if (d2) VF_STOREU(d2 + r * PE_W, VF_LOAD(o2 + r * PE_W));
+    }
+    return;
+  }
+  for (int p = 0; p < np; p++) {
+    if (!(o1[p] < INFINITY)) {
+      pe__ref_assign_point(x + (size_t)p * d, d, c, k, &labels[p], &d1[p], d2 ? &d2[p] : NULL);
+      continue;
+    }
+    labels[p] = (int32_t)ol[p];
+    d1[p] = o1[p];
+    if (d2) d2[p] = o2[p];
   }
 }
 
@@ -123,18 +167,8 @@ void PE_ISA(assign_direct)(const float *x, int64_t n, int d, const float *c, con
     int np = n - i0 < PE_P_DIRECT ? (int)(n - i0) : PE_P_DIRECT;
     PE_ISA(pack_points)(x + (size_t)i0 * d, np, d, PE_P_DIRECT, xT, NULL);
     PE_ISA(block_direct)(xT, d, c, k, o1, o2, ol);
-    for (int p = 0; p < np; p++) {
-      int64_t i = i0 + p;
-      /* NaN never compares smaller and overflow gives +INF: the reference
-       * decides those points so the NaN contract holds exactly. */
-      if (!(o1[p] < INFINITY)) {
-        pe__ref_assign_point(x + (size_t)i * d, d, c, k, &labels[i], &d1[i], d2 ? &d2[i] : NULL);
-        continue;
-      }
-      labels[i] = (int32_t)ol[p];
-      d1[i] = o1[p];
-      if (d2) d2[i] = o2[p];
-    }
+    PE_ISA(emit_direct)(x + (size_t)i0 * d, d, c, k, o1, o2, ol, np, PE_P_DIRECT, labels + i0,
+                        d1 + i0, d2 ? d2 + i0 : NULL);
   }
 }
 
@@ -211,6 +245,45 @@ static float PE_ISA(sq_dist)(const float *x, const float *c, int d) {
   return s;
 }
 
+/* One point decided without a dot-form tile: float direct distances to
+ * every centroid (each within (d + 2) u of exact, relative, as every term is
+ * non-negative), then the exact recomputation of those that could still be
+ * first or second. Costs a few times a normal point, not K·D in double. */
+static void PE_ISA(assign_point_direct)(const float *x, int d, const float *c, int k,
+                                        int32_t *label, float *d1, float *d2) {
+  float f1 = INFINITY, f2 = INFINITY;
+  for (int j = 0; j < k; j++) {
+    float f = PE_ISA(sq_dist)(x, c + (size_t)j * d, d);
+    if (f < f1) {
+      f2 = f1;
+      f1 = f;
+    } else if (f < f2) {
+      f2 = f;
+    }
+  }
+  float threshold = f2 * (1.0f + 4.0f * (float)(d + 2) * FLT_EPSILON) + FLT_MIN;
+  if (!(threshold < INFINITY)) {
+    pe__ref_assign_point(x, d, c, k, label, d1, d2);
+    return;
+  }
+  double best = INFINITY, second = INFINITY;
+  int32_t arg = 0;
+  for (int j = 0; j < k; j++) {
+    if (!(PE_ISA(sq_dist)(x, c + (size_t)j * d, d) <= threshold)) continue;
+    double v = pe__ref_sq_dist(x, c + (size_t)j * d, d);
+    if (v < best) {
+      second = best;
+      best = v;
+      arg = j;
+    } else if (v < second) {
+      second = v;
+    }
+  }
+  *label = arg;
+  *d1 = (float)best;
+  *d2 = (float)second;
+}
+
 void PE_ISA(point_finish)(const float *x, int d, const float *c, int k, float e, const float *col,
                           ptrdiff_t ld, float a1, float a2, float a3, int l1, int l2,
                           int32_t *label, float *d1, float *d2) {
@@ -232,7 +305,11 @@ void PE_ISA(point_finish)(const float *x, int d, const float *c, int k, float e,
   /* Every centroid whose exact v could be below the runner-up's is within
    * 2e of a2: recompute those exactly, as the reference does. */
   float threshold = a2 + 2.0f * e;
-  if (!col || !(threshold < INFINITY)) {
+  if (!col) {
+    PE_ISA(assign_point_direct)(x, d, c, k, label, d1, d2);
+    return;
+  }
+  if (!(threshold < INFINITY)) {
     pe__ref_assign_point(x, d, c, k, label, d1, d2);
     return;
   }

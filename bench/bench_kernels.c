@@ -1,0 +1,345 @@
+/* bench_kernels: times every assignment variant on the issue's shapes and
+ * prints GFLOP/s (2·N·K·D per pass) and GB/s next to this machine's peaks,
+ * measured here: a STREAM-like read of a large array and a large sgemm.
+ *
+ *   bench_kernels [--quick] [--reps R] [--shape N,D,K]...
+ *
+ * Each figure is the median of R passes (default 5). "1T" calls the kernel on
+ * blocks of 4096 points one after another; "2T" splits the same blocks over
+ * two OpenMP threads (static schedule, OpenBLAS single-threaded inside), as
+ * the engine does. "iter" adds the centroid update (per-thread partial sums,
+ * accumulate kernel) to the 2-thread assignment: a whole Lloyd iteration
+ * minus the centroid division. Slow variants run on a prefix of the points
+ * and are scaled (rates do not depend on N). */
+#include <cblas.h>
+#include <emmintrin.h>
+#include <getopt.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/rng.h"
+#include "kernel_internal.h"
+
+enum { BLOCK = 4096, MAX_REPS = 50, MAX_SHAPES = 8 };
+
+/* ---- a median-of-R timer, kept apart from the cases ---- */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+typedef void (*timed_fn)(void *ctx);
+
+static double median_seconds(timed_fn fn, void *ctx, int reps) {
+  double t[MAX_REPS];
+  fn(ctx); /* warm caches, page in the outputs */
+  for (int r = 0; r < reps; r++) {
+    double t0 = now();
+    fn(ctx);
+    t[r] = now() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+  return t[reps / 2];
+}
+
+/* ---- peaks ---- */
+
+typedef struct {
+  const float *a;
+  size_t len;
+  int threads;
+  float sink;
+} read_ctx;
+
+static void read_pass(void *p) {
+  read_ctx *c = p;
+  float total = 0.0f;
+#pragma omp parallel for num_threads(c->threads) reduction(+ : total) schedule(static)
+  for (size_t b = 0; b < c->len / 4096; b++) {
+    const float *q = c->a + b * 4096;
+    __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int i = 0; i < 4096; i += 16) {
+      s0 = _mm_add_ps(s0, _mm_load_ps(q + i));
+      s1 = _mm_add_ps(s1, _mm_load_ps(q + i + 4));
+      s2 = _mm_add_ps(s2, _mm_load_ps(q + i + 8));
+      s3 = _mm_add_ps(s3, _mm_load_ps(q + i + 12));
+    }
+    float out[4];
+    _mm_storeu_ps(out, _mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3)));
+    total += out[0] + out[1] + out[2] + out[3];
+  }
+  c->sink += total;
+}
+
+typedef struct {
+  int m, threads;
+  float *a, *b, *c;
+} gemm_ctx;
+
+/* Each OpenMP thread multiplies A by its half of B's columns with a
+ * single-threaded sgemm: the way the kernels use BLAS. */
+static void gemm_pass(void *p) {
+  gemm_ctx *g = p;
+#pragma omp parallel num_threads(g->threads)
+  {
+    int th = omp_get_thread_num(), nth = omp_get_num_threads();
+    int n0 = g->m * th / nth, n1 = g->m * (th + 1) / nth;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->m, n1 - n0, g->m, 1.0f, g->a, g->m,
+                g->b + n0, g->m, 0.0f, g->c + n0, g->m);
+  }
+}
+
+typedef struct {
+  double read_gbs[3];   /* [threads] */
+  double sgemm_gfs[3];
+} peaks;
+
+static void measure_peaks(peaks *pk, int reps, int quick) {
+  size_t len = (size_t)(quick ? 32 : 128) << 20; /* floats: 128 or 512 MiB */
+  float *a = aligned_alloc(64, len * sizeof(float));
+  for (size_t i = 0; i < len; i++) a[i] = (float)(i & 1023);
+  for (int th = 1; th <= 2; th++) {
+    read_ctx rc = {a, len, th, 0.0f};
+    pk->read_gbs[th] = len * sizeof(float) / median_seconds(read_pass, &rc, reps) / 1e9;
+  }
+  free(a);
+  gemm_ctx g = {quick ? 1024 : 2048, 1, NULL, NULL, NULL};
+  size_t mm = (size_t)g.m * g.m;
+  g.a = malloc(mm * sizeof(float));
+  g.b = malloc(mm * sizeof(float));
+  g.c = malloc(mm * sizeof(float));
+  for (size_t i = 0; i < mm; i++) g.a[i] = g.b[i] = (float)(i % 7) * 0.25f;
+  for (g.threads = 1; g.threads <= 2; g.threads++)
+    pk->sgemm_gfs[g.threads] = 2.0 * g.m * g.m * g.m / median_seconds(gemm_pass, &g, reps) / 1e9;
+  free(g.a);
+  free(g.b);
+  free(g.c);
+}
+
+/* ---- the cases ---- */
+
+typedef struct {
+  const char *name;
+  pe_kernel_id id; /* for support checks */
+  pe_assign_fn assign;
+  pe_assign_work_fn work_bytes;
+  pe_accumulate_fn accumulate;
+} bench_variant;
+
+static void auto_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms,
+                        int k, int32_t *labels, float *d1, float *d2, void *work);
+static size_t auto_work(int64_t n, int d, int k);
+
+static const bench_variant variants[] = {
+    {"scalar", PE_KERNEL_SCALAR, pe__ref_assign, pe__ref_assign_work_bytes, pe__ref_accumulate},
+    {"avx2-direct", PE_KERNEL_AVX2, pe__avx2_assign_direct, pe__avx2_assign_work_bytes,
+     pe__avx2_accumulate},
+    {"avx2-dot", PE_KERNEL_AVX2, pe__avx2_assign_dot, pe__avx2_assign_work_bytes,
+     pe__avx2_accumulate},
+    {"avx512-direct", PE_KERNEL_AVX512, pe__avx512_assign_direct, pe__avx512_assign_work_bytes,
+     pe__avx512_accumulate},
+    {"avx512-dot", PE_KERNEL_AVX512, pe__avx512_assign_dot, pe__avx512_assign_work_bytes,
+     pe__avx512_accumulate},
+    {"blas(avx2 sel)", PE_KERNEL_AVX2, pe__avx2_blas_assign, pe__blas_assign_work_bytes,
+     pe__avx2_accumulate},
+    {"blas", PE_KERNEL_BLAS, NULL, NULL, NULL}, /* the dispatch table's */
+    {"auto", PE_KERNEL_AUTO, auto_assign, auto_work, NULL},
+};
+
+static const pe_kernel_table *auto_table;
+
+static void auto_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms,
+                        int k, int32_t *labels, float *d1, float *d2, void *work) {
+  auto_table->assign(x, n, d, c, c_norms, k, labels, d1, d2, work);
+}
+static size_t auto_work(int64_t n, int d, int k) { return auto_table->assign_work_bytes(n, d, k); }
+
+typedef struct {
+  int64_t n;
+  int d, k;
+  float *x, *c, *norms, *d1, *d2;
+  int32_t *labels;
+  bench_variant v;
+  int threads, with_update;
+  void *work[2];
+  double *sums[2], *counts[2];
+} pass_ctx;
+
+static void assign_pass(void *p) {
+  pass_ctx *a = p;
+  int64_t nblocks = (a->n + BLOCK - 1) / BLOCK;
+#pragma omp parallel num_threads(a->threads)
+  {
+    int th = omp_get_thread_num();
+    if (a->with_update) {
+      memset(a->sums[th], 0, sizeof(double) * (size_t)a->k * a->d);
+      memset(a->counts[th], 0, sizeof(double) * (size_t)a->k);
+    }
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < nblocks; b++) {
+      int64_t i0 = b * BLOCK, len = a->n - i0 < BLOCK ? a->n - i0 : BLOCK;
+      const float *xb = a->x + (size_t)i0 * a->d;
+      a->v.assign(xb, len, a->d, a->c, a->norms, a->k, a->labels + i0, a->d1 + i0, a->d2 + i0,
+                  a->work[th]);
+      if (a->with_update)
+        a->v.accumulate(xb, len, a->d, a->labels + i0, NULL, a->k, a->sums[th], a->counts[th]);
+    }
+  }
+}
+
+typedef struct {
+  int64_t n;
+  int d, k;
+} shape;
+
+static void run_shape(shape s, const peaks *pk, int reps) {
+  pe_rng rng;
+  pe_rng_init(&rng, 42, (uint64_t)s.d * 1000 + s.k);
+  size_t nd = (size_t)s.n * s.d;
+  float *x = aligned_alloc(64, (nd * sizeof(float) + 63) / 64 * 64);
+  float *c = malloc(sizeof(float) * (size_t)s.k * s.d);
+  float *norms = malloc(sizeof(float) * (size_t)s.k);
+  /* Blobs around k random centres, centroids at the centres plus noise:
+   * the distances a real k-means iteration sees. */
+  for (size_t i = 0; i < (size_t)s.k * s.d; i++) c[i] = (float)(4.0 * pe_rng_normal(&rng));
+  for (int64_t i = 0; i < s.n; i++) {
+    const float *home = c + (size_t)pe_rng_below(&rng, (uint64_t)s.k) * s.d;
+    for (int t = 0; t < s.d; t++) x[(size_t)i * s.d + t] = home[t] + (float)pe_rng_normal(&rng);
+  }
+  for (size_t i = 0; i < (size_t)s.k * s.d; i++) c[i] += (float)(0.3 * pe_rng_normal(&rng));
+  pe_kernel_sq_norms(c, s.k, s.d, norms);
+  int32_t *labels = malloc(sizeof(int32_t) * (size_t)s.n);
+  float *d1 = malloc(sizeof(float) * (size_t)s.n), *d2 = malloc(sizeof(float) * (size_t)s.n);
+
+  auto_table = pe_kernel_get(pe_kernel_choose(s.d, s.k));
+  double flops = 2.0 * s.n * s.k * s.d;
+  double bytes = (double)s.n * (s.d * 4 + 12);
+  printf("\n(N, D, K) = (%lld, %d, %d): %.2f GFLOP and %.1f MB per pass; auto picks %s\n",
+         (long long)s.n, s.d, s.k, flops / 1e9, bytes / 1e6, auto_table->name);
+  printf("  %-15s %9s %8s %9s %8s %7s %7s %9s\n", "variant", "1T ms", "GFLOP/s", "2T ms", "GFLOP/s",
+         "GB/s", "%peak", "iter2T ms");
+  for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
+    bench_variant v = variants[vi];
+    if (v.id != PE_KERNEL_AUTO && !pe_kernel_supported(v.id)) continue;
+    if (v.id == PE_KERNEL_BLAS && !v.assign) {
+      const pe_kernel_table *t = pe_kernel_get(PE_KERNEL_BLAS);
+      v.assign = t->assign;
+      v.work_bytes = t->assign_work_bytes;
+      v.accumulate = t->accumulate;
+    }
+    if (v.id == PE_KERNEL_AUTO) v.accumulate = auto_table->accumulate;
+    /* The reference is slow: time it on a prefix worth ~2e8 multiply-adds. */
+    int64_t n = s.n;
+    if (v.id == PE_KERNEL_SCALAR) {
+      int64_t cap = (int64_t)(2e8 / ((double)s.k * s.d));
+      if (cap < BLOCK) cap = BLOCK;
+      if (n > cap) n = cap - cap % BLOCK;
+    }
+    pass_ctx a = {n, s.d, s.k, x, c, norms, d1, d2, labels, v, 1, 0, {0}, {0}, {0}};
+    size_t wb = (v.work_bytes(BLOCK, s.d, s.k) + 127) / 64 * 64;
+    for (int th = 0; th < 2; th++) {
+      a.work[th] = aligned_alloc(64, wb);
+      a.sums[th] = malloc(sizeof(double) * (size_t)s.k * s.d);
+      a.counts[th] = malloc(sizeof(double) * (size_t)s.k);
+    }
+    double scale = (double)s.n / n;
+    double t1 = median_seconds(assign_pass, &a, reps) * scale;
+    a.threads = 2;
+    double t2 = median_seconds(assign_pass, &a, reps) * scale;
+    a.with_update = 1;
+    double ti = median_seconds(assign_pass, &a, reps) * scale;
+    double gf2 = flops / t2 / 1e9, gbs2 = bytes / t2 / 1e9;
+    /* Percent of the peak that binds: sgemm for compute, read for memory. */
+    double pct = (double)s.k * s.d >= 8192 ? 100.0 * gf2 / pk->sgemm_gfs[2]
+                                            : 100.0 * gbs2 / pk->read_gbs[2];
+    printf("  %-15s %9.2f %8.1f %9.2f %8.1f %7.1f %6.0f%% %9.2f\n", v.name, t1 * 1e3,
+           flops / t1 / 1e9, t2 * 1e3, gf2, gbs2, pct, ti * 1e3);
+    fflush(stdout);
+    for (int th = 0; th < 2; th++) {
+      free(a.work[th]);
+      free(a.sums[th]);
+      free(a.counts[th]);
+    }
+  }
+  free(x);
+  free(c);
+  free(norms);
+  free(labels);
+  free(d1);
+  free(d2);
+}
+
+int main(int argc, char **argv) {
+  /* The pthread OpenBLAS keeps a pool of threads that spin (sched_yield)
+   * after every call and would steal the cores from the OpenMP threads being
+   * timed: run without the pool, as the engine does inside its threads. */
+  const char *obt = getenv("OPENBLAS_NUM_THREADS");
+  if (!obt || strcmp(obt, "1") != 0) {
+    setenv("OPENBLAS_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);
+    perror("bench_kernels: re-exec with OPENBLAS_NUM_THREADS=1");
+  }
+  static const shape issue_shapes[] = {
+      {1000000, 8, 8}, {1000000, 16, 32}, {1000000, 32, 256}, {200000, 128, 1024}};
+  shape shapes[MAX_SHAPES];
+  int nshapes = 0, reps = 5, quick = 0;
+  static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
+                                       {"reps", required_argument, NULL, 'r'},
+                                       {"shape", required_argument, NULL, 's'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {NULL, 0, NULL, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "qr:s:h", opts, NULL)) != -1) {
+    long long n;
+    int d, k;
+    switch (opt) {
+      case 'q':
+        quick = 1;
+        break;
+      case 'r':
+        reps = atoi(optarg);
+        if (reps < 1 || reps > MAX_REPS) reps = 5;
+        break;
+      case 's':
+        if (sscanf(optarg, "%lld,%d,%d", &n, &d, &k) != 3 || n < 1 || d < 1 || k < 1 ||
+            nshapes == MAX_SHAPES) {
+          fprintf(stderr, "bench_kernels: --shape wants N,D,K (positive), at most %d\n", MAX_SHAPES);
+          return 1;
+        }
+        shapes[nshapes++] = (shape){n, d, k};
+        break;
+      default:
+        fprintf(stderr, "usage: bench_kernels [--quick] [--reps R] [--shape N,D,K]...\n");
+        return opt == 'h' ? 0 : 1;
+    }
+  }
+  if (nshapes == 0)
+    for (int i = 0; i < 4; i++) {
+      shapes[nshapes] = issue_shapes[i];
+      if (quick) shapes[nshapes].n /= 10;
+      nshapes++;
+    }
+  const pe_cpu_features *f = pe_kernel_cpu();
+  printf("bench_kernels: median of %d passes; CPU avx2=%d fma=%d avx512f=%d (OS: avx=%d avx512=%d)\n",
+         reps, f->avx2, f->fma, f->avx512f, f->os_avx, f->os_avx512);
+  peaks pk;
+  measure_peaks(&pk, reps, quick);
+  printf("peaks measured here: read %.1f GB/s (1T) %.1f GB/s (2T); sgemm %.1f GFLOP/s (1T) %.1f "
+         "GFLOP/s (2T)\n",
+         pk.read_gbs[1], pk.read_gbs[2], pk.sgemm_gfs[1], pk.sgemm_gfs[2]);
+  printf("%%peak: GFLOP/s vs 2T sgemm where K*D >= 8192 (compute-bound), else GB/s vs 2T read\n");
+  for (int i = 0; i < nshapes; i++) run_shape(shapes[i], &pk, reps);
+  return 0;
+}
