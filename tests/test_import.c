@@ -232,6 +232,21 @@ static void test_empty_inputs(void) {
   CU_ASSERT(!file_exists(out_path));
 }
 
+static void test_unclosed_quote_row(void) {
+  pe_import_summary s;
+  PE_ASSERT_STATUS(import_text("unclosed.csv",
+                               "customer_id,timestamp,amount,note\n"
+                               "1,2024-01-01,5,fine\n"
+                               "2,2024-01-02,6,\"oops\n"
+                               "3,2024-01-03,7,lost\n",
+                               NULL, &s),
+                   PE_OK);
+  PE_ASSERT_EQ_LL(s.rows_read, 2);
+  PE_ASSERT_EQ_LL(s.rows_imported, 1);
+  PE_ASSERT_EQ_LL(s.skipped[PE_SKIP_UNCLOSED_QUOTE], 1);
+  PE_ASSERT_EQ_LL(s.problems[0].line, 3);
+}
+
 static void test_whitespace_no_header(void) {
   pe_import_params p;
   pe_import_params_init(&p);
@@ -304,6 +319,7 @@ static CU_TestInfo tests[] = {
     {"columns by loose name and number; discounts; numeric categories", test_column_choices},
     {"a missing column names itself and lists the header", test_column_not_found},
     {"empty, blank, header-only and customer-less files", test_empty_inputs},
+    {"an unclosed quote is one skipped row at its line", test_unclosed_quote_row},
     {"whitespace columns without a header (CDNOW sample)", test_whitespace_no_header},
     {"gzip input, and a truncated one", test_gzip_input},
     {"the input is never overwritten", test_input_is_protected},

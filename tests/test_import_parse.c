@@ -139,6 +139,7 @@ typedef struct {
   int n;
   int nfields[16];
   int64_t line[16];
+  int unclosed[16];
   char text[16][8][64]; /* first 8 fields of the first 16 records */
 } collected;
 
@@ -147,6 +148,7 @@ static pe_status collect(void *ctx, const pe_record *rec) {
   if (c->n < 16) {
     c->nfields[c->n] = rec->nfields;
     c->line[c->n] = rec->line;
+    c->unclosed[c->n] = rec->unclosed_quote;
     for (int i = 0; i < rec->nfields && i < 8; i++)
       snprintf(c->text[c->n][i], sizeof c->text[c->n][i], "%s", rec->field[i]);
   }
@@ -253,6 +255,23 @@ static void test_long_line(void) {
   PE_ASSERT_EQ_LL(c.line[2], 3);
 }
 
+static void test_unclosed_quote(void) {
+  collected c;
+  pe_record_layout layout = {PE_IMPORT_FORMAT_AUTO, 0};
+  PE_ASSERT_STATUS(read_records("unclosed.csv", "a,b\n1,\"ok\"\n2,\"open\n3,x\n4,y\n", &layout, &c),
+                   PE_OK);
+  PE_ASSERT_EQ_LL(c.n, 3);
+  CU_ASSERT(!c.unclosed[1]);
+  CU_ASSERT(c.unclosed[2]);
+  PE_ASSERT_EQ_LL(c.line[2], 3); /* where the quote opened */
+  CU_ASSERT_STRING_EQUAL(c.text[2][1], "open\n3,x\n4,y\n");
+  /* A closed quote at the very end, without a newline, is fine. */
+  PE_ASSERT_STATUS(read_records("closed.csv", "a,b\n1,\"x\"", &layout, &c), PE_OK);
+  PE_ASSERT_EQ_LL(c.n, 2);
+  CU_ASSERT(!c.unclosed[1]);
+  CU_ASSERT_STRING_EQUAL(c.text[1][1], "x");
+}
+
 static void test_missing_file(void) {
   pe_line_reader *r;
   PE_ASSERT_STATUS(pe_line_reader_open("/nonexistent/x.csv", &r), PE_ERR_IO);
@@ -271,6 +290,7 @@ static CU_TestInfo record_tests[] = {
     {"quoted fields, embedded newlines, line numbers", test_quoted_fields},
     {"delimiter detection and whitespace columns", test_delimiters_and_whitespace},
     {"a line longer than the read buffer", test_long_line},
+    {"a quote left open until the end of the file", test_unclosed_quote},
     {"a missing file is named", test_missing_file},
     CU_TEST_INFO_NULL};
 

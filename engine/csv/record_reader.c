@@ -27,6 +27,7 @@ typedef struct {
   void *ctx;
   const char *file;
   int64_t line; /* the line being fed to libcsv */
+  int at_unclosed_quote;
   pe_status status;
 } csv_state;
 
@@ -92,7 +93,8 @@ static void on_record_end(int terminator, void *data) {
   record_buf *r = &st->rec;
   if (st->status == PE_OK && !record_is_blank(r)) {
     for (int i = 0; i < r->nfields; i++) r->field[i] = r->bytes + r->start[i];
-    pe_record rec = {r->nfields, r->field, r->len, st->line - r->embedded_newlines};
+    pe_record rec = {r->nfields, r->field, r->len, st->line - r->embedded_newlines,
+                     st->at_unclosed_quote};
     st->status = st->fn(st->ctx, &rec);
   }
   r->nfields = 0;
@@ -133,7 +135,7 @@ static pe_status feed_whitespace(record_buf *r, char *line, size_t len, int64_t 
     if (i < len) i++;
   }
   if (r->nfields == 0) return PE_OK;
-  pe_record rec = {r->nfields, r->field, r->len, lineno};
+  pe_record rec = {r->nfields, r->field, r->len, lineno, 0};
   return fn(ctx, &rec);
 }
 
@@ -176,8 +178,12 @@ pe_status pe_records_read(pe_line_reader *reader, const char *file, pe_record_la
                           pe_record_fn fn, void *ctx) {
   struct csv_parser parser;
   PE_FAIL_IF(csv_init(&parser, CSV_APPEND_NULL) != 0, PE_ERR_NOMEM, "out of memory");
+  /* libcsv grows its field buffer by a fixed block (128 bytes by default):
+   * linear growth, so a long field (or an unclosed quote swallowing the
+   * rest of the file) would cost quadratic copying without a large block. */
+  csv_set_blk_size(&parser, 1u << 20);
   csv_state st = {.fn = fn, .ctx = ctx, .file = file, .status = PE_OK};
-  int settled = 0;
+  int settled = 0, last_had_newline = 0;
   char *line;
   size_t len;
   pe_status status;
@@ -193,6 +199,7 @@ pe_status pe_records_read(pe_line_reader *reader, const char *file, pe_record_la
       csv_set_delim(&parser, (unsigned char)layout->delimiter);
       settled = 1;
     }
+    last_had_newline = len > 0 && line[len - 1] == '\n';
     if (layout->format == PE_IMPORT_FORMAT_WHITESPACE)
       status = feed_whitespace(&st.rec, line, len, st.line, fn, ctx, file);
     else
@@ -201,8 +208,16 @@ pe_status pe_records_read(pe_line_reader *reader, const char *file, pe_record_la
   }
   if (status == PE_OK && settled && layout->format != PE_IMPORT_FORMAT_WHITESPACE) {
     /* A quoted field still open at the end of the file swallowed every line
-     * after its start; csv_fini hands it over as the last record. */
-    csv_fini(&parser, on_field, on_record_end, &st);
+     * after its start. In strict mode csv_fini only reports that, without
+     * side effects; the lenient call then hands the record over, flagged. */
+    /* Whatever csv_fini still hands over ends after the last byte: on the
+     * line after the last one when the file ends with a newline. */
+    st.line += last_had_newline;
+    int opts = csv_get_opts(&parser);
+    csv_set_opts(&parser, (unsigned char)(opts | CSV_STRICT | CSV_STRICT_FINI));
+    st.at_unclosed_quote = csv_fini(&parser, on_field, on_record_end, &st) != 0;
+    csv_set_opts(&parser, (unsigned char)opts);
+    if (st.at_unclosed_quote) csv_fini(&parser, on_field, on_record_end, &st);
     status = st.status;
   }
   csv_free(&parser);

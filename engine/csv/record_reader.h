@@ -15,7 +15,8 @@ typedef struct {
   int nfields;
   char **field;
   const size_t *len;
-  int64_t line; /* 1-based line where the record starts */
+  int64_t line;       /* 1-based line where the record starts */
+  int unclosed_quote; /* the file ended inside this record's last quoted field */
 } pe_record;
 
 /* Called once per record; a non-OK status stops the reading and is returned

@@ -70,6 +70,7 @@ void pe_import_params_init(pe_import_params *p);
 #define PE_IMPORT_SKIP_MAP(X)                        \
   X(PE_SKIP_MISSING_CUSTOMER, "missing customer id") \
   X(PE_SKIP_FIELD_COUNT, "wrong number of fields")   \
+  X(PE_SKIP_UNCLOSED_QUOTE, "unclosed quote")        \
   X(PE_SKIP_BAD_CUSTOMER, "bad customer id")         \
   X(PE_SKIP_BAD_ORDER, "bad order id")               \
   X(PE_SKIP_BAD_TIME, "bad date")                    \
