@@ -131,6 +131,14 @@ static pe_status open_writers(hid_t fid, const char *file, const pe_generate_par
   return PE_OK;
 }
 
+static pe_status flush_writers(writers *w) {
+  for (int i = 0; i < w->ntx; i++) PE_FORWARD(pe_h5_appender_flush(&w->tx[i]));
+  for (int i = 0; i < w->nsessions; i++) PE_FORWARD(pe_h5_appender_flush(&w->sessions[i]));
+  for (int i = 0; i < w->ncustomers; i++) PE_FORWARD(pe_h5_appender_flush(&w->customers[i]));
+  for (int i = 0; i < 2; i++) PE_FORWARD(pe_h5_appender_flush(&w->truth[i]));
+  return PE_OK;
+}
+
 static void close_writers(writers *w, hid_t groups[4]) {
   for (int i = 0; i < w->ntx; i++) pe_h5_appender_close(&w->tx[i]);
   for (int i = 0; i < w->nsessions; i++) pe_h5_appender_close(&w->sessions[i]);
@@ -225,6 +233,7 @@ pe_status pe_generate(const char *out_path, const pe_generate_params *p,
   }
   for (int64_t j = 0; blocks && j < batch; j++) pe_gen_block_free(&blocks[j]);
   free(blocks);
+  if (st == PE_OK) st = flush_writers(&w);
   close_writers(&w, groups);
   if (st != PE_OK) {
     pe_h5_out_abort(out);

@@ -10,6 +10,7 @@
 #include <hdf5.h>
 #include <stdint.h>
 
+#include "io/h5_chunks.h"
 #include "personae/status.h"
 
 typedef enum { PE_I8, PE_U8, PE_I16, PE_I32, PE_I64, PE_F32, PE_F64, PE_DTYPE_COUNT } pe_dtype;
@@ -37,6 +38,7 @@ typedef struct {
   int64_t rows;
   const char *file;
   char path[256];
+  pe_h5_chunk_layout layout; /* direct parallel chunk path, when usable */
 } pe_h5_column;
 
 /* Opens `path` and checks that it is 1-D with a type compatible with `want`:
@@ -122,18 +124,28 @@ pe_status pe_h5_attr_read_f64(hid_t loc, const char *file, const char *obj, cons
                               double *value);
 
 /* Appends rows to a growing 1-D column (for streaming writers that do not
- * know the final length). */
+ * know the final length). Rows are staged in memory and written as whole
+ * chunks, compressed in parallel; pe_h5_appender_flush() writes the last,
+ * partial chunk and must be called (and checked) before closing. */
 typedef struct {
   hid_t did;
   pe_dtype type;
-  int64_t rows;
+  int64_t rows;          /* rows appended so far */
   const char *file;
   char name[128];
+  pe_h5_chunk_layout layout;
+  unsigned char *stage;  /* stage_chunks whole chunks */
+  int64_t stage_chunks;
+  int64_t staged;        /* rows in stage not yet written */
+  int64_t chunks_written;
 } pe_h5_appender;
 
 pe_status pe_h5_appender_create(hid_t loc, const char *file, const char *name, pe_dtype type,
                                 int64_t chunk_rows, int compress, pe_h5_appender *app);
 pe_status pe_h5_appender_append(pe_h5_appender *app, const void *data, int64_t count);
+/* Writes what is staged and sets the final length. Idempotent. */
+pe_status pe_h5_appender_flush(pe_h5_appender *app);
+/* Releases the dataset (flushing first if the caller forgot to). */
 void pe_h5_appender_close(pe_h5_appender *app);
 
 /* The default result file for an input: "shop.h5" -> "shop.personae.h5". */

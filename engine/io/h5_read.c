@@ -131,6 +131,7 @@ pe_status pe_h5_column_open(hid_t fid, const char *file, const char *path, pe_dt
   } else {
     H5Sget_simple_extent_dims(space, dims, NULL);
     col->rows = (int64_t)dims[0];
+    pe_h5_chunk_layout_of(did, pe_dtype_native(want), &col->layout);
   }
   H5Sclose(space);
   H5Tclose(ftype);
@@ -147,6 +148,8 @@ pe_status pe_h5_column_read(const pe_h5_column *col, int64_t offset, int64_t cou
   PE_FAIL_IF(offset < 0 || count < 0 || offset + count > col->rows, PE_ERR_INTERNAL,
              "%s: %s: read of rows [%lld, %lld) outside [0, %lld)", col->file, col->path,
              (long long)offset, (long long)(offset + count), (long long)col->rows);
+  if (col->layout.usable)
+    return pe_h5_chunks_read(col->did, &col->layout, offset, count, buf, col->file, col->path);
   hsize_t start = (hsize_t)offset, n = (hsize_t)count;
   hid_t fspace = H5Dget_space(col->did);
   hid_t mspace = H5Screate_simple(1, &n, NULL);

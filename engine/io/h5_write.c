@@ -1,4 +1,5 @@
 /* Writing columns, matrices, strings and attributes. */
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,29 +125,65 @@ pe_status pe_h5_appender_create(hid_t loc, const char *file, const char *name, p
   H5Pclose(dcpl);
   H5Sclose(space);
   PE_FAIL_IF(app->did < 0, PE_ERR_IO, "%s: cannot create dataset %s", file, name);
+  pe_h5_chunk_layout_of(app->did, pe_dtype_native(type), &app->layout);
+  /* Two chunks per thread keep every thread compressing while bounding memory. */
+  app->stage_chunks = 2 * (int64_t)omp_get_max_threads();
+  app->stage = malloc((size_t)(app->stage_chunks * app->layout.chunk_rows) * pe_dtype_size(type));
+  PE_FAIL_IF(!app->layout.usable || !app->stage, PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
+  return PE_OK;
+}
+
+/* Writes the first `nchunks` staged chunks (the last one padded with zeros). */
+static pe_status write_staged(pe_h5_appender *app, int64_t nchunks, int64_t rows_after) {
+  hsize_t extent = (hsize_t)rows_after;
+  PE_FAIL_IF(H5Dset_extent(app->did, &extent) < 0, PE_ERR_IO,
+             "%s: cannot extend dataset %s (disk full?)", app->file, app->name);
+  PE_FORWARD(pe_h5_chunks_write(app->did, &app->layout, app->chunks_written, nchunks, app->stage,
+                                app->file, app->name));
+  app->chunks_written += nchunks;
   return PE_OK;
 }
 
 pe_status pe_h5_appender_append(pe_h5_appender *app, const void *data, int64_t count) {
-  if (count == 0) return PE_OK;
-  hsize_t start = (hsize_t)app->rows, n = (hsize_t)count, total = start + n;
-  herr_t rc = H5Dset_extent(app->did, &total);
-  if (rc >= 0) {
-    hid_t fspace = H5Dget_space(app->did);
-    hid_t mspace = H5Screate_simple(1, &n, NULL);
-    rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL);
-    if (rc >= 0) rc = H5Dwrite(app->did, pe_dtype_native(app->type), mspace, fspace, H5P_DEFAULT, data);
-    H5Sclose(mspace);
-    H5Sclose(fspace);
+  const size_t elem = pe_dtype_size(app->type);
+  const int64_t capacity = app->stage_chunks * app->layout.chunk_rows;
+  const unsigned char *src = data;
+  while (count > 0) {
+    int64_t take = capacity - app->staged < count ? capacity - app->staged : count;
+    memcpy(app->stage + (size_t)app->staged * elem, src, (size_t)take * elem);
+    app->staged += take;
+    app->rows += take;
+    src += (size_t)take * elem;
+    count -= take;
+    if (app->staged == capacity) {
+      PE_FORWARD(write_staged(app, app->stage_chunks, app->rows));
+      app->staged = 0;
+    }
   }
-  PE_FAIL_IF(rc < 0, PE_ERR_IO, "%s: cannot append to dataset %s (disk full?)", app->file, app->name);
-  app->rows += count;
+  return PE_OK;
+}
+
+pe_status pe_h5_appender_flush(pe_h5_appender *app) {
+  const int64_t chunk = app->layout.chunk_rows;
+  if (app->staged > 0) {
+    int64_t nchunks = (app->staged + chunk - 1) / chunk;
+    size_t elem = pe_dtype_size(app->type);
+    memset(app->stage + (size_t)app->staged * elem, 0,
+           (size_t)(nchunks * chunk - app->staged) * elem);
+    PE_FORWARD(write_staged(app, nchunks, app->rows));
+    app->staged = 0;
+  }
   return PE_OK;
 }
 
 void pe_h5_appender_close(pe_h5_appender *app) {
+  /* Callers should flush and check; this keeps a forgotten flush from
+   * silently truncating the column. */
+  if (app->did > 0 && app->staged > 0) pe_h5_appender_flush(app);
   if (app->did > 0) H5Dclose(app->did);
   app->did = H5I_INVALID_HID;
+  free(app->stage);
+  app->stage = NULL;
 }
 
 pe_status pe_h5_replace_group(hid_t fid, const char *file, const char *group, hid_t *gid) {

@@ -1,0 +1,41 @@
+/* Parallel chunk codec for 1-D columns stored with HDF5's standard shuffle +
+ * deflate filters.
+ *
+ * The serial HDF5 library runs its filter pipeline on one thread, and zlib
+ * then dominates both writing and reading. Here the HDF5 calls stay on one
+ * thread (H5Dread_chunk / H5Dwrite_chunk move raw chunk bytes), while
+ * (de)compression and (un)shuffling run in parallel over chunks. The bytes on
+ * disk are exactly what HDF5's own filters produce, so any HDF5 reader (h5py,
+ * h5dump) reads them, and we read files written by others. */
+#ifndef PE_IO_H5_CHUNKS_H
+#define PE_IO_H5_CHUNKS_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "personae/status.h"
+
+typedef struct {
+  int usable;          /* 1 if chunks can be read/written directly */
+  int shuffle;         /* filter pipeline: [shuffle,] deflate, or none */
+  int deflate;
+  size_t elem;         /* bytes per element (file type == memory type) */
+  int64_t chunk_rows;  /* elements per chunk */
+} pe_h5_chunk_layout;
+
+/* Describes how column `did` is stored and whether the direct path applies:
+ * chunked, 1-D, filters among {shuffle, deflate} only, and the file type equal
+ * to the memory type `memtype` (no conversion needed). */
+void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *layout);
+
+/* Reads rows [offset, offset + count) through the direct path. */
+pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *layout, int64_t offset,
+                            int64_t count, void *buf, const char *file, const char *path);
+
+/* Writes `nchunks` whole chunks starting at chunk index `first_chunk` from
+ * `data` (nchunks * chunk_rows elements; the caller pads the last one). The
+ * dataset extent must already cover them. */
+pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *layout, int64_t first_chunk,
+                             int64_t nchunks, const void *data, const char *file, const char *name);
+
+#endif
