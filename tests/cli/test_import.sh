@@ -42,9 +42,10 @@ with gzip.open(path, "rt", newline="") as f:
         customers.add(int(float(row[c])))
         orders.add(int(row[i].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
         total += float(row[q]) * float(row[p])
-        t = calendar.timegm(time.strptime(row[d], "%Y-%m-%d %H:%M:%S"))
-        first = t if first is None else min(first, t)
-        last = t if last is None else max(last, t)
+        # "YYYY-MM-DD HH:MM:SS" sorts as text; only the extremes are converted.
+        first = row[d] if first is None else min(first, row[d])
+        last = row[d] if last is None else max(last, row[d])
+first, last = (calendar.timegm(time.strptime(s, "%Y-%m-%d %H:%M:%S")) for s in (first, last))
 print(json.dumps(dict(rows=rows, kept=kept, customers=len(customers), orders=len(orders),
                       total=total, first=first, last=last)))
 EOF
