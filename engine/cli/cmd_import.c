@@ -95,6 +95,18 @@ static void print_summary(const pe_import_summary *s, const char *in, const char
   printf("  columns         %s\n", s->columns_used);
 }
 
+/* A JSON string of `s`; text that is not valid UTF-8 (a Latin-1 export,
+ * say) has its non-ASCII bytes replaced by '?' rather than lost. */
+static json_t *json_text(const char *s) {
+  json_t *j = json_string(s);
+  if (j) return j;
+  char buf[1024];
+  size_t n = 0;
+  for (; *s && n + 1 < sizeof buf; s++) buf[n++] = (unsigned char)*s < 0x80 ? *s : '?';
+  buf[n] = '\0';
+  return json_string(buf);
+}
+
 static void print_json(const pe_import_summary *s, const char *in, const char *out,
                        double seconds) {
   json_t *skipped = json_object();
@@ -106,22 +118,34 @@ static void print_json(const pe_import_summary *s, const char *in, const char *o
     json_object_set_new(skipped, key, json_integer((json_int_t)s->skipped[r]));
   }
   json_t *problems = json_array();
-  for (int i = 0; i < s->problems_kept; i++)
-    json_array_append_new(
-        problems, json_pack("{s:I,s:s,s:s}", "line", (json_int_t)s->problems[i].line, "reason",
-                            pe_import_skip_reason_name(s->problems[i].reason), "detail",
-                            s->problems[i].detail));
+  for (int i = 0; i < s->problems_kept; i++) {
+    json_t *p = json_object();
+    json_object_set_new(p, "line", json_integer((json_int_t)s->problems[i].line));
+    json_object_set_new(p, "reason",
+                        json_string(pe_import_skip_reason_name(s->problems[i].reason)));
+    json_object_set_new(p, "detail", json_text(s->problems[i].detail));
+    json_array_append_new(problems, p);
+  }
   char delim[2] = {s->delimiter, '\0'};
-  json_t *root = json_pack(
-      "{s:s,s:s,s:s,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:f,s:s,s:o,s:"
-      "f}",
-      "input", in, "output", out, "format", format_name(s->format), "delimiter", delim, "rows_read",
-      (json_int_t)s->rows_read, "rows_imported", (json_int_t)s->rows_imported, "skipped", skipped,
-      "malformed", (json_int_t)s->malformed, "customers", (json_int_t)s->customers, "orders",
-      (json_int_t)s->orders, "categories", (json_int_t)s->categories, "orders_synthesised",
-      s->orders_synthesised, "first_timestamp", (json_int_t)s->first_timestamp, "last_timestamp",
-      (json_int_t)s->last_timestamp, "total_amount", s->total_amount, "columns", s->columns_used,
-      "problems", problems, "seconds", seconds);
+  json_t *root = json_object();
+  json_object_set_new(root, "input", json_text(in));
+  json_object_set_new(root, "output", json_text(out));
+  json_object_set_new(root, "format", json_string(format_name(s->format)));
+  json_object_set_new(root, "delimiter", json_string(delim));
+  json_object_set_new(root, "rows_read", json_integer((json_int_t)s->rows_read));
+  json_object_set_new(root, "rows_imported", json_integer((json_int_t)s->rows_imported));
+  json_object_set_new(root, "skipped", skipped);
+  json_object_set_new(root, "malformed", json_integer((json_int_t)s->malformed));
+  json_object_set_new(root, "customers", json_integer((json_int_t)s->customers));
+  json_object_set_new(root, "orders", json_integer((json_int_t)s->orders));
+  json_object_set_new(root, "categories", json_integer((json_int_t)s->categories));
+  json_object_set_new(root, "orders_synthesised", json_boolean(s->orders_synthesised));
+  json_object_set_new(root, "first_timestamp", json_integer((json_int_t)s->first_timestamp));
+  json_object_set_new(root, "last_timestamp", json_integer((json_int_t)s->last_timestamp));
+  json_object_set_new(root, "total_amount", json_real(s->total_amount));
+  json_object_set_new(root, "columns", json_text(s->columns_used));
+  json_object_set_new(root, "problems", problems);
+  json_object_set_new(root, "seconds", json_real(seconds));
   json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("\n");
   json_decref(root);
