@@ -96,13 +96,13 @@ static pe_kmeans_model *model_alloc(int k, int d, int64_t n) {
   return m;
 }
 
-/* `scratch` holds n floats (k-means++ keeps each point's distance to its
- * nearest chosen centre there). */
+/* `scratch` and `scratch_i32` hold n values each, lent to k-means++. */
 static pe_status initial_centers(const pe__kmeans_data *data, const pe_kmeans_params *p, int run,
-                                 float *scratch, float *centers) {
+                                 float *scratch, int32_t *scratch_i32, float *centers) {
   switch (p->init) {
     case PE_KMEANS_INIT_KMEANSPP:
-      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, scratch, centers);
+      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, scratch, scratch_i32,
+                                      centers);
     case PE_KMEANS_INIT_RANDOM:
       return pe__kmeans_init_random(data, p->k, p->seed, (uint64_t)run, centers);
     case PE_KMEANS_INIT_GIVEN:
@@ -152,7 +152,7 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   m->inertia = INFINITY;
   for (int run = 0; run < runs; run++) {
     double t0 = pe__kmeans_now();
-    PE_CHECK_GOTO(initial_centers(&data, p, run, dist, centers), st, done);
+    PE_CHECK_GOTO(initial_centers(&data, p, run, dist, labels, centers), st, done);
     double t1 = pe__kmeans_now();
     pe__kmeans_run_params rp = {k, p->max_iter, run, tol_abs, p->progress, p->progress_ctx};
     pe__kmeans_run_result res;

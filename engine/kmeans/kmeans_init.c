@@ -14,6 +14,9 @@
 
 /* The sampling weight of point i: w_i * mind_i (k-means++ "D^2" weighting),
  * or just w_i when mind is NULL. */
+/* 2 + floor(ln k) for any int k is at most 23. */
+enum { MAX_TRIALS = 32 };
+
 static double sample_value(const pe__kmeans_data *data, const float *mind, int64_t i) {
   double w = data->w ? (double)data->w[i] : 1.0;
   return mind ? w * (double)mind[i] : w;
@@ -89,46 +92,172 @@ static void update_min_dist(const pe__kmeans_data *data, const float *c, int fir
   }
 }
 
-/* part[l * nblocks + b] <- sum over block b of w * min(mind, ||x - cand_l||^2). */
+/* What the candidate pass learnt about point i, for the update once the best
+ * candidate is known: no candidate is nearer than mind_i (NEAREST_NONE), at
+ * most candidate l is (l >= 0, at distance near_dist_i), or several may be
+ * (NEAREST_MANY: the distance is recomputed exactly). */
+enum { NEAREST_NONE = -1, NEAREST_MANY = -2 };
+
+/* Per-thread buffers for the points of a block where several candidates
+ * compete: their rows are gathered so that the kernel sees them in a few
+ * calls per candidate instead of one call per point. */
+enum { GATHER = 256 };
+typedef struct {
+  int32_t *many; /* offsets in the block of the competing points, in point order */
+  float *rows;   /* gathered rows, GATHER x d */
+  float *dist;   /* ncand x PE_KMEANS_BLOCK: distances of the competing points */
+  int32_t labels[GATHER];
+} gather_scratch;
+
+static void gather_free(gather_scratch *g, int threads) {
+  if (!g) return;
+  for (int t = 0; t < threads; t++) {
+    free(g[t].many);
+    free(g[t].rows);
+    free(g[t].dist);
+  }
+  free(g);
+}
+
+static gather_scratch *gather_alloc(int threads, int d, int ncand) {
+  gather_scratch *g = calloc((size_t)threads, sizeof *g);
+  int ok = g != NULL;
+  for (int t = 0; ok && t < threads; t++) {
+    g[t].many = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
+    g[t].rows = malloc((size_t)GATHER * d * sizeof(float));
+    g[t].dist = malloc((size_t)ncand * PE_KMEANS_BLOCK * sizeof(float));
+    ok = g[t].many && g[t].rows && g[t].dist;
+  }
+  if (!ok) {
+    gather_free(g, threads);
+    return NULL;
+  }
+  return g;
+}
+
+/* g->dist[l * B + j] <- ||x_(begin + many[j]) - c_l||^2 for j < count.
+ * The chunks are the same for every call with the same list, so a point's
+ * distance to a centre is the same in the candidate pass and the update. */
+static void competing_dists(const pe__kmeans_data *data, int64_t begin, int count, const float *c,
+                            const float *c_norms, int nc, gather_scratch *g,
+                            const pe__kmeans_scratch *s) {
+  const int d = data->d;
+  const int chunk = s->sub < GATHER ? (int)s->sub : GATHER;
+  for (int j0 = 0; j0 < count; j0 += chunk) {
+    int m = count - j0 < chunk ? count - j0 : chunk;
+    for (int j = 0; j < m; j++)
+      memcpy(g->rows + (size_t)j * d, data->x + (size_t)(begin + g->many[j0 + j]) * d,
+             (size_t)d * sizeof(float));
+    for (int l = 0; l < nc; l++)
+      data->kernel->assign(g->rows, m, d, c + (size_t)l * d, &c_norms[l], 1, g->labels,
+                           g->dist + (size_t)l * PE_KMEANS_BLOCK + j0, NULL, s->work);
+  }
+}
+
+/* part[l * nblocks + b] <- sum over block b of w * min(mind, ||x - cand_l||^2).
+ *
+ * One kernel call ranks all candidates at once: a point whose second-nearest
+ * candidate is no nearer than mind can only be improved by its nearest one,
+ * so only points where two or more candidates beat mind need per-candidate
+ * distances. */
 static void candidate_potentials(const pe__kmeans_data *data, const float *cand,
                                  const float *cand_norms, int ncand, const float *mind,
-                                 double *part, pe__kmeans_scratch *scratch) {
+                                 int32_t *nearest, float *near_dist, double *part,
+                                 pe__kmeans_scratch *scratch, gather_scratch *gather) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads)
   for (int64_t b = 0; b < data->nblocks; b++) {
     pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
+    gather_scratch *g = &gather[omp_get_thread_num()];
     int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
-    for (int l = 0; l < ncand; l++) {
-      pe__kmeans_assign_block(data, begin, end, cand + (size_t)l * data->d, &cand_norms[l], 1, s);
-      double sum = 0.0;
-      for (int64_t i = begin; i < end; i++) {
-        float dd = s->dist[i - begin];
-        double w = data->w ? (double)data->w[i] : 1.0;
-        sum += w * (double)(dd < mind[i] ? dd : mind[i]);
+    pe__kmeans_assign_block2(data, begin, end, cand, cand_norms, ncand, s);
+    int count = 0;
+    for (int64_t i = begin; i < end; i++) {
+      float m = mind[i], a = s->dist[i - begin], second = s->dist2[i - begin];
+      if (!(a < m)) {
+        nearest[i] = NEAREST_NONE;
+      } else if (!(second < m)) {
+        nearest[i] = s->labels[i - begin];
+        near_dist[i] = a;
+      } else {
+        nearest[i] = NEAREST_MANY;
+        g->many[count++] = (int32_t)(i - begin);
       }
-      part[l * data->nblocks + b] = sum;
     }
+    competing_dists(data, begin, count, cand, cand_norms, ncand, g, s);
+    double sum[MAX_TRIALS] = {0};
+    int j = 0;
+    for (int64_t i = begin; i < end; i++) {
+      float m = mind[i];
+      double w = data->w ? (double)data->w[i] : 1.0;
+      if (nearest[i] == NEAREST_NONE) {
+        for (int l = 0; l < ncand; l++) sum[l] += w * (double)m;
+      } else if (nearest[i] >= 0) {
+        for (int l = 0; l < ncand; l++) sum[l] += w * (double)(l == nearest[i] ? near_dist[i] : m);
+      } else {
+        for (int l = 0; l < ncand; l++) {
+          float dl = g->dist[(size_t)l * PE_KMEANS_BLOCK + j];
+          sum[l] += w * (double)(dl < m ? dl : m);
+        }
+        j++;
+      }
+    }
+    for (int l = 0; l < ncand; l++) part[l * data->nblocks + b] = sum[l];
+  }
+}
+
+/* mind <- min(mind, ||x - best||^2) from what candidate_potentials learnt;
+ * bsum[b] <- sum over block b of w * mind (bit-identical to the chosen
+ * candidate's partial potential: same values, same order). */
+static void apply_choice(const pe__kmeans_data *data, int best, const float *c, float c_norm,
+                         float *mind, const int32_t *nearest, const float *near_dist, double *bsum,
+                         pe__kmeans_scratch *scratch, gather_scratch *gather) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads)
+  for (int64_t b = 0; b < data->nblocks; b++) {
+    pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
+    gather_scratch *g = &gather[omp_get_thread_num()];
+    int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
+    int count = 0;
+    for (int64_t i = begin; i < end; i++)
+      if (nearest[i] == NEAREST_MANY) g->many[count++] = (int32_t)(i - begin);
+    competing_dists(data, begin, count, c, &c_norm, 1, g, s);
+    double sum = 0.0;
+    int j = 0;
+    for (int64_t i = begin; i < end; i++) {
+      if (nearest[i] == best) {
+        if (near_dist[i] < mind[i]) mind[i] = near_dist[i];
+      } else if (nearest[i] == NEAREST_MANY) {
+        float dd = g->dist[j++];
+        if (dd < mind[i]) mind[i] = dd;
+      }
+      sum += sample_value(data, mind, i);
+    }
+    bsum[b] = sum;
   }
 }
 
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *mind, float *centers) {
+                                   uint64_t stream, float *mind, int32_t *nearest,
+                                   float *centers) {
   const int d = data->d;
   const int64_t nb = data->nblocks;
   /* scikit-learn's number of local trials. */
   const int trials = 2 + (int)log((double)k);
+  PE_FAIL_IF(trials > MAX_TRIALS, PE_ERR_USAGE, "k-means++: k = %d is too large", k);
   pe_rng rng;
   pe_rng_init(&rng, seed, stream);
   double *bsum = malloc((size_t)nb * sizeof(double));
   double *part = malloc((size_t)trials * nb * sizeof(double));
   float *cand = malloc((size_t)trials * d * sizeof(float));
   float *cand_norms = malloc((size_t)trials * sizeof(float));
+  float *near_dist = malloc((size_t)data->n * sizeof(float));
+  gather_scratch *gather = gather_alloc(data->threads, d, trials);
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
-  if (!bsum || !part || !cand || !cand_norms) {
+  if (!bsum || !part || !cand || !cand_norms || !near_dist || !gather) {
     st = pe__fail(PE_ERR_NOMEM, "k-means++: out of memory (%lld points)", (long long)data->n);
     goto done;
   }
-  PE_CHECK_GOTO(pe__kmeans_scratch_alloc(data, 1, &scratch), st, done);
+  PE_CHECK_GOTO(pe__kmeans_scratch_alloc(data, trials, &scratch), st, done);
 
   block_weight_sums(data, bsum);
   double total_weight = fold_in_order(bsum, nb);
@@ -138,7 +267,7 @@ pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t 
   double pot = fold_in_order(bsum, nb);
 
   for (int c = 1; c < k; c++) {
-    double u[64];
+    double u[MAX_TRIALS];
     for (int l = 0; l < trials; l++) u[l] = pe_rng_uniform(&rng);
     /* Every point already coincides with a centre (fewer distinct points than
      * k): draw by weight alone, so the result stays defined. */
@@ -150,7 +279,8 @@ pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t 
       memcpy(cand + (size_t)l * d, data->x + (size_t)id * d, (size_t)d * sizeof(float));
     }
     pe_kernel_sq_norms(cand, trials, d, cand_norms);
-    candidate_potentials(data, cand, cand_norms, trials, mind, part, scratch);
+    candidate_potentials(data, cand, cand_norms, trials, mind, nearest, near_dist, part, scratch,
+                         gather);
     int best = 0;
     double best_pot = INFINITY;
     for (int l = 0; l < trials; l++) {
@@ -162,7 +292,7 @@ pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t 
     }
     float *cc = centers + (size_t)c * d;
     memcpy(cc, cand + (size_t)best * d, (size_t)d * sizeof(float));
-    update_min_dist(data, cc, 0, mind, bsum, scratch);
+    apply_choice(data, best, cc, cand_norms[best], mind, nearest, near_dist, bsum, scratch, gather);
     pot = fold_in_order(bsum, nb);
   }
 done:
@@ -171,6 +301,8 @@ done:
   free(part);
   free(cand);
   free(cand_norms);
+  free(near_dist);
+  gather_free(gather, data->threads);
   return st;
 }
 

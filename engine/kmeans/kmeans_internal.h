@@ -46,6 +46,7 @@ static inline int64_t pe__kmeans_block_end(const pe__kmeans_data *data, int64_t 
 typedef struct {
   int32_t *labels;
   float *dist;
+  float *dist2; /* second-nearest distances, when asked for */
   void *work;
   int64_t sub; /* points per kernel call: keeps the kernel's scratch small */
 } pe__kmeans_scratch;
@@ -60,6 +61,10 @@ void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s)
 void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
                              const float *c, const float *c_norms, int k,
                              pe__kmeans_scratch *s);
+/* The same, also filling s->dist2 with the second-nearest distances. */
+void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_t end,
+                              const float *c, const float *c_norms, int k,
+                              pe__kmeans_scratch *s);
 
 /* The result of one assignment pass. */
 typedef struct {
@@ -99,10 +104,10 @@ double pe__kmeans_mean_variance(const pe__kmeans_data *data);
 int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column);
 
 /* ---- initialisation ---- */
-/* `mind` is scratch of n floats (distance of each point to its nearest
- * chosen centre). */
+/* `mind` (n floats) and `nearest` (n int32) are scratch the caller lends. */
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *mind, float *centers);
+                                   uint64_t stream, float *mind, int32_t *nearest,
+                                   float *centers);
 pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed,
                                  uint64_t stream, float *centers);
 

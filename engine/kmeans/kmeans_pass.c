@@ -33,8 +33,9 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
     s[t].sub = sub;
     s[t].labels = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
     s[t].dist = malloc(PE_KMEANS_BLOCK * sizeof(float));
+    s[t].dist2 = malloc(PE_KMEANS_BLOCK * sizeof(float));
     s[t].work = alloc_aligned(work);
-    ok = ok && s[t].labels && s[t].dist && s[t].work;
+    ok = ok && s[t].labels && s[t].dist && s[t].dist2 && s[t].work;
   }
   if (!ok) {
     pe__kmeans_scratch_free(data, s);
@@ -49,20 +50,32 @@ void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s)
   for (int t = 0; t < data->threads; t++) {
     free(s[t].labels);
     free(s[t].dist);
+    free(s[t].dist2);
     free(s[t].work);
   }
   free(s);
 }
 
-void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
-                             const float *c, const float *c_norms, int k,
-                             pe__kmeans_scratch *s) {
+static void assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end, const float *c,
+                         const float *c_norms, int k, pe__kmeans_scratch *s, int second) {
   const int d = data->d;
   for (int64_t i = begin; i < end; i += s->sub) {
     int64_t m = end - i < s->sub ? end - i : s->sub;
     data->kernel->assign(data->x + (size_t)i * d, m, d, c, c_norms, k, s->labels + (i - begin),
-                         s->dist + (i - begin), NULL, s->work);
+                         s->dist + (i - begin), second ? s->dist2 + (i - begin) : NULL, s->work);
   }
+}
+
+void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
+                             const float *c, const float *c_norms, int k,
+                             pe__kmeans_scratch *s) {
+  assign_block(data, begin, end, c, c_norms, k, s, 0);
+}
+
+void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_t end,
+                              const float *c, const float *c_norms, int k,
+                              pe__kmeans_scratch *s) {
+  assign_block(data, begin, end, c, c_norms, k, s, 1);
 }
 
 void pe__kmeans_fold(double *acc, const double *parts, int64_t nparts, int64_t len, int threads) {
