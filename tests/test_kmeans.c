@@ -210,6 +210,52 @@ static void test_same_seed_same_result(void) {
   free(x);
 }
 
+/* ---- initialisation ---- */
+
+/* Index of the data row equal to `c`, or -1. */
+static int64_t row_of(const float *x, int64_t n, int d, const float *c) {
+  for (int64_t i = 0; i < n; i++)
+    if (memcmp(x + i * d, c, (size_t)d * sizeof(float)) == 0) return i;
+  return -1;
+}
+
+/* On well-separated blobs greedy k-means++ puts one centre in every blob
+ * (for a fixed seed the outcome is deterministic, so this cannot flake), and
+ * every centre is a data row; random init picks k distinct rows. */
+static void test_init_centres_are_rows_and_kmeanspp_spreads(void) {
+  const int64_t n = 3 * PE_KMEANS_BLOCK + 500;
+  const int d = 4, k = 10;
+  float *x = blobs(n, d, k, 1000.0, 17);
+  float *init = malloc((size_t)k * d * sizeof(float));
+  for (int kind = 0; kind < 2; kind++) {
+    pe__kmeans_data data;
+    PE_ASSERT_STATUS(pe__kmeans_data_init(x, n, d, NULL, "auto", k, 2, &data), PE_OK);
+    float *mind = malloc((size_t)n * sizeof(float));
+    int32_t *nearest = malloc((size_t)n * sizeof(int32_t));
+    if (kind)
+      PE_ASSERT_STATUS(pe__kmeans_init_random(&data, k, 99, 0, init), PE_OK);
+    else
+      PE_ASSERT_STATUS(pe__kmeans_init_kmeanspp(&data, k, 99, 0, mind, nearest, init), PE_OK);
+    int64_t rows[16];
+    for (int j = 0; j < k; j++) {
+      rows[j] = row_of(x, n, d, init + j * d);
+      CU_ASSERT(rows[j] >= 0);
+      for (int q = 0; q < j; q++) CU_ASSERT(rows[q] != rows[j]);
+    }
+    if (!kind) {
+      /* One centre per blob: pairwise distances all far above the noise. */
+      double closest = INFINITY;
+      for (int j = 0; j < k; j++)
+        for (int q = 0; q < j; q++) closest = fmin(closest, sq_dist(init + j * d, init + q * d, d));
+      CU_ASSERT(closest > 400.0);
+    }
+    free(mind);
+    free(nearest);
+  }
+  free(init);
+  free(x);
+}
+
 /* ---- n_init ---- */
 
 /* Restart r of n_init = R is the same as restart r of n_init = r + 1, so the
@@ -536,6 +582,8 @@ int main(int argc, char **argv) {
       {"relocation ties go to the lowest index", test_relocate_ties_lowest_index},
       {"integer weights equal duplicated points; predict", test_integer_weights_equal_duplicates},
       {"errors", test_errors},
+      {"init: rows of the data; k-means++ covers separated blobs",
+       test_init_centres_are_rows_and_kmeanspp_spreads},
       CU_TEST_INFO_NULL};
   static CU_TestInfo repro[] = {
       {"1, 2, 3 threads bit-identical (kmeans++)", test_threads_kmeanspp},
