@@ -3,11 +3,14 @@
 #ifndef PE_KERNEL_AUTO_H
 #define PE_KERNEL_AUTO_H
 
+#include <stdint.h>
+
 #include "pe_kernels.h"
 
-/* K·D from which the SIMD variants switch from the direct form to the
- * guarded dot form (see kernel_auto.c for the measurements). */
-#define PE__DOT_FORM_MIN_KD 2048
+/* K·D from which a SIMD variant ranks centroids with the guarded dot form
+ * instead of the direct form (kernel_auto.c has the measurements). */
+extern const int64_t pe__avx2_dot_form_min_kd;
+extern const int64_t pe__avx512_dot_form_min_kd;
 
 /* The first variant of the shape's preference list that `tables` has. */
 pe_kernel_id pe__kernel_auto_pick(int d, int k, const pe_kernel_table *const *tables);

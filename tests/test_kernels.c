@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/rng.h"
 #include "harness.h"
@@ -431,6 +433,53 @@ static void dispatch_choice_supported(void) {
   }
 }
 
+/* PERSONAE_KERNEL is read once per process, so each value is checked in a
+ * fresh copy of this program (see the child branch of main). Returns the
+ * child's exit status: 0 when what it saw matched `want_state`/`want_id`. */
+static int env_child(const char *value, int want_state, pe_kernel_id want_id) {
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    char state[8], id[8];
+    snprintf(state, sizeof state, "%d", want_state);
+    snprintf(id, sizeof id, "%d", (int)want_id);
+    setenv("PERSONAE_KERNEL", value, 1);
+    setenv("PE_TEST_ENV_CHILD_STATE", state, 1);
+    setenv("PE_TEST_ENV_CHILD_ID", id, 1);
+    execl("/proc/self/exe", "test_kernels", (char *)NULL);
+    _exit(127);
+  }
+  int status;
+  if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+/* The child: checks the override state, and that pe_kernel_choose returns
+ * the forced variant for every shape (or, when ignored, a supported one). */
+static int env_child_main(const char *state_text, const char *id_text) {
+  int want_state = atoi(state_text);
+  pe_kernel_id want_id = (pe_kernel_id)atoi(id_text), id = PE_KERNEL_AUTO;
+  if (pe_kernel_env_override(&id) != want_state) return 1;
+  if (want_state == 1 && id != want_id) return 2;
+  pe_kernel_id chosen = pe_kernel_choose(32, 256);
+  if (want_state == 1 && want_id != PE_KERNEL_AUTO && chosen != want_id) return 3;
+  if (!pe_kernel_supported(chosen) || chosen == PE_KERNEL_AUTO) return 4;
+  return 0;
+}
+
+static void dispatch_env_override(void) {
+  PE_ASSERT_EQ_LL(env_child("scalar", 1, PE_KERNEL_SCALAR), 0);
+  PE_ASSERT_EQ_LL(env_child("blas", 1, PE_KERNEL_BLAS), 0);
+  PE_ASSERT_EQ_LL(env_child("auto", 1, PE_KERNEL_AUTO), 0);
+  PE_ASSERT_EQ_LL(env_child("fastest", -1, PE_KERNEL_AUTO), 0);
+  PE_ASSERT_EQ_LL(env_child("", 0, PE_KERNEL_AUTO), 0);
+  /* A variant the CPU lacks is ignored, not obeyed. */
+  if (!pe_kernel_supported(PE_KERNEL_AVX512))
+    PE_ASSERT_EQ_LL(env_child("avx512", -1, PE_KERNEL_AUTO), 0);
+  else
+    PE_ASSERT_EQ_LL(env_child("avx512", 1, PE_KERNEL_AVX512), 0);
+}
+
 /* ---- suites ---- */
 
 static const char *no_avx2(void) {
@@ -448,6 +497,7 @@ static CU_TestInfo reference_tests[] = {
 static CU_TestInfo dispatch_tests[] = {{"names round-trip", dispatch_names},
                                        {"tables match the CPU", dispatch_matches_cpu},
                                        {"auto picks a supported variant", dispatch_choice_supported},
+                                       {"PERSONAE_KERNEL override", dispatch_env_override},
                                        CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_portable_tests[] = {{"accumulate vs reference", accumulate_portable},
                                                   CU_TEST_INFO_NULL};
@@ -457,6 +507,8 @@ static CU_TestInfo accumulate_avx512_tests[] = {{"accumulate vs reference", accu
                                                 CU_TEST_INFO_NULL};
 
 int main(int argc, char **argv) {
+  const char *child_state = getenv("PE_TEST_ENV_CHILD_STATE");
+  if (child_state) return env_child_main(child_state, getenv("PE_TEST_ENV_CHILD_ID"));
   static const pe_test_suite suites[] = {
       {"reference", reference_tests, NULL},
       {"dispatch", dispatch_tests, NULL},
