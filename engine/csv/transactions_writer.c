@@ -102,6 +102,7 @@ pe_status pe_tx_writer_add(pe_tx_writer *w, const pe_transaction *tx) {
 pe_status pe_tx_writer_finish(pe_tx_writer *w, const char *source,
                               const char *const *category_names, int64_t count) {
   PE_FORWARD(flush(w));
+  for (int c = 0; c < C_COUNT; c++) PE_FORWARD(pe_h5_appender_flush(&w->app[c]));
   if (count > 0)
     PE_FORWARD(pe_h5_write_strings(w->group, w->file, "category_names", category_names, count));
   PE_FORWARD(pe_h5_attr_str(w->group, "source", source));
