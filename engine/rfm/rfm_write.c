@@ -26,9 +26,15 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/rfm", &gid));
   pe_status st = PE_OK;
+  /* Through an appender: its chunks are compressed in parallel, where a
+   * plain dataset write would deflate millions of rows on one thread. */
   for (size_t i = 0; i < sizeof rfm_columns / sizeof rfm_columns[0] && st == PE_OK; i++) {
     const void *data = *(void *const *)((const char *)res + rfm_columns[i].offset);
-    st = pe_h5_write_column(gid, file, rfm_columns[i].name, rfm_columns[i].type, res->count, data, 1);
+    pe_h5_appender app;
+    st = pe_h5_appender_create(gid, file, rfm_columns[i].name, rfm_columns[i].type, 0, 1, &app);
+    if (st == PE_OK) st = pe_h5_appender_append(&app, data, res->count);
+    if (st == PE_OK) st = pe_h5_appender_flush(&app);
+    pe_h5_appender_close(&app);
   }
   const char *names[256];
   int nseg = res->nseg < 256 ? res->nseg : 256;
