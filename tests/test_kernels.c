@@ -480,6 +480,48 @@ static void dispatch_env_override(void) {
     PE_ASSERT_EQ_LL(env_child("avx512", 1, PE_KERNEL_AVX512), 0);
 }
 
+/* Kernels are called from the engine's OpenMP threads: every variant must
+ * give, block by block, exactly what it gives when called alone (the BLAS one
+ * included, whatever OpenBLAS does with its own threads). */
+static void threads_match_serial(void) {
+  enum { BLOCKS = 16, PER_BLOCK = 300 };
+  pe_rng rng;
+  pe_rng_init(&rng, 3, 6);
+  problem p;
+  problem_make(&p, BLOCKS * PER_BLOCK, 24, 150, DATA_GAUSSIAN, &rng);
+  variant_set vs = table_set();
+  for (int v = 0; v < vs.count; v++) {
+    const variant *var = &vs.list[v];
+    int32_t *serial = malloc(sizeof(int32_t) * BLOCKS * PER_BLOCK);
+    int32_t *parallel = malloc(sizeof(int32_t) * BLOCKS * PER_BLOCK);
+    float *d1 = malloc(sizeof(float) * BLOCKS * PER_BLOCK * 2);
+    void *work = work_alloc(var, PER_BLOCK, p.d, p.k);
+    for (int b = 0; b < BLOCKS; b++)
+      var->assign(p.x + (size_t)b * PER_BLOCK * p.d, PER_BLOCK, p.d, p.c, p.norms, p.k,
+                  serial + b * PER_BLOCK, d1 + b * PER_BLOCK, NULL, work);
+    free(work);
+    int failures = 0;
+#pragma omp parallel num_threads(4) reduction(+ : failures)
+    {
+      void *w = work_alloc(var, PER_BLOCK, p.d, p.k);
+      if (!w) failures++;
+#pragma omp for schedule(dynamic, 1)
+      for (int b = 0; b < BLOCKS; b++)
+        if (w)
+          var->assign(p.x + (size_t)b * PER_BLOCK * p.d, PER_BLOCK, p.d, p.c, p.norms, p.k,
+                      parallel + b * PER_BLOCK, d1 + BLOCKS * PER_BLOCK + b * PER_BLOCK, NULL, w);
+      free(w);
+    }
+    PE_ASSERT_EQ_LL(failures, 0);
+    PE_ASSERT_EQ_LL(memcmp(serial, parallel, sizeof(int32_t) * BLOCKS * PER_BLOCK), 0);
+    PE_ASSERT_EQ_LL(memcmp(d1, d1 + BLOCKS * PER_BLOCK, sizeof(float) * BLOCKS * PER_BLOCK), 0);
+    free(serial);
+    free(parallel);
+    free(d1);
+  }
+  problem_free(&p);
+}
+
 /* ---- suites ---- */
 
 static const char *no_avx2(void) {
@@ -498,6 +540,7 @@ static CU_TestInfo dispatch_tests[] = {{"names round-trip", dispatch_names},
                                        {"tables match the CPU", dispatch_matches_cpu},
                                        {"auto picks a supported variant", dispatch_choice_supported},
                                        {"PERSONAE_KERNEL override", dispatch_env_override},
+                                       {"threads give the serial result", threads_match_serial},
                                        CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_portable_tests[] = {{"accumulate vs reference", accumulate_portable},
                                                   CU_TEST_INFO_NULL};
