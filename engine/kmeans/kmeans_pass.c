@@ -131,15 +131,20 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       for (int64_t b = r0; b < r1; b++) {
         int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
         pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
-        double inertia = 0.0;
+        /* Four interleaved sums break the add latency chain; they are
+         * combined in a fixed order, so the result is still thread-free. */
+        double part[4] = {0.0, 0.0, 0.0, 0.0};
+        int64_t changed = 0;
         for (int64_t i = begin; i < end; i++) {
           int32_t lab = s->labels[i - begin];
           float dd = s->dist[i - begin];
-          inertia += data->w ? (double)data->w[i] * dd : (double)dd;
-          if (out) moved += labels[i] != lab;
+          part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
+          changed += out && labels[i] != lab;
           labels[i] = lab;
-          if (dist) dist[i] = dd;
         }
+        if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
+        if (out) moved += changed;
+        double inertia = (part[0] + part[1]) + (part[2] + part[3]);
         double *slot = slots + (b - r0) * slot_len;
         if (want_sums) {
           memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
