@@ -32,6 +32,14 @@ typedef __m256 vm;
 #define VF_STOREU(p, v) _mm256_storeu_ps((p), (v))
 #define VL_STOREU(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), _mm256_cvttps_epi32(v))
 #define VM_ALL(m) (_mm256_movemask_ps(m) == 0xFF)
+#define PE_WD 4
+typedef __m256d vd;
+#define VD_CVT_LOADU(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+#define VD_LOADU(p) _mm256_loadu_pd(p)
+#define VD_STOREU(p, v) _mm256_storeu_pd((p), (v))
+#define VD_ADD(a, b) _mm256_add_pd((a), (b))
+#define VD_MUL(a, b) _mm256_mul_pd((a), (b))
+#define VD_SET1(s) _mm256_set1_pd(s)
 
 static inline float pe__avx2_hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

@@ -32,6 +32,14 @@ typedef __mmask16 vm;
 #define VF_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define VL_STOREU(p, v) _mm512_storeu_si512((void *)(p), _mm512_cvttps_epi32(v))
 #define VM_ALL(m) ((m) == 0xFFFF)
+#define PE_WD 8
+typedef __m512d vd;
+#define VD_CVT_LOADU(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define VD_LOADU(p) _mm512_loadu_pd(p)
+#define VD_STOREU(p, v) _mm512_storeu_pd((p), (v))
+#define VD_ADD(a, b) _mm512_add_pd((a), (b))
+#define VD_MUL(a, b) _mm512_mul_pd((a), (b))
+#define VD_SET1(s) _mm512_set1_pd(s)
 
 #include "simd/transpose8x8_avx.h"
 #include "simd/simd_kernels.h"

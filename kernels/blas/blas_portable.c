@@ -30,5 +30,13 @@ typedef int vm;
 #define VF_STOREU(p, v) (*(p) = (v))
 #define VL_STOREU(p, v) (*(p) = (int32_t)(v))
 #define VM_ALL(m) (m)
+#define PE_WD 1
+typedef double vd;
+#define VD_CVT_LOADU(p) ((double)*(p))
+#define VD_LOADU(p) (*(p))
+#define VD_STOREU(p, v) (*(p) = (v))
+#define VD_ADD(a, b) ((a) + (b))
+#define VD_MUL(a, b) ((a) * (b))
+#define VD_SET1(s) (s)
 
 #include "simd/simd_kernels.h"

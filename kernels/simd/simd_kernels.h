@@ -16,7 +16,9 @@
  *   VF_SET1(s) VF_ZERO VF_ADD VF_SUB VF_MIN VF_MAX, VF_FMA(a, b, c) = a*b + c,
  *   VF_LT(a, b) -> vm, VF_BLEND(m, a, b) = m ? b : a per lane, VF_HSUM(v),
  *   VF_STOREU(p, v), VL_STOREU(p, v) (labels held as floats -> int32 at p),
- *   VM_ALL(m) (every lane set).
+ *   VM_ALL(m) (every lane set);
+ *   PE_WD doubles per vector, vd its type, VD_CVT_LOADU(p) (PE_WD floats at p
+ *   widened), VD_LOADU VD_STOREU VD_ADD VD_MUL VD_SET1.
  * Optional: PE_TRANSPOSE8X8(src, ld, dst, ldd) for the point packing.
  *
  * Layout: a block of P = PE_R * PE_W points is packed transposed (xT[t][p],
@@ -399,17 +401,28 @@ void PE_ISA(blas_assign)(const float *x, int64_t n, int d, const float *c, const
                        d1, d2, work);
 }
 
-/* ---- centroid update: per-element order is point order, as in the
- * reference, so the sums are bit-identical; the vectorisation is the
- * compiler's, over the coordinates ---- */
+/* ---- centroid update: each element's sum is built in point order with the
+ * reference's operations (convert, multiply by the weight when there is
+ * one, add), so the sums are bit-identical to the reference's ---- */
 void PE_ISA(accumulate)(const float *x, int64_t n, int d, const int32_t *labels,
                         const float *weights, int k, double *sums, double *counts) {
   (void)k;
   for (int64_t i = 0; i < n; i++) {
-    double w = weights ? (double)weights[i] : 1.0;
-    double *restrict row = sums + (size_t)labels[i] * d;
-    const float *restrict xi = x + (size_t)i * d;
-    for (int t = 0; t < d; t++) row[t] += w * (double)xi[t];
-    counts[labels[i]] += w;
+    double *row = sums + (size_t)labels[i] * d;
+    const float *xi = x + (size_t)i * d;
+    int t = 0;
+    if (weights) {
+      double w = (double)weights[i];
+      vd wv = VD_SET1(w);
+      for (; t + PE_WD <= d; t += PE_WD)
+        VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_MUL(wv, VD_CVT_LOADU(xi + t))));
+      for (; t < d; t++) row[t] += w * (double)xi[t];
+      counts[labels[i]] += w;
+    } else {
+      for (; t + PE_WD <= d; t += PE_WD)
+        VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_CVT_LOADU(xi + t)));
+      for (; t < d; t++) row[t] += (double)xi[t];
+      counts[labels[i]] += 1.0;
+    }
   }
 }
