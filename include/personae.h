@@ -8,9 +8,11 @@
 
 #include "personae/status.h"
 #include "personae/rfm.h"
+#include "personae/features.h"
 #include "personae/import.h"
 #include "personae/kmeans.h"
 #include "personae/archetype.h"
 #include "personae/generate.h"
+#include "personae/persona.h"
 
 #endif

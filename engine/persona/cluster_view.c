@@ -1,0 +1,101 @@
+/* The clustering view of the scaled features (docs/personas.md, "What
+ * k-means sees").
+ *
+ * Two changes to the scaled matrix, both measured on planted data, where
+ * they raise the adjusted Rand index of k-means from about 0.55 to about 0.75:
+ *
+ * 1. A value that is undefined for a customer (a share of orders for someone
+ *    who never ordered, pages per session for someone without sessions) is
+ *    stored as a documented fill-in, which puts all those customers on one
+ *    spot of that axis; k-means then spends clusters on "has sessions or not"
+ *    instead of on behaviour. Here such values become the median of the
+ *    customers who have one, i.e. neutral. Counts whose zero is a real value
+ *    (orders, revenue, sessions, cart adds) keep it.
+ * 2. Every column is standardised to unit variance, so that shares with a
+ *    narrow interquartile range (robust scale ~0) do not dominate distances.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "persona/persona_internal.h"
+
+/* Features whose zero is a true value for every customer. */
+static int zero_is_real(pe_feature f) {
+  return f == PE_FEAT_FREQUENCY || f == PE_FEAT_MONETARY || f == PE_FEAT_SESSIONS ||
+         f == PE_FEAT_CART_ADDS;
+}
+
+/* The k-th smallest of a[0..n-1] (Hoare's selection, median-of-three pivot;
+ * reorders a). Linear on average, which matters at millions of customers. */
+static float select_kth(float *a, int64_t n, int64_t k) {
+  int64_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    float x = a[lo], y = a[mid], z = a[hi];
+    const float pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    int64_t i = lo, j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const float t = a[i];
+        a[i++] = a[j];
+        a[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/* The median of the column's defined values (lower median; 0 if none). */
+static float defined_median(const float *x, const uint8_t *has, int64_t n, int d, int j,
+                            float *scratch) {
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (has[i * d + j]) scratch[m++] = x[i * d + j];
+  if (m == 0) return 0.0f;
+  return select_kth(scratch, m, (m - 1) / 2);
+}
+
+pe_status pe_persona_cluster_view(const float *scaled, const uint8_t *has_value,
+                                  const pe_feature *columns, int64_t n, int d, float **out) {
+  PE_FAIL_IF(!out, PE_ERR_USAGE, "cluster view: no output given");
+  *out = NULL;
+  PE_FAIL_IF(!scaled || !columns || n < 1 || d < 1, PE_ERR_USAGE,
+             "cluster view: no features given");
+  float *v = malloc((size_t)n * (size_t)d * sizeof *v);
+  float *scratch = has_value ? malloc((size_t)n * sizeof *scratch) : NULL;
+  if (!v || (has_value && !scratch)) {
+    free(v);
+    free(scratch);
+    return pe__fail(PE_ERR_NOMEM, "cluster view: out of memory for %lld x %d values",
+                    (long long)n, d);
+  }
+  memcpy(v, scaled, (size_t)n * (size_t)d * sizeof *v);
+  for (int j = 0; j < d; j++) {
+    if (has_value && !zero_is_real(columns[j])) {
+      const float fill = defined_median(scaled, has_value, n, d, j, scratch);
+      for (int64_t i = 0; i < n; i++)
+        if (!has_value[i * d + j]) v[i * d + j] = fill;
+    }
+    /* Sequential double sums: the same result for any thread count. */
+    double sum = 0, sum2 = 0;
+    for (int64_t i = 0; i < n; i++) sum += v[i * d + j];
+    const double mean = sum / (double)n;
+    for (int64_t i = 0; i < n; i++) {
+      const double c = v[i * d + j] - mean;
+      sum2 += c * c;
+    }
+    const double sd = sqrt(sum2 / (double)n);
+    const double inv = sd > 0 ? 1.0 / sd : 0.0;
+    for (int64_t i = 0; i < n; i++) v[i * d + j] = (float)((v[i * d + j] - mean) * inv);
+  }
+  free(scratch);
+  *out = v;
+  return PE_OK;
+}

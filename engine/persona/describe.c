@@ -1,0 +1,318 @@
+/* pe_persona_describe: profiles -> archetype scores -> optimal assignment ->
+ * names, traits, sizes, RFM mix, demographics and focus. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "personae/rfm.h"
+#include "persona/persona_internal.h"
+
+pe_persona_params pe_persona_params_default(void) {
+  pe_persona_params p = {.focus_revenue_share = 0.8, .max_traits = 5};
+  return p;
+}
+
+static const char *const age_band_labels[PE_PERSONA_AGE_BANDS] = {"18-24", "25-34", "35-44",
+                                                                  "45-54", "55-64", "65+"};
+
+const char *pe_persona_age_band_label(int band) {
+  return band >= 0 && band < PE_PERSONA_AGE_BANDS ? age_band_labels[band] : "";
+}
+
+static int age_band(int age) {
+  static const int upper[PE_PERSONA_AGE_BANDS - 1] = {25, 35, 45, 55, 65};
+  int b = 0;
+  while (b < PE_PERSONA_AGE_BANDS - 1 && age >= upper[b]) b++;
+  return b;
+}
+
+static pe_status check_input(const pe_persona_input *in, const pe_persona_params *p) {
+  PE_FAIL_IF(!in || !p, PE_ERR_USAGE, "describe: no input or parameters given");
+  PE_FAIL_IF(in->n < 1 || !in->raw || !in->labels, PE_ERR_USAGE,
+             "describe: there are no customers to describe");
+  PE_FAIL_IF(in->d < 1 || !in->columns, PE_ERR_USAGE, "describe: no feature columns given");
+  PE_FAIL_IF(in->k < 1, PE_ERR_USAGE, "describe: k must be at least 1 (got %d)", in->k);
+  PE_FAIL_IF(!(p->focus_revenue_share > 0 && p->focus_revenue_share <= 1), PE_ERR_USAGE,
+             "describe: focus_revenue_share must be in (0, 1]");
+  PE_FAIL_IF(p->max_traits < 3 || p->max_traits > PE_PERSONA_MAX_TRAITS, PE_ERR_USAGE,
+             "describe: max_traits must be 3..%d", PE_PERSONA_MAX_TRAITS);
+  for (int c = 0; c < in->d; c++)
+    PE_FAIL_IF((unsigned)in->columns[c] >= PE_FEATURE_COUNT, PE_ERR_USAGE,
+               "describe: column %d names feature %d, which does not exist", c,
+               (int)in->columns[c]);
+  for (int64_t i = 0; i < in->n; i++)
+    PE_FAIL_IF(in->labels[i] < 0 || in->labels[i] >= in->k, PE_ERR_DATA,
+               "describe: customer row %lld has cluster %d, outside 0..%d", (long long)i,
+               (int)in->labels[i], in->k - 1);
+  const int64_t values = in->n * in->d;
+  for (int64_t i = 0; i < values; i++)
+    PE_FAIL_IF(!isfinite(in->raw[i]), PE_ERR_DATA,
+               "describe: feature value of customer row %lld, column %lld is not finite",
+               (long long)(i / in->d), (long long)(i % in->d));
+  return PE_OK;
+}
+
+/* "high value" ... "low value" for clusters sharing an archetype, ranked by
+ * revenue per customer. */
+static void qualify_duplicates(pe__persona_entry *e, int k, const pe__profile *prof) {
+  for (int a = 0; a < PE_ARCHETYPE_COUNT; a++) {
+    int members[256], count = 0;
+    for (int c = 0; c < k && count < 256; c++)
+      if (e[c].pub.archetype == (pe_archetype)a) members[count++] = c;
+    for (int i = 1; i < count; i++) /* insertion sort, best value first, stable */
+      for (int j = i; j > 0; j--) {
+        const pe__profile *x = &prof[members[j]], *y = &prof[members[j - 1]];
+        const double vx = x->customers ? x->revenue / (double)x->customers : 0;
+        const double vy = y->customers ? y->revenue / (double)y->customers : 0;
+        if (!(vx > vy)) break;
+        const int t = members[j];
+        members[j] = members[j - 1];
+        members[j - 1] = t;
+      }
+    for (int r = 0; r < count; r++) {
+      pe__persona_entry *p = &e[members[r]];
+      snprintf(p->name, sizeof p->name, "%s", pe__persona_name((pe_archetype)a, r));
+      if (count == 1) p->qualifier[0] = '\0';
+      else if (r == 0) snprintf(p->qualifier, sizeof p->qualifier, "high value");
+      else if (r == count - 1) snprintf(p->qualifier, sizeof p->qualifier, "low value");
+      else if (count == 3) snprintf(p->qualifier, sizeof p->qualifier, "mid value");
+      else snprintf(p->qualifier, sizeof p->qualifier, "mid value %d", r);
+    }
+  }
+}
+
+/* Income medians come from a log-spaced histogram (2.3% wide bins): exact
+ * enough for a persona card, and one pass with no per-cluster copies. */
+enum { INCOME_BINS = 400 };
+static const double income_log_lo = 0.0, income_log_hi = 8.0; /* 1 .. 1e8 */
+
+static int income_bin(double income) {
+  const double l = log10(income > 1 ? income : 1);
+  int b = (int)((l - income_log_lo) / (income_log_hi - income_log_lo) * INCOME_BINS);
+  return b < 0 ? 0 : b >= INCOME_BINS ? INCOME_BINS - 1 : b;
+}
+
+enum { REGION_CODES = 256 };
+
+static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
+  const int k = in->k;
+  int64_t *age_n = calloc((size_t)k * PE_PERSONA_AGE_BANDS, sizeof *age_n);
+  double *age_sum = calloc((size_t)k, sizeof *age_sum);
+  int64_t *age_known = calloc((size_t)k, sizeof *age_known);
+  int64_t *income_hist = calloc((size_t)k * INCOME_BINS, sizeof *income_hist);
+  int64_t *region_n = calloc((size_t)k * REGION_CODES, sizeof *region_n);
+  pe_status st = PE_OK;
+  if (!age_n || !age_sum || !age_known || !income_hist || !region_n) {
+    st = pe__fail(PE_ERR_NOMEM, "describe: out of memory for the per-persona counts");
+    goto done;
+  }
+  for (int64_t i = 0; i < in->n; i++) {
+    const int c = in->labels[i];
+    pe__persona_entry *e = &r->entries[c];
+    if (r->has_rfm) {
+      const int s = in->rfm_segment[i];
+      if (s >= 0 && s < r->rfm_segment_count) r->rfm_mix[(size_t)c * r->rfm_segment_count + s]++;
+      if (in->rfm_r && in->rfm_f && in->rfm_r[i] > 0 && in->rfm_f[i] > 0) {
+        const int rr = pe_rfm_rescale_to_5(in->rfm_r[i], in->rfm_bins) - 1;
+        const int ff = pe_rfm_rescale_to_5(in->rfm_f[i], in->rfm_bins) - 1;
+        if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) e->rf_grid[rr][ff]++;
+      }
+    }
+    if (in->age && in->age[i] > 0) {
+      age_n[(size_t)c * PE_PERSONA_AGE_BANDS + age_band(in->age[i])]++;
+      age_sum[c] += in->age[i];
+      age_known[c]++;
+    }
+    if (in->income && in->income[i] >= 0) income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
+    if (in->region && in->region[i] >= 0 && in->region[i] < REGION_CODES)
+      region_n[(size_t)c * REGION_CODES + in->region[i]]++;
+  }
+  if (!r->has_demographics) goto done;
+  for (int c = 0; c < k; c++) {
+    pe_persona *p = &r->entries[c].pub;
+    p->has_demographics = 1;
+    for (int b = 0; b < PE_PERSONA_AGE_BANDS; b++)
+      p->age_band_share[b] =
+          age_known[c] ? (double)age_n[(size_t)c * PE_PERSONA_AGE_BANDS + b] / (double)age_known[c]
+                       : 0.0;
+    p->mean_age = age_known[c] ? age_sum[c] / (double)age_known[c] : 0.0;
+    int64_t total = 0, seen = 0;
+    for (int b = 0; b < INCOME_BINS; b++) total += income_hist[(size_t)c * INCOME_BINS + b];
+    p->median_income = 0;
+    for (int b = 0; b < INCOME_BINS && total > 0; b++) {
+      seen += income_hist[(size_t)c * INCOME_BINS + b];
+      if (2 * seen >= total) {
+        const double mid = income_log_lo + (b + 0.5) * (income_log_hi - income_log_lo) / INCOME_BINS;
+        p->median_income = pow(10.0, mid);
+        break;
+      }
+    }
+    int64_t region_total = 0;
+    for (int g = 0; g < REGION_CODES; g++) region_total += region_n[(size_t)c * REGION_CODES + g];
+    for (int t = 0; t < PE_PERSONA_TOP_REGIONS; t++) {
+      int best = -1;
+      for (int g = 0; g < REGION_CODES; g++) {
+        int taken = 0;
+        for (int u = 0; u < t; u++) taken |= p->top_regions[u] == g;
+        const int64_t v = region_n[(size_t)c * REGION_CODES + g];
+        if (!taken && v > 0 && (best < 0 || v > region_n[(size_t)c * REGION_CODES + best])) best = g;
+      }
+      p->top_regions[t] = best;
+      p->top_region_share[t] =
+          best >= 0 && region_total > 0
+              ? (double)region_n[(size_t)c * REGION_CODES + best] / (double)region_total
+              : 0.0;
+    }
+  }
+done:
+  free(age_n);
+  free(age_sum);
+  free(age_known);
+  free(income_hist);
+  free(region_n);
+  return st;
+}
+
+static pe_status copy_segment_names(const pe_persona_input *in, pe_persona_report *r) {
+  r->rfm_segment_count = in->rfm_segment_count;
+  r->rfm_segment_names = calloc((size_t)in->rfm_segment_count, sizeof *r->rfm_segment_names);
+  r->rfm_mix = calloc((size_t)in->k * (size_t)in->rfm_segment_count, sizeof *r->rfm_mix);
+  PE_FAIL_IF(!r->rfm_segment_names || !r->rfm_mix, PE_ERR_NOMEM, "describe: out of memory");
+  for (int s = 0; s < in->rfm_segment_count; s++) {
+    const char *name = in->rfm_segment_names && in->rfm_segment_names[s]
+                           ? in->rfm_segment_names[s] : "Unnamed";
+    r->rfm_segment_names[s] = strdup(name);
+    PE_FAIL_IF(!r->rfm_segment_names[s], PE_ERR_NOMEM, "describe: out of memory");
+  }
+  return PE_OK;
+}
+
+/* Report order: by revenue, largest first; ties by cluster index. */
+static int by_revenue(const void *a, const void *b) {
+  const pe__persona_entry *x = a, *y = b;
+  if (x->pub.revenue != y->pub.revenue) return x->pub.revenue > y->pub.revenue ? -1 : 1;
+  return x->pub.id - y->pub.id;
+}
+
+static void mark_focus(pe_persona_report *r) {
+  if (!(r->revenue > 0)) return;
+  double covered = 0;
+  for (int i = 0; i < r->k && covered < r->focus_share * r->revenue; i++) {
+    if (r->entries[i].pub.revenue <= 0) break;
+    r->entries[i].pub.focus = 1;
+    covered += r->entries[i].pub.revenue;
+  }
+}
+
+static pe_status build(const pe_persona_input *in, const pe_persona_params *params,
+                       const pe__profile *prof, pe_persona_report *r) {
+  const int k = in->k;
+  const pe__profile *base = &prof[k];
+  int offered[PE_ARCHETYPE_COUNT];
+  for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
+    offered[a] = pe__archetype_offered((pe_archetype)a, base, in->has_sessions);
+  double *score = malloc((size_t)k * PE_ARCHETYPE_COUNT * sizeof *score);
+  pe_archetype *assigned = malloc((size_t)k * sizeof *assigned);
+  pe_status st = PE_OK;
+  if (!score || !assigned) {
+    st = pe__fail(PE_ERR_NOMEM, "describe: out of memory");
+    goto done;
+  }
+  for (int c = 0; c < k; c++)
+    for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
+      score[(size_t)c * PE_ARCHETYPE_COUNT + a] =
+          pe__archetype_score((pe_archetype)a, &prof[c], base);
+  PE_CHECK_GOTO(pe__archetype_assign(k, score, offered, assigned), st, done);
+  for (int c = 0; c < k; c++) {
+    pe__persona_entry *e = &r->entries[c];
+    pe_persona *p = &e->pub;
+    p->id = c;
+    p->archetype = assigned[c];
+    p->match = score[(size_t)c * PE_ARCHETYPE_COUNT + assigned[c]];
+    snprintf(e->archetype_key, sizeof e->archetype_key, "%s", pe_archetype_key(assigned[c]));
+    snprintf(e->description, sizeof e->description, "%s", pe__persona_description(assigned[c]));
+    p->customers = prof[c].customers;
+    p->share_customers = (double)prof[c].customers / (double)base->customers;
+    p->revenue = prof[c].revenue;
+    p->share_revenue = base->revenue > 0 ? prof[c].revenue / base->revenue : 0.0;
+    p->trait_count = pe__traits_phrase(&prof[c], base, params->max_traits, e->traits,
+                                       sizeof e->traits[0]);
+    for (int t = 0; t < p->trait_count; t++) p->traits[t] = e->traits[t];
+    p->actions = pe__persona_actions(assigned[c], &p->action_count);
+    for (int f = 0; f < PE_FEATURE_COUNT; f++) e->trait_z[f] = pe__trait_z(&prof[c], base, f);
+    for (int t = 0; t < PE_PERSONA_TOP_REGIONS; t++) p->top_regions[t] = -1;
+  }
+  qualify_duplicates(r->entries, k, prof);
+  if (r->has_rfm) PE_CHECK_GOTO(copy_segment_names(in, r), st, done);
+  PE_CHECK_GOTO(add_counts(in, r), st, done);
+  for (int c = 0; c < k; c++)
+    r->entries[c].pub.rfm_mix = r->has_rfm ? r->rfm_mix + (size_t)c * r->rfm_segment_count : NULL;
+  qsort(r->entries, (size_t)k, sizeof *r->entries, by_revenue);
+  /* qsort moved the entries: re-point the strings at their new homes. */
+  for (int c = 0; c < k; c++) {
+    pe__persona_entry *e = &r->entries[c];
+    e->pub.archetype_key = e->archetype_key;
+    e->pub.qualifier = e->qualifier;
+    e->pub.name = e->name;
+    e->pub.description = e->description;
+    for (int t = 0; t < e->pub.trait_count; t++) e->pub.traits[t] = e->traits[t];
+  }
+  mark_focus(r);
+done:
+  free(score);
+  free(assigned);
+  return st;
+}
+
+pe_status pe_persona_describe(const pe_persona_input *in, const pe_persona_params *params,
+                              pe_persona_report **out) {
+  PE_FAIL_IF(!out, PE_ERR_USAGE, "describe: no output given");
+  *out = NULL;
+  PE_FORWARD(check_input(in, params));
+  pe__profile *prof = calloc((size_t)in->k + 1, sizeof *prof);
+  pe_persona_report *r = calloc(1, sizeof *r);
+  if (r) r->entries = calloc((size_t)in->k, sizeof *r->entries);
+  if (!prof || !r || !r->entries) {
+    free(prof);
+    pe_persona_report_free(r);
+    return pe__fail(PE_ERR_NOMEM, "describe: out of memory for %d personas", in->k);
+  }
+  r->k = in->k;
+  r->has_sessions = in->has_sessions;
+  r->has_rfm = in->rfm_segment && in->rfm_segment_count > 0;
+  r->has_demographics = in->age || in->income || in->region;
+  r->focus_share = params->focus_revenue_share;
+  pe_status st = pe__profiles_compute(in, prof);
+  if (st == PE_OK) {
+    r->customers = prof[in->k].customers;
+    r->revenue = prof[in->k].revenue;
+    for (int f = 0; f < PE_FEATURE_COUNT; f++)
+      r->feature_present[f] = prof[in->k].has[f] && prof[in->k].pop[f] > 0;
+    st = build(in, params, prof, r);
+  }
+  free(prof);
+  if (st != PE_OK) {
+    pe_persona_report_free(r);
+    return st;
+  }
+  *out = r;
+  return PE_OK;
+}
+
+int pe_persona_report_count(const pe_persona_report *r) { return r ? r->k : 0; }
+
+const pe_persona *pe_persona_report_get(const pe_persona_report *r, int i) {
+  return r && i >= 0 && i < r->k ? &r->entries[i].pub : NULL;
+}
+
+void pe_persona_report_free(pe_persona_report *r) {
+  if (!r) return;
+  for (int s = 0; s < r->rfm_segment_count && r->rfm_segment_names; s++)
+    free(r->rfm_segment_names[s]);
+  free(r->rfm_segment_names);
+  free(r->rfm_mix);
+  free(r->entries);
+  free(r);
+}

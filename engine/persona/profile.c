@@ -1,0 +1,157 @@
+/* Group profiles: per cluster and for all customers, the mean of every
+ * feature over the customers for whom it is defined (its population). */
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "persona/persona_internal.h"
+
+static const pe__population populations[PE_FEATURE_COUNT] = {
+    [PE_FEAT_RECENCY_DAYS] = PE__POP_BUYERS,   [PE_FEAT_FREQUENCY] = PE__POP_ALL,
+    [PE_FEAT_MONETARY] = PE__POP_ALL,          [PE_FEAT_AOV] = PE__POP_BUYERS,
+    [PE_FEAT_TENURE_DAYS] = PE__POP_BUYERS,    [PE_FEAT_DISCOUNT_SHARE] = PE__POP_BUYERS,
+    [PE_FEAT_RETURN_RATE] = PE__POP_BUYERS,    [PE_FEAT_CATEGORIES] = PE__POP_BUYERS,
+    [PE_FEAT_HOLIDAY_SHARE] = PE__POP_BUYERS,  [PE_FEAT_SESSIONS] = PE__POP_ALL,
+    [PE_FEAT_PAGES_PER_SESSION] = PE__POP_SESSIONS, [PE_FEAT_BOUNCE_RATE] = PE__POP_SESSIONS,
+    [PE_FEAT_CART_ADDS] = PE__POP_SESSIONS,    [PE_FEAT_CART_ABANDONMENT] = PE__POP_CARTERS,
+    [PE_FEAT_TIME_TO_PURCHASE_S] = PE__POP_SESSION_BUYERS,
+};
+
+pe__population pe__feature_population(pe_feature f) { return populations[f]; }
+
+static const int log1p_features[PE_FEATURE_COUNT] = {
+#define PE__FEATURE_LOG(name, key, scaling, needs_sessions, text) [name] = scaling == PE_SCALE_LOG1P,
+    PE_FEATURE_MAP(PE__FEATURE_LOG)
+#undef PE__FEATURE_LOG
+};
+static const char *const feature_keys[PE_FEATURE_COUNT] = {
+#define PE__FEATURE_KEY(name, key, scaling, needs_sessions, text) [name] = key,
+    PE_FEATURE_MAP(PE__FEATURE_KEY)
+#undef PE__FEATURE_KEY
+};
+static const char *const feature_texts[PE_FEATURE_COUNT] = {
+#define PE__FEATURE_TEXT(name, key, scaling, needs_sessions, text) [name] = text,
+    PE_FEATURE_MAP(PE__FEATURE_TEXT)
+#undef PE__FEATURE_TEXT
+};
+
+int pe__feature_is_log1p(pe_feature f) { return log1p_features[f]; }
+const char *pe__feature_key(pe_feature f) { return feature_keys[f]; }
+const char *pe__feature_text(pe_feature f) { return feature_texts[f]; }
+
+double pe__profile_typical(const pe__profile *p, pe_feature f) {
+  return log1p_features[f] ? expm1(p->tmean[f]) : p->tmean[f];
+}
+
+double pe__profile_buyer_share(const pe__profile *p) {
+  return p->customers > 0 ? (double)p->buyers / (double)p->customers : 0.0;
+}
+
+/* Rows per block of the parallel pass; fixed so that partial sums, combined
+ * in block order, give the same totals for any thread count. */
+enum { PROFILE_BLOCK = 32768 };
+
+typedef struct {
+  int64_t customers, buyers, with_sessions;
+  double revenue, orders;
+  int64_t pop[PE_FEATURE_COUNT];
+  double sum[PE_FEATURE_COUNT], tsum[PE_FEATURE_COUNT], tsum2[PE_FEATURE_COUNT];
+} accumulator;
+
+static void accumulate_block(const pe_persona_input *in, const int *col_of, int64_t begin,
+                             int64_t end, accumulator *acc /* k + 1 */) {
+  const int d = in->d, k = in->k;
+  const int fcol = col_of[PE_FEAT_FREQUENCY], scol = col_of[PE_FEAT_SESSIONS];
+  const int ccol = col_of[PE_FEAT_CART_ADDS], mcol = col_of[PE_FEAT_MONETARY];
+  for (int64_t i = begin; i < end; i++) {
+    const float *row = in->raw + i * d;
+    const int buyer = fcol < 0 || row[fcol] >= 1.0f;
+    const int sessions = scol >= 0 && row[scol] >= 1.0f;
+    const int carter = sessions && ccol >= 0 && row[ccol] > 0.0f;
+    const int in_pop[] = {[PE__POP_ALL] = 1, [PE__POP_BUYERS] = buyer,
+                          [PE__POP_SESSIONS] = sessions, [PE__POP_CARTERS] = carter,
+                          [PE__POP_SESSION_BUYERS] = sessions && buyer};
+    accumulator *groups[2] = {&acc[in->labels[i]], &acc[k]};
+    for (int g = 0; g < 2; g++) {
+      accumulator *a = groups[g];
+      a->customers++;
+      a->buyers += buyer;
+      a->with_sessions += sessions;
+      if (mcol >= 0) a->revenue += row[mcol];
+      if (fcol >= 0) a->orders += row[fcol];
+    }
+    for (int f = 0; f < PE_FEATURE_COUNT; f++) {
+      const int c = col_of[f];
+      if (c < 0 || !in_pop[populations[f]]) continue;
+      const double x = row[c];
+      const double t = log1p_features[f] ? log1p(x > 0 ? x : 0) : x;
+      for (int g = 0; g < 2; g++) {
+        accumulator *a = groups[g];
+        a->pop[f]++;
+        a->sum[f] += x;
+        a->tsum[f] += t;
+        a->tsum2[f] += t * t;
+      }
+    }
+  }
+}
+
+static void add_into(accumulator *dst, const accumulator *src) {
+  dst->customers += src->customers;
+  dst->buyers += src->buyers;
+  dst->with_sessions += src->with_sessions;
+  dst->revenue += src->revenue;
+  dst->orders += src->orders;
+  for (int f = 0; f < PE_FEATURE_COUNT; f++) {
+    dst->pop[f] += src->pop[f];
+    dst->sum[f] += src->sum[f];
+    dst->tsum[f] += src->tsum[f];
+    dst->tsum2[f] += src->tsum2[f];
+  }
+}
+
+static void finish_profile(const accumulator *a, const int *col_of, pe__profile *p) {
+  memset(p, 0, sizeof *p);
+  p->customers = a->customers;
+  p->buyers = a->buyers;
+  p->with_sessions = a->with_sessions;
+  p->revenue = a->revenue;
+  p->orders_per_buyer = a->buyers > 0 ? a->orders / (double)a->buyers : 0.0;
+  for (int f = 0; f < PE_FEATURE_COUNT; f++) {
+    p->has[f] = col_of[f] >= 0;
+    p->pop[f] = a->pop[f];
+    if (a->pop[f] == 0) continue;
+    const double n = (double)a->pop[f];
+    p->mean[f] = a->sum[f] / n;
+    p->tmean[f] = a->tsum[f] / n;
+    const double var = a->tsum2[f] / n - p->tmean[f] * p->tmean[f];
+    p->tsd[f] = var > 0 ? sqrt(var) : 0.0;
+  }
+}
+
+pe_status pe__profiles_compute(const pe_persona_input *in, pe__profile *profiles) {
+  int col_of[PE_FEATURE_COUNT];
+  for (int f = 0; f < PE_FEATURE_COUNT; f++) col_of[f] = -1;
+  for (int c = 0; c < in->d; c++)
+    if ((unsigned)in->columns[c] < PE_FEATURE_COUNT && col_of[in->columns[c]] < 0)
+      col_of[in->columns[c]] = c;
+  const int64_t nblocks = (in->n + PROFILE_BLOCK - 1) / PROFILE_BLOCK;
+  const int groups = in->k + 1;
+  accumulator *partial = calloc((size_t)(nblocks > 0 ? nblocks : 1) * (size_t)groups,
+                                sizeof *partial);
+  PE_FAIL_IF(!partial, PE_ERR_NOMEM, "describe: out of memory for %lld profile blocks",
+             (long long)nblocks);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t b = 0; b < nblocks; b++) {
+    const int64_t begin = b * PROFILE_BLOCK;
+    const int64_t end = begin + PROFILE_BLOCK < in->n ? begin + PROFILE_BLOCK : in->n;
+    accumulate_block(in, col_of, begin, end, partial + b * groups);
+  }
+  for (int64_t b = 1; b < nblocks; b++)
+    for (int g = 0; g < groups; g++) add_into(&partial[g], &partial[b * groups + g]);
+  for (int g = 0; g < groups; g++) finish_profile(&partial[g], col_of, &profiles[g]);
+  free(partial);
+  return PE_OK;
+}
