@@ -19,7 +19,9 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
   static void isa##_assign(const float *x, int64_t n, int d, const float *c,                     \
                            const float *c_norms, int k, int32_t *labels, float *d1, float *d2,   \
                            void *work) {                                                         \
-    if ((int64_t)k * d >= pe__##isa##_dot_form_min_kd)                                           \
+    if (k > PE__MAX_LANE_LABEL)                                                                  \
+      pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                              \
+    else if ((int64_t)k * d >= pe__##isa##_dot_form_min_kd)                                      \
       pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                      \
     else                                                                                         \
       pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                   \

@@ -66,6 +66,10 @@ void pe__blas_assign_with(pe__tile_select_fn select, pe__point_finish_fn finish,
                           int32_t *labels, float *d1, float *d2, void *work);
 size_t pe__blas_assign_work_bytes(int64_t n, int d, int k);
 
+/* The SIMD code carries labels in float lanes, exact up to 2^24; beyond
+ * that many centroids the variants hand the call to the reference. */
+#define PE__MAX_LANE_LABEL (1 << 24)
+
 /* ---- per-ISA entry points (defined by the simd/ templates) ---- */
 #define PE__DECLARE_ISA(isa)                                                                     \
   void pe__##isa##_assign_direct(const float *x, int64_t n, int d, const float *c,               \

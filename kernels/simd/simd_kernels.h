@@ -397,6 +397,10 @@ void PE_ISA(tile_select)(const float *tile, int ld, int np, int k, pe__dot_selec
 
 void PE_ISA(blas_assign)(const float *x, int64_t n, int d, const float *c, const float *c_norms,
                          int k, int32_t *labels, float *d1, float *d2, void *work) {
+  if (k > PE__MAX_LANE_LABEL) {
+    pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);
+    return;
+  }
   pe__blas_assign_with(PE_ISA(tile_select), PE_ISA(point_finish), x, n, d, c, c_norms, k, labels,
                        d1, d2, work);
 }
@@ -404,25 +408,42 @@ void PE_ISA(blas_assign)(const float *x, int64_t n, int d, const float *c, const
 /* ---- centroid update: each element's sum is built in point order with the
  * reference's operations (convert, multiply by the weight when there is
  * one, add), so the sums are bit-identical to the reference's ---- */
+
+/* Unweighted counts go to an integer histogram first: adding it once equals
+ * adding 1.0 that many times while counts are integers below 2^53 (the
+ * engine's always are), and it takes a store-to-load chain per point out of
+ * the loop. */
+enum { PE_ACC_HIST_MAX_K = 4096, PE_ACC_HIST_CHUNK = 1 << 30 };
+
 void PE_ISA(accumulate)(const float *x, int64_t n, int d, const int32_t *labels,
                         const float *weights, int k, double *sums, double *counts) {
-  (void)k;
+  if (!weights && k <= PE_ACC_HIST_MAX_K) {
+    uint32_t hist[PE_ACC_HIST_MAX_K];
+    for (int64_t c0 = 0; c0 < n; c0 += PE_ACC_HIST_CHUNK) {
+      int64_t end = n - c0 < PE_ACC_HIST_CHUNK ? n : c0 + PE_ACC_HIST_CHUNK;
+      memset(hist, 0, sizeof(uint32_t) * (size_t)k);
+      for (int64_t i = c0; i < end; i++) {
+        double *row = sums + (size_t)labels[i] * d;
+        const float *xi = x + (size_t)i * d;
+        int t = 0;
+        for (; t + PE_WD <= d; t += PE_WD)
+          VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_CVT_LOADU(xi + t)));
+        for (; t < d; t++) row[t] += (double)xi[t];
+        hist[labels[i]]++;
+      }
+      for (int j = 0; j < k; j++) counts[j] += (double)hist[j];
+    }
+    return;
+  }
   for (int64_t i = 0; i < n; i++) {
     double *row = sums + (size_t)labels[i] * d;
     const float *xi = x + (size_t)i * d;
+    double w = weights ? (double)weights[i] : 1.0;
+    vd wv = VD_SET1(w);
     int t = 0;
-    if (weights) {
-      double w = (double)weights[i];
-      vd wv = VD_SET1(w);
-      for (; t + PE_WD <= d; t += PE_WD)
-        VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_MUL(wv, VD_CVT_LOADU(xi + t))));
-      for (; t < d; t++) row[t] += w * (double)xi[t];
-      counts[labels[i]] += w;
-    } else {
-      for (; t + PE_WD <= d; t += PE_WD)
-        VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_CVT_LOADU(xi + t)));
-      for (; t < d; t++) row[t] += (double)xi[t];
-      counts[labels[i]] += 1.0;
-    }
+    for (; t + PE_WD <= d; t += PE_WD)
+      VD_STOREU(row + t, VD_ADD(VD_LOADU(row + t), VD_MUL(wv, VD_CVT_LOADU(xi + t))));
+    for (; t < d; t++) row[t] += w * (double)xi[t];
+    counts[labels[i]] += w;
   }
 }
