@@ -5,12 +5,13 @@
 
 #define PE_ISA(name) pe__avx2_##name
 #define PE_W 8
-/* 16 ymm registers: 2 x 4 accumulators plus the point vectors, the
- * broadcast centroid and the difference. */
+/* 16 ymm registers. Direct form: 2 x 4 accumulators, 2 point vectors, the
+ * broadcast centroid and the difference. Dot form: 2 x 6 accumulators (the
+ * classic 16 x 6 sgemm micro-tile), 2 point vectors, the broadcast. */
 #define PE_R_DIRECT 2
-#define PE_J_DIRECT 6
-#define PE_R_DOT 3
-#define PE_J_DOT 4
+#define PE_J_DIRECT 4
+#define PE_R_DOT 2
+#define PE_J_DOT 6
 #define PE_R_SEL 4
 
 typedef __m256 vf;

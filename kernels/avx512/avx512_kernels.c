@@ -5,12 +5,13 @@
 
 #define PE_ISA(name) pe__avx512_##name
 #define PE_W 16
-/* 32 zmm registers: up to 24 accumulators plus point vectors and the
- * broadcast centroid. */
+/* 32 zmm registers. Direct form: 4 x 4 accumulators (4 point vectors share
+ * each broadcast), plus the point vectors, broadcast and differences. Dot
+ * form: 4 x 6 accumulators, 4 point vectors, the broadcast. */
 #define PE_R_DIRECT 4
 #define PE_J_DIRECT 4
-#define PE_R_DOT 3
-#define PE_J_DOT 8
+#define PE_R_DOT 4
+#define PE_J_DOT 6
 #define PE_R_SEL 4
 
 typedef __m512 vf;

@@ -151,7 +151,13 @@ static void PE_ISA(block_direct)(const float *restrict xT, int d, const float *r
     lab[r] = VF_ZERO;
   }
   int j = 0;
+  /* The remainder goes in blocks of 4 and 2 before single centroids: a
+   * single centroid leaves only PE_R accumulation chains, latency-bound. */
   for (; j + PE_J_DIRECT <= k; j += PE_J_DIRECT) PE_DIRECT_STEP(PE_J_DIRECT);
+  if (PE_J_DIRECT > 4)
+    for (; j + 4 <= k; j += 4) PE_DIRECT_STEP(4);
+  if (PE_J_DIRECT > 2)
+    for (; j + 2 <= k; j += 2) PE_DIRECT_STEP(2);
   for (; j < k; j++) PE_DIRECT_STEP(1);
   for (int r = 0; r < PE_R_DIRECT; r++) {
     VF_STORE(o1 + r * PE_W, b1[r]);
@@ -224,6 +230,10 @@ static void PE_ISA(block_dot)(const float *restrict xT, int d, const float *rest
   }
   int j = 0;
   for (; j + PE_J_DOT <= k; j += PE_J_DOT) PE_DOT_STEP(PE_J_DOT);
+  if (PE_J_DOT > 4)
+    for (; j + 4 <= k; j += 4) PE_DOT_STEP(4);
+  if (PE_J_DOT > 2)
+    for (; j + 2 <= k; j += 2) PE_DOT_STEP(2);
   for (; j < k; j++) PE_DOT_STEP(1);
   for (int r = 0; r < PE_R_DOT; r++) {
     VF_STORE(out.a1 + r * PE_W, b1[r]);
