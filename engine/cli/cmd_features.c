@@ -1,15 +1,168 @@
-/* Placeholder until the features and persona issue lands: the command exists
- * so that scripts and --help see the whole pipeline, and says plainly that it
- * is not built yet. */
+/* personae features: per-customer behaviour vectors, scaled for clustering. */
+#include <getopt.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/civil_time.h"
+#include "io/h5.h"
+#include "personae/features.h"
+
+static void help(void) {
+  printf(
+      "usage: personae features IN.h5 [options]\n\n"
+      "Computes one row per customer of IN.h5 (everyone in /transactions or /sessions)\n"
+      "and one column per behaviour feature: recency, frequency, money, discounts,\n"
+      "returns, categories, season and, when /sessions exists, web behaviour\n"
+      "(docs/features.md has every formula). Writes the /features group of the\n"
+      "result file: raw values, the scaled clustering input, and the scaling used.\n"
+      "Prints, per feature, the mean, median and 90th percentile over customers\n"
+      "that have a value, and the share of customers that have one.\n\n"
+      "options:\n"
+      "  -o, --out FILE        result file (default IN.personae.h5; other steps' groups kept)\n"
+      "      --features a,b,c  compute only these features, in this order (keys:\n"
+      "                        personae features --list)\n"
+      "      --list            print the feature keys and what they mean, then exit\n"
+      "      --as-of DATE      reference date YYYY-MM-DD (00:00 UTC); later rows are ignored\n"
+      "                        (default: one day after the latest transaction)\n"
+      "      --threads N       threads (default: all cores); never changes the output\n"
+      "      --json            print the summary as JSON\n"
+      "      --quiet           no progress or log lines on stderr\n"
+      "  -h, --help            this help\n");
+}
+
+static void list_features(void) {
+  for (int k = 0; k < PE_FEATURE_COUNT; k++)
+    printf("%-20s %-7s %s%s\n", pe_feature_key((pe_feature)k),
+           pe_feature_scaling_of((pe_feature)k) == PE_SCALE_LOG1P ? "log1p" : "linear",
+           pe_feature_description((pe_feature)k),
+           pe_feature_needs_sessions((pe_feature)k) ? " (needs /sessions)" : "");
+}
+
+static int print_table(const pe_features *f, const char *out, double seconds) {
+  pe_features_summary s;
+  pe_features_get_summary(f, &s);
+  char as_of[16];
+  pe_format_iso_date(s.as_of, as_of);
+  printf("Features of %lld customers as of %s: %d columns in %.2f s -> %s:/features\n",
+         (long long)s.customers, as_of, pe_features_dim(f), seconds, out);
+  printf("  transactions %lld rows (%lld after as-of ignored), %lld orders, %lld purchases\n",
+         (long long)s.rows, (long long)s.rows_future, (long long)s.orders,
+         (long long)s.purchases);
+  if (s.has_sessions)
+    printf("  sessions %lld rows (%lld after as-of ignored); %lld purchases inside a session\n",
+           (long long)s.session_rows, (long long)s.sessions_future,
+           (long long)s.purchases_matched);
+  else
+    printf("  no /sessions: web behaviour features are absent\n");
+  printf("  customers with a purchase %lld, with sessions %lld\n\n",
+         (long long)s.customers_with_purchase, (long long)s.customers_with_sessions);
+  printf("  %-20s %12s %12s %12s %8s   (over customers with a value)\n", "feature", "mean",
+         "median", "p90", "has");
+  for (int j = 0; j < pe_features_dim(f); j++) {
+    pe_feature_stats st;
+    pe_status rc = pe_features_column_stats(f, j, &st);
+    if (rc != PE_OK) return pe_cli_fail("features", rc);
+    printf("  %-20s %12.4g %12.4g %12.4g %7.1f%%\n", pe_feature_key(pe_features_column(f, j)),
+           st.mean, st.median, st.p90, 100.0 * st.share_with_value);
+  }
+  return 0;
+}
+
+static int print_json(const pe_features *f, const char *out, double seconds) {
+  pe_features_summary s;
+  pe_features_get_summary(f, &s);
+  json_t *cols = json_array();
+  for (int j = 0; j < pe_features_dim(f); j++) {
+    pe_feature_stats st;
+    pe_status rc = pe_features_column_stats(f, j, &st);
+    if (rc != PE_OK) {
+      json_decref(cols);
+      return pe_cli_fail("features", rc);
+    }
+    pe_feature k = pe_features_column(f, j);
+    json_array_append_new(
+        cols, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f}", "name", pe_feature_key(k),
+                        "description", pe_feature_description(k), "transform",
+                        pe_feature_scaling_of(k) == PE_SCALE_LOG1P ? "log1p" : "linear", "mean",
+                        st.mean, "median", st.median, "p90", st.p90, "share_with_value",
+                        st.share_with_value, "center", st.center, "scale", st.scale));
+  }
+  char as_of[16];
+  pe_format_iso_date(s.as_of, as_of);
+  json_t *root = json_pack(
+      "{s:s,s:s,s:I,s:I,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "out", out,
+      "as_of_date", as_of, "as_of", (json_int_t)s.as_of, "customers", (json_int_t)s.customers,
+      "features", pe_features_dim(f), "has_sessions", s.has_sessions, "rows", (json_int_t)s.rows,
+      "rows_future", (json_int_t)s.rows_future, "session_rows", (json_int_t)s.session_rows,
+      "sessions_future", (json_int_t)s.sessions_future, "orders", (json_int_t)s.orders,
+      "purchases", (json_int_t)s.purchases, "purchases_matched", (json_int_t)s.purchases_matched,
+      "customers_with_purchase", (json_int_t)s.customers_with_purchase, "customers_with_sessions",
+      (json_int_t)s.customers_with_sessions, "seconds", seconds, "columns", cols);
+  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  printf("\n");
+  json_decref(root);
+  return 0;
+}
 
 int pe_cmd_features(int argc, char **argv) {
-  if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-    printf("usage: personae features IN.h5 [options]\n\nper-customer behaviour vectors, scaled for clustering.\nNot implemented in this build yet.\n");
-    return 0;
+  enum { OPT_AS_OF = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_FEATURES, OPT_LIST };
+  static const struct option options[] = {{"as-of", required_argument, NULL, OPT_AS_OF},
+                                          {"features", required_argument, NULL, OPT_FEATURES},
+                                          {"list", no_argument, NULL, OPT_LIST},
+                                          PE_CLI_COMMON_OPTIONS,
+                                          {NULL, 0, NULL, 0}};
+  pe_cli_common common;
+  pe_cli_common_init(&common);
+  pe_features_params params;
+  pe_features_params_init(&params);
+  pe_feature chosen[PE_FEATURE_COUNT];
+  int opt;
+  optind = 1;
+  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+    int handled = pe_cli_common_option(&common, opt, optarg);
+    if (handled < 0) return 1;
+    if (handled) continue;
+    switch (opt) {
+      case 'h': help(); return 0;
+      case OPT_LIST: list_features(); return 0;
+      case OPT_AS_OF:
+        if (pe_parse_iso_date(optarg, &params.as_of) != 0)
+          return pe_cli_usage_error("features", "--as-of: '%s' is not a date YYYY-MM-DD", optarg);
+        break;
+      case OPT_FEATURES:
+        if (pe_feature_parse_list(optarg, chosen, &params.nfeatures) != PE_OK)
+          return pe_cli_usage_error("features", "--features: %s", personae_last_error());
+        params.features = chosen;
+        break;
+      default: return pe_cli_usage_error("features", "unknown option");
+    }
   }
-  fprintf(stderr, "personae features: not implemented yet in this build\n");
-  return personae_exit_code(PE_ERR_UNSUPPORTED);
+  if (optind >= argc) return pe_cli_usage_error("features", "missing input file IN.h5");
+  if (optind + 1 < argc)
+    return pe_cli_usage_error("features", "unexpected argument '%s'", argv[optind + 1]);
+  const char *input = argv[optind];
+  char default_out[4096];
+  pe_default_result_path(input, default_out, sizeof default_out);
+  const char *out = common.out ? common.out : default_out;
+  pe_cli_apply_threads(&common);
+
+  pe_cli_progress progress;
+  pe_cli_progress_init(&progress, &common, "features: reading transactions and sessions");
+  params.progress = pe_cli_progress_cb;
+  params.progress_ctx = &progress;
+  double t0 = pe_cli_now();
+  pe_features *f = NULL;
+  pe_status st = pe_features_compute(input, &params, &f);
+  pe_cli_progress_done(&progress);
+  const char *inputs[] = {input, NULL};
+  if (st == PE_OK) st = pe_features_write(f, out, inputs);
+  if (st != PE_OK) {
+    pe_features_free(f);
+    return pe_cli_fail("features", st);
+  }
+  double seconds = pe_cli_now() - t0;
+  int rc = common.json ? print_json(f, out, seconds) : print_table(f, out, seconds);
+  pe_features_free(f);
+  return rc;
 }

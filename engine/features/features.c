@@ -1,0 +1,232 @@
+/* Features: the public entry point that runs transactions pass -> sessions
+ * pass -> time to purchase -> per-customer values -> scaling, and the
+ * result's accessors. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "features/features_internal.h"
+#include "io/h5.h"
+
+void pe_features_params_init(pe_features_params *params) {
+  memset(params, 0, sizeof *params);
+  params->as_of = PE_FEATURES_AS_OF_AUTO;
+  params->chunk_rows = 1 << 19;
+}
+
+pe_status pe__feat_alloc(pe_features *f) {
+  size_t n = (size_t)(f->n ? f->n : 1), nd = n * (size_t)(f->d ? f->d : 1);
+  f->customer_id = malloc(n * sizeof *f->customer_id);
+  f->raw = malloc(nd * sizeof *f->raw);
+  f->scaled = malloc(nd * sizeof *f->scaled);
+  f->has_value = malloc(nd);
+  PE_FAIL_IF(!f->customer_id || !f->raw || !f->scaled || !f->has_value, PE_ERR_NOMEM,
+             "out of memory for %lld customers x %d features", (long long)f->n, f->d);
+  return PE_OK;
+}
+
+void pe_features_free(pe_features *f) {
+  if (!f) return;
+  free(f->customer_id);
+  free(f->raw);
+  free(f->scaled);
+  free(f->has_value);
+  free(f);
+}
+
+/* The source a feature needs beyond the four required transaction columns. */
+static const char *missing_source(pe_feature feature, const pe__feat_run *run) {
+  if (pe_feature_needs_sessions(feature) && !run->has_sessions) return "/sessions";
+  if (feature == PE_FEAT_DISCOUNT_SHARE && !run->has_discount) return "/transactions/discount";
+  if (feature == PE_FEAT_CATEGORIES && !run->has_category) return "/transactions/category";
+  return NULL;
+}
+
+static pe_status choose_columns(const pe_features_params *params, const pe__feat_run *run,
+                                pe_features *f) {
+  f->d = 0;
+  if (!params->features) {
+    for (int k = 0; k < PE_FEATURE_COUNT; k++)
+      if (!missing_source((pe_feature)k, run)) f->column[f->d++] = (pe_feature)k;
+  } else {
+    for (int i = 0; i < params->nfeatures; i++) {
+      pe_feature k = params->features[i];
+      PE_FAIL_IF((int)k < 0 || k >= PE_FEATURE_COUNT, PE_ERR_USAGE, "feature id %d is out of range",
+                 (int)k);
+      for (int j = 0; j < f->d; j++)
+        PE_FAIL_IF(f->column[j] == k, PE_ERR_USAGE, "feature '%s' is listed twice",
+                   pe_feature_key(k));
+      const char *missing = missing_source(k, run);
+      PE_FAIL_IF(missing, PE_ERR_DATA, "%s: %s is absent, so feature '%s' cannot be computed",
+                 run->input, missing, pe_feature_key(k));
+      f->column[f->d++] = k;
+    }
+  }
+  for (int j = 0; j < f->d; j++) f->transform[j] = pe_feature_scaling_of(f->column[j]);
+  return PE_OK;
+}
+
+/* Writes every customer's row of raw values and has-value flags. */
+static void assemble(const pe__feat_run *run, pe_features *f) {
+  pe__feat_context ctx;
+  ctx.as_of = run->as_of;
+  int64_t first = run->summary.rows - run->summary.rows_future > 0 ? run->summary.first_timestamp
+                                                                    : run->as_of;
+  ctx.no_purchase_recency = floor((double)(run->as_of - first) / PE_FEATURES_SECONDS_PER_DAY) + 1;
+  const int d = f->d;
+  int64_t with_purchase = 0, with_sessions = 0;
+  memcpy(f->customer_id, pe_customer_index_ids(run->ix), (size_t)f->n * sizeof *f->customer_id);
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : with_purchase, with_sessions)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    const pe_cix_partition *cp = &run->ix->part[p];
+    for (int64_t s = 0; s < cp->count; s++) {
+      const pe__feat_customer *c = &run->part[p].cust[s];
+      int64_t row = pe_customer_index_dense_of(run->ix, (unsigned)p, s) * d;
+      for (int j = 0; j < d; j++)
+        pe__feat_value(f->column[j], c, &ctx, &f->raw[row + j], &f->has_value[row + j]);
+      with_purchase += c->purchases > 0;
+      with_sessions += c->sessions > 0;
+    }
+  }
+  f->summary.customers_with_purchase = with_purchase;
+  f->summary.customers_with_sessions = with_sessions;
+}
+
+static void free_run(pe__feat_run *run) {
+  if (run->part)
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+      pe__feat_partition *ps = &run->part[p];
+      free(ps->cust);
+      free(ps->orders);
+      free(ps->cats);
+      free(ps->purchase_off);
+      free(ps->purchase_ts);
+      free(ps->best_start);
+    }
+  free(run->part);
+  pe_customer_index_free(run->ix);
+}
+
+static int64_t column_rows(hid_t fid, const char *input, const char *path) {
+  pe_h5_column col;
+  if (pe_h5_column_open(fid, input, path, PE_I64, &col) != PE_OK) return 0;
+  int64_t rows = col.rows;
+  pe_h5_column_close(&col);
+  return rows;
+}
+
+pe_status pe_features_compute(const char *input, const pe_features_params *params,
+                              pe_features **out) {
+  *out = NULL;
+  pe_features_params defaults;
+  if (!params) {
+    pe_features_params_init(&defaults);
+    params = &defaults;
+  }
+  PE_FAIL_IF(params->features && (params->nfeatures < 1 || params->nfeatures > PE_FEATURE_COUNT),
+             PE_ERR_USAGE, "the feature list must name 1 to %d features, got %d", PE_FEATURE_COUNT,
+             params->nfeatures);
+  pe__feat_run run;
+  memset(&run, 0, sizeof run);
+  run.input = input;
+  run.params = params;
+  run.as_of = params->as_of;
+  run.filter_future = params->as_of != PE_FEATURES_AS_OF_AUTO;
+  run.chunk_rows = params->chunk_rows > 0 ? params->chunk_rows : (1 << 19);
+  pe_features *f = calloc(1, sizeof *f);
+  hid_t fid = H5I_INVALID_HID;
+  pe_status st = f ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
+  if (st == PE_OK) st = pe_h5_open_read(input, &fid);
+  if (st == PE_OK) {
+    run.has_sessions = pe_h5_exists(fid, "/sessions");
+    run.has_discount = pe_h5_exists(fid, "/transactions/discount");
+    run.has_category = pe_h5_exists(fid, "/transactions/category");
+    st = choose_columns(params, &run, f);
+  }
+  if (st == PE_OK) {
+    run.part = calloc(PE_CIX_PARTITIONS, sizeof *run.part);
+    st = run.part ? pe_customer_index_create(&run.ix) : pe__fail(PE_ERR_NOMEM, "out of memory");
+  }
+  if (st == PE_OK) {
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+      run.part[p].min_ts = INT64_MAX;
+      run.part[p].max_ts = INT64_MIN;
+    }
+    run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
+                     (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
+    st = pe__feat_transactions_pass(&run, (int64_t)fid);
+  }
+  if (st == PE_OK && run.has_sessions) st = pe__feat_sessions_pass(&run, (int64_t)fid);
+  if (fid >= 0) H5Fclose(fid);
+  if (st == PE_OK) st = pe__feat_resolve_purchases(&run);
+  if (st == PE_OK) st = pe_customer_index_finish(run.ix);
+  if (st == PE_OK) {
+    f->n = pe_customer_index_count(run.ix);
+    st = pe__feat_alloc(f);
+  }
+  if (st == PE_OK) {
+    f->summary = run.summary;
+    f->summary.as_of = run.as_of;
+    f->summary.has_sessions = run.has_sessions;
+    f->summary.customers = f->n;
+    assemble(&run, f);
+  }
+  free_run(&run);
+  if (st == PE_OK) st = pe__feat_fit_scaling(f);
+  if (st != PE_OK) {
+    pe_features_free(f);
+    return st;
+  }
+  *out = f;
+  return PE_OK;
+}
+
+int64_t pe_features_count(const pe_features *f) { return f->n; }
+int pe_features_dim(const pe_features *f) { return f->d; }
+const int64_t *pe_features_customer_ids(const pe_features *f) { return f->customer_id; }
+pe_feature pe_features_column(const pe_features *f, int j) { return f->column[j]; }
+int pe_features_column_of(const pe_features *f, pe_feature feature) {
+  for (int j = 0; j < f->d; j++)
+    if (f->column[j] == feature) return j;
+  return -1;
+}
+const float *pe_features_raw(const pe_features *f) { return f->raw; }
+const float *pe_features_scaled(const pe_features *f) { return f->scaled; }
+const uint8_t *pe_features_has_value(const pe_features *f) { return f->has_value; }
+const double *pe_features_center(const pe_features *f) { return f->center; }
+const double *pe_features_scale_of(const pe_features *f) { return f->scale; }
+int64_t pe_features_as_of(const pe_features *f) { return f->summary.as_of; }
+void pe_features_get_summary(const pe_features *f, pe_features_summary *summary) {
+  *summary = f->summary;
+}
+
+pe_status pe_features_column_stats(const pe_features *f, int j, pe_feature_stats *stats) {
+  PE_FAIL_IF(j < 0 || j >= f->d, PE_ERR_USAGE, "feature column %d is out of range (d = %d)", j,
+             f->d);
+  memset(stats, 0, sizeof *stats);
+  stats->center = f->center[j];
+  stats->scale = f->scale[j];
+  int64_t m = 0;
+  for (int64_t i = 0; i < f->n; i++) m += f->has_value[i * f->d + j];
+  stats->share_with_value = f->n ? (double)m / (double)f->n : 0.0;
+  if (m == 0) return PE_OK;
+  double *v = malloc((size_t)m * sizeof *v);
+  PE_FAIL_IF(!v, PE_ERR_NOMEM, "out of memory for feature statistics");
+  double sum = 0;
+  int64_t k = 0;
+  for (int64_t i = 0; i < f->n; i++)
+    if (f->has_value[i * f->d + j]) {
+      v[k] = f->raw[i * f->d + j];
+      sum += v[k++];
+    }
+  stats->mean = sum / (double)m;
+  static const double q[2] = {0.5, 0.9};
+  double qv[2];
+  pe__feat_quantiles(v, m, q, 2, qv);
+  stats->median = qv[0];
+  stats->p90 = qv[1];
+  free(v);
+  return PE_OK;
+}

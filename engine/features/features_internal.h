@@ -1,0 +1,136 @@
+/* What the feature steps share: the result, the per-customer running values
+ * the two streaming passes fill (transactions, then sessions), and the
+ * functions of each step.
+ *
+ * Layout of the group-by. Customers live in the partitioned customer index
+ * of rfm/customer_index.h; every partition has its own running values,
+ * indexed by the customer's local slot, and is only ever touched by one
+ * thread at a time, seeing its rows in file order. So every sum is taken in
+ * the same order whatever the thread count. */
+#ifndef PE_FEATURES_INTERNAL_H
+#define PE_FEATURES_INTERNAL_H
+
+#include <stdint.h>
+
+#include "personae/features.h"
+#include "rfm/customer_index.h"
+
+#define PE_FEATURES_SECONDS_PER_DAY 86400
+/* 9999-12-31T23:59:59Z: beyond it a timestamp is garbage (as in RFM). */
+#define PE_FEATURES_MAX_ABS_TIMESTAMP 253402300799LL
+
+struct pe_features {
+  int64_t n;
+  int d;
+  pe_feature column[PE_FEATURE_COUNT];
+  pe_feature_scaling transform[PE_FEATURE_COUNT];
+  double center[PE_FEATURE_COUNT], scale[PE_FEATURE_COUNT];
+  int64_t *customer_id;
+  float *raw, *scaled; /* n x d */
+  uint8_t *has_value;  /* n x d */
+  pe_features_summary summary;
+};
+
+/* One customer's running values. Timestamps of rows with a positive amount
+ * are INT64_MAX / INT64_MIN while there is none. */
+typedef struct {
+  double monetary;
+  int64_t first_ts, last_ts;
+  int64_t pageviews, cart_adds;
+  int32_t rows; /* transaction rows up to as_of */
+  int32_t categories, orders, purchases, discounted, holiday, returned;
+  int32_t sessions, bounces, cart_sessions, abandoned, matched;
+  float time_to_purchase; /* median over matched purchases, seconds */
+} pe__feat_customer;
+
+/* A (customer, order) pair of a partition's open-addressing order table. */
+typedef struct {
+  int64_t order_id;
+  double net;
+  int64_t first_ts; /* earliest row with a positive amount; INT64_MAX if none */
+  uint32_t slot_plus_one; /* 0 = empty */
+  uint32_t flags;         /* PE__ORDER_* */
+} pe__feat_order;
+
+enum { PE__ORDER_DISCOUNT = 1, PE__ORDER_NEGATIVE = 2 };
+
+typedef struct {
+  pe__feat_customer *cust;
+  int64_t cap;
+  /* Transactions pass. */
+  pe__feat_order *orders;
+  uint64_t omask;
+  int64_t norders;
+  uint64_t *cats; /* (slot + 1) << 32 | category; 0 = empty */
+  uint64_t cmask;
+  int64_t ncats;
+  int64_t min_ts, max_ts; /* of transaction rows up to as_of */
+  int64_t rows_future;
+  /* Between the passes: each customer's purchase times, ascending, in
+   * [purchase_off[s], purchase_off[s + 1]) for the tx_slots customers that
+   * the transactions pass saw, and the latest session start containing each. */
+  int64_t tx_slots;
+  int64_t *purchase_off, *purchase_ts, *best_start;
+  /* Sessions pass. */
+  int64_t sessions_future;
+} pe__feat_partition;
+
+/* The state of one computation. */
+typedef struct {
+  const char *input;
+  int64_t as_of;
+  int filter_future; /* as_of was given: drop later transaction rows */
+  int has_sessions, has_discount, has_category;
+  int64_t chunk_rows;
+  int64_t rows_total, rows_done; /* for progress, over both tables */
+  const pe_features_params *params;
+  pe_customer_index *ix;
+  pe__feat_partition *part; /* PE_CIX_PARTITIONS */
+  pe_features_summary summary;
+} pe__feat_run;
+
+/* Grows a partition's customer array to hold slot `need - 1`; new entries are
+ * initialised. Returns 0, or -1 when out of memory (no message: workers). */
+int pe__feat_grow_customers(pe__feat_partition *p, int64_t need);
+
+/* Step 1: the transactions pass and the resolution of orders into each
+ * customer's counts and purchase times. Sets as_of when it was automatic. */
+pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid);
+/* Step 2: the sessions pass (only when /sessions exists), matching each
+ * purchase to the latest-starting session that contains it. */
+pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid);
+/* Step 3: medians of the time to purchase; frees the purchase times. */
+pe_status pe__feat_resolve_purchases(pe__feat_run *run);
+
+/* What the formulas need besides the customer: the reference time and the
+ * recency given to customers without a purchase (the period in whole days
+ * from the earliest transaction to as_of, plus one). */
+typedef struct {
+  int64_t as_of;
+  double no_purchase_recency;
+} pe__feat_context;
+
+/* Step 4: one customer's raw value and has-value flag of `feature`. */
+void pe__feat_value(pe_feature feature, const pe__feat_customer *c, const pe__feat_context *ctx,
+                    float *value, uint8_t *has_value);
+
+/* Step 5: centres and scales of every column from the raw values, then the
+ * scaled matrix. */
+pe_status pe__feat_fit_scaling(pe_features *f);
+/* The transform of one raw value (signed log1p or identity). */
+double pe__feat_transform(pe_feature_scaling t, double x);
+
+/* Allocates the n x d arrays and customer_id of `f` (f->n, f->d set). */
+pe_status pe__feat_alloc(pe_features *f);
+
+/* The lowest of the values of a that would sit at position k of the sorted
+ * array (0-based), moving elements of `a` (a quickselect with
+ * median-of-three pivots; deterministic). */
+double pe__feat_select(double *a, int64_t n, int64_t k);
+/* numpy's linear quantile (type 7) of a[0..n), n >= 1; reorders a. */
+double pe__feat_quantile(double *a, int64_t n, double q);
+/* Several quantiles at once, q ascending, each selection narrowed by the
+ * previous one; reorders a. */
+void pe__feat_quantiles(double *a, int64_t n, const double *q, int m, double *out);
+
+#endif

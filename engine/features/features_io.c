@@ -1,0 +1,201 @@
+/* The /features group of a result file (docs/features.md): written
+ * atomically beside the other steps' groups, and read back for `predict`
+ * and the persona step. */
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/civil_time.h"
+#include "core/error.h"
+#include "features/features_internal.h"
+#include "io/h5.h"
+
+static const char *transform_name(pe_feature_scaling t) {
+  return t == PE_SCALE_LOG1P ? "log1p" : "linear";
+}
+
+static pe_status write_group(const pe_features *f, hid_t fid, const char *file) {
+  hid_t gid;
+  PE_FORWARD(pe_h5_replace_group(fid, file, "/features", &gid));
+  const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT];
+  for (int j = 0; j < f->d; j++) {
+    names[j] = pe_feature_key(f->column[j]);
+    transforms[j] = transform_name(f->transform[j]);
+  }
+  char as_of_date[16];
+  pe_format_iso_date(f->summary.as_of, as_of_date);
+  const pe_features_summary *s = &f->summary;
+  pe_status st = pe_h5_write_column(gid, file, "customer_id", PE_I64, f->n, f->customer_id, 1);
+  /* Float matrices are stored uncompressed: deflate gains little on them and
+   * would cost more time than computing them. */
+  if (st == PE_OK) st = pe_h5_write_matrix(gid, file, "raw", PE_F32, f->n, f->d, f->raw, 0);
+  if (st == PE_OK) st = pe_h5_write_matrix(gid, file, "scaled", PE_F32, f->n, f->d, f->scaled, 0);
+  if (st == PE_OK)
+    st = pe_h5_write_matrix(gid, file, "has_value", PE_U8, f->n, f->d, f->has_value, 1);
+  if (st == PE_OK) st = pe_h5_write_strings(gid, file, "names", names, f->d);
+  if (st == PE_OK) st = pe_h5_write_strings(gid, file, "transform", transforms, f->d);
+  if (st == PE_OK) st = pe_h5_write_column(gid, file, "center", PE_F64, f->d, f->center, 0);
+  if (st == PE_OK) st = pe_h5_write_column(gid, file, "scale", PE_F64, f->d, f->scale, 0);
+  if (st == PE_OK) st = pe_h5_attr_strings(gid, "names", names, f->d);
+  if (st == PE_OK) st = pe_h5_attr_i64(gid, "as_of", s->as_of);
+  if (st == PE_OK) st = pe_h5_attr_str(gid, "as_of_date", as_of_date);
+  if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers", f->n);
+  if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers_with_purchase", s->customers_with_purchase);
+  if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers_with_sessions", s->customers_with_sessions);
+  if (st == PE_OK) st = pe_h5_attr_i64(gid, "has_sessions", s->has_sessions);
+  if (st == PE_OK)
+    st = pe_h5_attr_str(gid, "scaling",
+                        "scaled = (transform(raw) - center) / scale; transform log1p is "
+                        "sign(x) * log1p(|x|); center = median, scale = IQR (MAD, std or 1 "
+                        "when it is 0)");
+  H5Gclose(gid);
+  return st;
+}
+
+pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs) {
+  pe_h5_out *out;
+  const char *replaces[] = {"/features", NULL};
+  PE_FORWARD(pe_h5_out_begin(output, inputs, replaces, &out));
+  pe_status st = write_group(f, pe_h5_out_file(out), output);
+  if (st != PE_OK) {
+    pe_h5_out_abort(out);
+    return st;
+  }
+  return pe_h5_out_commit(out);
+}
+
+/* ---- reading ---- */
+
+/* Reads a 2-D dataset that must be rows x cols, converted to `mem_type`. */
+static pe_status read_matrix(hid_t fid, const char *file, const char *path, hid_t mem_type,
+                             int64_t rows, int cols, void *dst) {
+  hid_t did = H5Dopen2(fid, path, H5P_DEFAULT);
+  PE_FAIL_IF(did < 0, PE_ERR_DATA, "%s: %s is missing", file, path);
+  hid_t space = H5Dget_space(did);
+  hsize_t dims[2] = {0, 0};
+  int rank = space >= 0 ? H5Sget_simple_extent_ndims(space) : -1;
+  if (rank == 2) H5Sget_simple_extent_dims(space, dims, NULL);
+  if (space >= 0) H5Sclose(space);
+  pe_status st = PE_OK;
+  if (rank != 2 || dims[0] != (hsize_t)rows || dims[1] != (hsize_t)cols)
+    st = pe__fail(PE_ERR_DATA, "%s: %s: expected a %lld x %d matrix", file, path, (long long)rows,
+                  cols);
+  else if (rows > 0 && H5Dread(did, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0)
+    st = pe__fail(PE_ERR_IO, "%s: %s: read failed", file, path);
+  H5Dclose(did);
+  return st;
+}
+
+/* Reads a 1-D dataset of 1 to `max` variable-length strings into new
+ * strdup'ed strings `out[0..*count)`. */
+static pe_status read_strings(hid_t fid, const char *file, const char *path, char **out, int max,
+                              int *count) {
+  hid_t did = H5Dopen2(fid, path, H5P_DEFAULT);
+  PE_FAIL_IF(did < 0, PE_ERR_DATA, "%s: %s is missing", file, path);
+  hid_t space = H5Dget_space(did), type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  hsize_t dims[1] = {0};
+  int rank = H5Sget_simple_extent_ndims(space);
+  if (rank == 1) H5Sget_simple_extent_dims(space, dims, NULL);
+  pe_status st = PE_OK;
+  char *tmp[PE_FEATURE_COUNT + 1] = {0};
+  if (rank != 1 || dims[0] < 1 || dims[0] > (hsize_t)max)
+    st = pe__fail(PE_ERR_DATA, "%s: %s: expected 1 to %d names", file, path, max);
+  else if (H5Dread(did, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, tmp) < 0)
+    st = pe__fail(PE_ERR_DATA, "%s: %s: not a list of strings", file, path);
+  if (st == PE_OK) {
+    *count = (int)dims[0];
+    for (int i = 0; i < *count; i++) {
+      out[i] = tmp[i] ? strdup(tmp[i]) : strdup("");
+      if (!out[i]) st = pe__fail(PE_ERR_NOMEM, "out of memory");
+    }
+    H5Dvlen_reclaim(type, space, H5P_DEFAULT, tmp);
+  }
+  H5Tclose(type);
+  H5Sclose(space);
+  H5Dclose(did);
+  return st;
+}
+
+static pe_status read_names(hid_t fid, const char *file, pe_features *f) {
+  char *names[PE_FEATURE_COUNT] = {0}, *transforms[PE_FEATURE_COUNT] = {0};
+  int d = 0, dt = 0;
+  pe_status st = read_strings(fid, file, "/features/names", names, PE_FEATURE_COUNT, &d);
+  if (st == PE_OK) st = read_strings(fid, file, "/features/transform", transforms, PE_FEATURE_COUNT, &dt);
+  if (st == PE_OK && dt != d)
+    st = pe__fail(PE_ERR_DATA, "%s: /features/transform has %d entries, /features/names %d", file,
+                  dt, d);
+  for (int j = 0; st == PE_OK && j < d; j++) {
+    if (pe_feature_from_key(names[j], &f->column[j]) != PE_OK)
+      st = pe__fail(PE_ERR_DATA, "%s: /features/names: unknown feature '%s'", file, names[j]);
+    else if (strcmp(transforms[j], "log1p") == 0)
+      f->transform[j] = PE_SCALE_LOG1P;
+    else if (strcmp(transforms[j], "linear") == 0)
+      f->transform[j] = PE_SCALE_LINEAR;
+    else
+      st = pe__fail(PE_ERR_DATA, "%s: /features/transform: unknown transform '%s'", file,
+                    transforms[j]);
+  }
+  f->d = d;
+  for (int j = 0; j < PE_FEATURE_COUNT; j++) {
+    free(names[j]);
+    free(transforms[j]);
+  }
+  return st;
+}
+
+static pe_status read_vector(hid_t fid, const char *file, const char *path, int d, double *dst) {
+  void *data = NULL;
+  int64_t rows = 0;
+  PE_FORWARD(pe_h5_read_column_all(fid, file, path, PE_F64, &data, &rows));
+  pe_status st = PE_OK;
+  if (rows != d)
+    st = pe__fail(PE_ERR_DATA, "%s: %s has %lld values, expected %d (one per feature)", file, path,
+                  (long long)rows, d);
+  else
+    memcpy(dst, data, (size_t)d * sizeof *dst);
+  free(data);
+  return st;
+}
+
+static pe_status read_group(hid_t fid, const char *file, pe_features *f) {
+  PE_FAIL_IF(!pe_h5_exists(fid, "/features"), PE_ERR_DATA,
+             "%s: /features is absent (run `personae features` first)", file);
+  PE_FORWARD(read_names(fid, file, f));
+  void *ids = NULL;
+  PE_FORWARD(pe_h5_read_column_all(fid, file, "/features/customer_id", PE_I64, &ids, &f->n));
+  pe_status st = pe__feat_alloc(f);
+  if (st == PE_OK) memcpy(f->customer_id, ids, (size_t)f->n * sizeof *f->customer_id);
+  free(ids);
+  PE_FORWARD(st);
+  PE_FORWARD(read_matrix(fid, file, "/features/raw", H5T_NATIVE_FLOAT, f->n, f->d, f->raw));
+  PE_FORWARD(read_matrix(fid, file, "/features/scaled", H5T_NATIVE_FLOAT, f->n, f->d, f->scaled));
+  PE_FORWARD(
+      read_matrix(fid, file, "/features/has_value", H5T_NATIVE_UINT8, f->n, f->d, f->has_value));
+  PE_FORWARD(read_vector(fid, file, "/features/center", f->d, f->center));
+  PE_FORWARD(read_vector(fid, file, "/features/scale", f->d, f->scale));
+  for (int j = 0; j < f->d; j++)
+    PE_FAIL_IF(!(f->scale[j] > 0), PE_ERR_DATA, "%s: /features/scale: entry %d is not positive",
+               file, j);
+  double as_of;
+  PE_FORWARD(pe_h5_attr_read_f64(fid, file, "/features", "as_of", &as_of));
+  f->summary.as_of = (int64_t)as_of;
+  f->summary.customers = f->n;
+  return PE_OK;
+}
+
+pe_status pe_features_read(const char *results_path, pe_features **out) {
+  *out = NULL;
+  hid_t fid;
+  PE_FORWARD(pe_h5_open_read(results_path, &fid));
+  pe_features *f = calloc(1, sizeof *f);
+  pe_status st = f ? read_group(fid, results_path, f) : pe__fail(PE_ERR_NOMEM, "out of memory");
+  H5Fclose(fid);
+  if (st != PE_OK) {
+    pe_features_free(f);
+    return st;
+  }
+  *out = f;
+  return PE_OK;
+}

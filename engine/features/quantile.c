@@ -1,0 +1,67 @@
+/* Order statistics by selection: O(n) expected, no full sort, and a pure
+ * function of the input array (fixed pivot rule, no randomness), so the
+ * scaling is reproducible. */
+#include <math.h>
+
+#include "features/features_internal.h"
+
+static inline void swap(double *a, double *b) {
+  double t = *a;
+  *a = *b;
+  *b = t;
+}
+
+double pe__feat_select(double *a, int64_t n, int64_t k) {
+  int64_t lo = 0, hi = n - 1;
+  while (hi > lo) {
+    /* Median of three as pivot, then a three-way partition so that runs of
+     * equal values (common: most customers share a fill-in) cost one pass. */
+    int64_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < a[lo]) swap(&a[mid], &a[lo]);
+    if (a[hi] < a[lo]) swap(&a[hi], &a[lo]);
+    if (a[hi] < a[mid]) swap(&a[hi], &a[mid]);
+    double pivot = a[mid];
+    int64_t lt = lo, i = lo, gt = hi;
+    while (i <= gt) {
+      if (a[i] < pivot) swap(&a[lt++], &a[i++]);
+      else if (a[i] > pivot) swap(&a[i], &a[gt--]);
+      else i++;
+    }
+    if (k < lt) hi = lt - 1;
+    else if (k > gt) lo = gt + 1;
+    else return pivot;
+  }
+  return a[k];
+}
+
+/* The order statistic k and the next one, k + 1 (< n), of a[0..n). */
+static double linear_between(double *a, int64_t n, int64_t k, double frac) {
+  double lo = pe__feat_select(a, n, k);
+  if (frac == 0 || k >= n - 1) return lo;
+  /* After selecting k, everything right of k is >= a[k]: the next order
+   * statistic is their minimum. */
+  double next = a[k + 1];
+  for (int64_t i = k + 2; i < n; i++)
+    if (a[i] < next) next = a[i];
+  return lo + frac * (next - lo);
+}
+
+void pe__feat_quantiles(double *a, int64_t n, const double *q, int m, double *out) {
+  int64_t base = 0;
+  for (int i = 0; i < m; i++) {
+    double h = (double)(n - 1) * q[i];
+    int64_t k = (int64_t)floor(h);
+    if (k > n - 1) k = n - 1;
+    if (k < base) base = 0; /* q not ascending: still correct, only slower */
+    /* Everything left of base is <= a[base] and right of it >= a[base], so
+     * order statistic k >= base lies in a[base..n). */
+    out[i] = linear_between(a + base, n - base, k - base, h - (double)k);
+    base = k;
+  }
+}
+
+double pe__feat_quantile(double *a, int64_t n, double q) {
+  double v;
+  pe__feat_quantiles(a, n, &q, 1, &v);
+  return v;
+}

@@ -1,0 +1,408 @@
+/* The transactions pass: one streaming read of /transactions that groups
+ * rows by customer and by (customer, order) without sorting the input.
+ *
+ * Each chunk is read, checked, hashed by customer id and grouped by
+ * partition; then each partition, on one thread, walks its rows in row order
+ * and updates its customers' running values, its order table (net amount,
+ * earliest positive row, discount and negative-row flags per order) and its
+ * set of (customer, category) pairs. Orders are resolved only after the last
+ * chunk, since an order's rows may be anywhere in the file. */
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/civil_time.h"
+#include "core/error.h"
+#include "features/features_internal.h"
+#include "io/h5.h"
+#include "io/tables.h"
+
+typedef struct {
+  int64_t customer_id, order_id, timestamp;
+  double amount;
+  float discount;
+  int32_t category;
+} tx_row;
+
+typedef struct {
+  int64_t *customer, *order, *timestamp;
+  double *amount;
+  float *discount;
+  int32_t *category;
+  uint64_t *hash;
+  tx_row *grouped;
+} tx_buffers;
+
+static void free_buffers(tx_buffers *b) {
+  free(b->customer);
+  free(b->order);
+  free(b->timestamp);
+  free(b->amount);
+  free(b->discount);
+  free(b->category);
+  free(b->hash);
+  free(b->grouped);
+  memset(b, 0, sizeof *b);
+}
+
+int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
+  if (need <= p->cap) return 0;
+  int64_t cap = p->cap ? p->cap : 1024;
+  while (cap < need) cap *= 2;
+  pe__feat_customer *c = realloc(p->cust, (size_t)cap * sizeof *c);
+  if (!c) return -1;
+  memset(c + p->cap, 0, (size_t)(cap - p->cap) * sizeof *c);
+  for (int64_t s = p->cap; s < cap; s++) {
+    c[s].first_ts = INT64_MAX;
+    c[s].last_ts = INT64_MIN;
+  }
+  p->cust = c;
+  p->cap = cap;
+  return 0;
+}
+
+/* ---- the order table: open addressing on (slot, order_id) ---- */
+
+static inline uint64_t order_hash(int64_t order_id, int64_t slot) {
+  return pe_cix_hash(order_id ^ (int64_t)((uint64_t)slot * 0x9E3779B97F4A7C15ull));
+}
+
+static int grow_orders(pe__feat_partition *p) {
+  uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : 4096;
+  pe__feat_order *t = calloc(new_size, sizeof *t);
+  if (!t) return -1;
+  uint64_t mask = new_size - 1;
+  for (uint64_t i = 0; i < size; i++) {
+    const pe__feat_order *e = &p->orders[i];
+    if (!e->slot_plus_one) continue;
+    uint64_t pos = order_hash(e->order_id, (int64_t)e->slot_plus_one - 1) & mask;
+    while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
+    t[pos] = *e;
+  }
+  free(p->orders);
+  p->orders = t;
+  p->omask = mask;
+  return 0;
+}
+
+static inline pe__feat_order *find_order(pe__feat_partition *p, int64_t slot, int64_t order_id) {
+  if ((uint64_t)(p->norders + 1) * 4 > (p->orders ? p->omask + 1 : 0) * 3)
+    if (grow_orders(p) != 0) return NULL;
+  uint64_t pos = order_hash(order_id, slot) & p->omask;
+  for (;;) {
+    pe__feat_order *e = &p->orders[pos];
+    if (!e->slot_plus_one) {
+      e->order_id = order_id;
+      e->slot_plus_one = (uint32_t)(slot + 1);
+      e->first_ts = INT64_MAX;
+      p->norders++;
+      return e;
+    }
+    if (e->order_id == order_id && e->slot_plus_one == (uint32_t)(slot + 1)) return e;
+    pos = (pos + 1) & p->omask;
+  }
+}
+
+/* ---- the (customer, category) set ---- */
+
+static int grow_cats(pe__feat_partition *p) {
+  uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : 4096;
+  uint64_t *t = calloc(new_size, sizeof *t);
+  if (!t) return -1;
+  uint64_t mask = new_size - 1;
+  for (uint64_t i = 0; i < size; i++) {
+    uint64_t k = p->cats[i];
+    if (!k) continue;
+    uint64_t pos = pe_cix_hash((int64_t)k) & mask;
+    while (t[pos]) pos = (pos + 1) & mask;
+    t[pos] = k;
+  }
+  free(p->cats);
+  p->cats = t;
+  p->cmask = mask;
+  return 0;
+}
+
+/* Inserts the pair; returns 1 if it is new, 0 if known, -1 out of memory. */
+static inline int add_category(pe__feat_partition *p, int64_t slot, int32_t category) {
+  if ((uint64_t)(p->ncats + 1) * 4 > (p->cats ? p->cmask + 1 : 0) * 3)
+    if (grow_cats(p) != 0) return -1;
+  uint64_t key = ((uint64_t)(slot + 1) << 32) | (uint32_t)category;
+  uint64_t pos = pe_cix_hash((int64_t)key) & p->cmask;
+  for (;;) {
+    if (p->cats[pos] == key) return 0;
+    if (!p->cats[pos]) {
+      p->cats[pos] = key;
+      p->ncats++;
+      return 1;
+    }
+    pos = (pos + 1) & p->cmask;
+  }
+}
+
+/* Walks one partition's rows of a chunk in row order. */
+static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const tx_row *rows,
+                             int64_t n, int64_t as_of, int filter_future, int use_category) {
+  for (int64_t k = 0; k < n; k++) {
+    const tx_row *t = &rows[k];
+    int64_t slot;
+    if (pe_cix_upsert(cp, t->customer_id, pe_cix_hash(t->customer_id), &slot) != PE_OK) return -1;
+    if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
+    if (filter_future && t->timestamp > as_of) {
+      ps->rows_future++;
+      continue;
+    }
+    if (t->timestamp < ps->min_ts) ps->min_ts = t->timestamp;
+    if (t->timestamp > ps->max_ts) ps->max_ts = t->timestamp;
+    pe__feat_customer *c = &ps->cust[slot];
+    c->rows++;
+    c->monetary += t->amount;
+    pe__feat_order *o = find_order(ps, slot, t->order_id);
+    if (!o) return -1;
+    o->net += t->amount;
+    if (t->discount > 0) o->flags |= PE__ORDER_DISCOUNT;
+    if (t->amount < 0) o->flags |= PE__ORDER_NEGATIVE;
+    if (t->amount > 0) {
+      if (t->timestamp < c->first_ts) c->first_ts = t->timestamp;
+      if (t->timestamp > c->last_ts) c->last_ts = t->timestamp;
+      if (t->timestamp < o->first_ts) o->first_ts = t->timestamp;
+      if (use_category) {
+        int added = add_category(ps, slot, t->category);
+        if (added < 0) return -1;
+        c->categories += added;
+      }
+    }
+  }
+  return 0;
+}
+
+/* Checks a chunk, hashes its customer ids and finds its largest timestamp.
+ * Returns the first bad row (or n); the lowest bad row wins whatever the
+ * thread count. */
+static int64_t check_and_hash(const tx_buffers *b, int64_t n, int has_discount, int64_t *max_ts) {
+  int64_t bad = n, mx = INT64_MIN;
+#pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
+  for (int64_t i = 0; i < n; i++) {
+    if (!isfinite(b->amount[i]) || b->timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
+        b->timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP || (has_discount && isnan(b->discount[i])))
+      bad = i < bad ? i : bad;
+    if (b->timestamp[i] > mx) mx = b->timestamp[i];
+    b->hash[i] = pe_cix_hash(b->customer[i]);
+  }
+  *max_ts = mx;
+  return bad;
+}
+
+static pe_status bad_row_error(const char *input, const tx_buffers *b, int64_t i, int64_t row) {
+  if (!isfinite(b->amount[i]))
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", input,
+                    (long long)row, isnan(b->amount[i]) ? "NaN" : "infinite");
+  if (b->timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
+      b->timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP)
+    return pe__fail(PE_ERR_DATA,
+                    "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
+                    "(expected Unix seconds)",
+                    input, (long long)row, (long long)b->timestamp[i]);
+  return pe__fail(PE_ERR_DATA, "%s: /transactions/discount: row %lld is NaN", input,
+                  (long long)row);
+}
+
+static void scatter_chunk(const tx_buffers *b, const pe_cix_plan *plan, int has_discount,
+                          int has_category) {
+#pragma omp parallel for schedule(static)
+  for (int64_t blk = 0; blk < plan->blocks; blk++) {
+    int64_t *pos = plan->start + blk * PE_CIX_PARTITIONS;
+    int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
+    if (end > plan->rows) end = plan->rows;
+    for (int64_t i = blk * PE_CIX_BLOCK_ROWS; i < end; i++) {
+      tx_row *t = &b->grouped[pos[pe_cix_partition_of(b->hash[i])]++];
+      t->customer_id = b->customer[i];
+      t->order_id = b->order[i];
+      t->timestamp = b->timestamp[i];
+      t->amount = b->amount[i];
+      t->discount = has_discount ? b->discount[i] : 0.0f;
+      t->category = has_category ? b->category[i] : 0;
+    }
+  }
+}
+
+static int in_holiday_season(int64_t ts) {
+  int64_t days = ts / PE_FEATURES_SECONDS_PER_DAY;
+  if (ts % PE_FEATURES_SECONDS_PER_DAY < 0) days--;
+  int64_t y;
+  unsigned m, d;
+  pe_civil_from_days(days, &y, &m, &d);
+  return m >= 11;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Most customers have a handful of purchases: insertion sort, qsort beyond. */
+static void sort_times(int64_t *t, int64_t n) {
+  if (n > 32) {
+    qsort(t, (size_t)n, sizeof *t, cmp_i64);
+    return;
+  }
+  for (int64_t i = 1; i < n; i++) {
+    int64_t v = t[i], j = i;
+    for (; j > 0 && t[j - 1] > v; j--) t[j] = t[j - 1];
+    t[j] = v;
+  }
+}
+
+/* Turns a partition's order table into per-customer counts and the sorted
+ * purchase times of each customer; frees the order and category tables. */
+static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
+  ps->tx_slots = tx_slots;
+  for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+    const pe__feat_order *e = &ps->orders[i];
+    if (!e->slot_plus_one) continue;
+    pe__feat_customer *c = &ps->cust[e->slot_plus_one - 1];
+    c->orders++;
+    if (e->flags & PE__ORDER_NEGATIVE) c->returned++;
+    if (e->net > 0) {
+      c->purchases++;
+      if (e->flags & PE__ORDER_DISCOUNT) c->discounted++;
+      if (in_holiday_season(e->first_ts)) c->holiday++;
+    }
+  }
+  ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);
+  if (!ps->purchase_off) return -1;
+  int64_t total = 0;
+  for (int64_t s = 0; s < tx_slots; s++) {
+    ps->purchase_off[s] = total;
+    total += ps->cust[s].purchases;
+  }
+  ps->purchase_off[tx_slots] = total;
+  ps->purchase_ts = malloc((size_t)(total ? total : 1) * sizeof *ps->purchase_ts);
+  ps->best_start = malloc((size_t)(total ? total : 1) * sizeof *ps->best_start);
+  int64_t *fill = malloc((size_t)(tx_slots ? tx_slots : 1) * sizeof *fill);
+  if (!ps->purchase_ts || !ps->best_start || !fill) {
+    free(fill);
+    return -1;
+  }
+  memcpy(fill, ps->purchase_off, (size_t)tx_slots * sizeof *fill);
+  for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+    const pe__feat_order *e = &ps->orders[i];
+    if (e->slot_plus_one && e->net > 0) ps->purchase_ts[fill[e->slot_plus_one - 1]++] = e->first_ts;
+  }
+  free(fill);
+  for (int64_t s = 0; s < tx_slots; s++) {
+    int64_t lo = ps->purchase_off[s], n = ps->purchase_off[s + 1] - lo;
+    sort_times(ps->purchase_ts + lo, n);
+  }
+  for (int64_t i = 0; i < total; i++) ps->best_start[i] = INT64_MIN;
+  free(ps->orders);
+  ps->orders = NULL;
+  free(ps->cats);
+  ps->cats = NULL;
+  return 0;
+}
+
+static pe_status alloc_buffers(tx_buffers *b, int64_t chunk, const char *input) {
+  b->customer = malloc((size_t)chunk * sizeof(int64_t));
+  b->order = malloc((size_t)chunk * sizeof(int64_t));
+  b->timestamp = malloc((size_t)chunk * sizeof(int64_t));
+  b->amount = malloc((size_t)chunk * sizeof(double));
+  b->discount = malloc((size_t)chunk * sizeof(float));
+  b->category = malloc((size_t)chunk * sizeof(int32_t));
+  b->hash = malloc((size_t)chunk * sizeof(uint64_t));
+  b->grouped = malloc((size_t)chunk * sizeof(tx_row));
+  PE_FAIL_IF(!b->customer || !b->order || !b->timestamp || !b->amount || !b->discount ||
+                 !b->category || !b->hash || !b->grouped,
+             PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input, (long long)chunk);
+  return PE_OK;
+}
+
+static pe_status read_chunk(const pe_h5_table *t, int64_t off, int64_t n, tx_buffers *b) {
+  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CUSTOMER_ID], off, n, b->customer));
+  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_ORDER_ID], off, n, b->order));
+  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_TIMESTAMP], off, n, b->timestamp));
+  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_AMOUNT], off, n, b->amount));
+  if (t->present[PE_TX_DISCOUNT])
+    PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_DISCOUNT], off, n, b->discount));
+  if (t->present[PE_TX_CATEGORY])
+    PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CATEGORY], off, n, b->category));
+  return PE_OK;
+}
+
+pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
+  const char *input = run->input;
+  pe_h5_table table;
+  tx_buffers buf = {0};
+  pe_cix_plan plan = {0};
+  pe_status st;
+  PE_FORWARD(pe_h5_table_open((hid_t)fid, input, "/transactions", pe_transactions_spec,
+                              PE_TX_COLUMN_COUNT, &table));
+  const int64_t rows = table.rows;
+  run->has_discount = table.present[PE_TX_DISCOUNT];
+  run->has_category = table.present[PE_TX_CATEGORY];
+  if (rows == 0) {
+    st = pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); no features to compute",
+                  input);
+    goto done;
+  }
+  int64_t chunk = run->chunk_rows < rows ? run->chunk_rows : rows;
+  PE_CHECK_GOTO(alloc_buffers(&buf, chunk, input), st, done);
+
+  int64_t max_ts = INT64_MIN;
+  for (int64_t off = 0; off < rows; off += chunk) {
+    int64_t n = rows - off < chunk ? rows - off : chunk;
+    PE_CHECK_GOTO(read_chunk(&table, off, n, &buf), st, done);
+    int64_t chunk_max;
+    int64_t bad = check_and_hash(&buf, n, run->has_discount, &chunk_max);
+    if (bad < n) {
+      st = bad_row_error(input, &buf, bad, off + bad);
+      goto done;
+    }
+    if (chunk_max > max_ts) max_ts = chunk_max;
+    PE_CHECK_GOTO(pe_cix_plan_build(buf.hash, n, &plan), st, done);
+    scatter_chunk(&buf, &plan, run->has_discount, run->has_category);
+    int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+      failed |= process_partition(&run->ix->part[p], &run->part[p], buf.grouped + plan.offset[p],
+                                  plan.offset[p + 1] - plan.offset[p], run->as_of,
+                                  run->filter_future, run->has_category) != 0;
+    if (failed) {
+      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
+      goto done;
+    }
+    run->rows_done += n;
+    if (run->params->progress)
+      run->params->progress(run->params->progress_ctx, run->rows_done, run->rows_total);
+  }
+  free_buffers(&buf);
+  pe_cix_plan_free(&plan);
+
+  if (!run->filter_future) run->as_of = max_ts + PE_FEATURES_SECONDS_PER_DAY;
+  pe_features_summary *sum = &run->summary;
+  sum->rows = rows;
+  int64_t min_used = INT64_MAX;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    sum->rows_future += run->part[p].rows_future;
+    sum->orders += run->part[p].norders;
+    if (run->part[p].min_ts < min_used) min_used = run->part[p].min_ts;
+  }
+  sum->first_timestamp = min_used == INT64_MAX ? 0 : min_used;
+
+  int failed = 0;
+#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+    failed |= resolve_orders(&run->part[p], run->ix->part[p].count) != 0;
+  PE_CHECK_GOTO(failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK,
+                st, done);
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+    sum->purchases += run->part[p].purchase_off[run->part[p].tx_slots];
+  st = PE_OK;
+
+done:
+  free_buffers(&buf);
+  pe_cix_plan_free(&plan);
+  pe_h5_table_close(&table);
+  return st;
+}
