@@ -296,6 +296,13 @@ int pe_cmd_run(int argc, char **argv) {
     log_curve(&a, p.clustering);
     fputs(text, stdout);
   }
+  double choose_s, sample_s, refine_s;
+  pe_persona_clustering_seconds(p.clustering, &choose_s, &sample_s, &refine_s);
+  pe_cli_log(&a.common,
+             "personae run: cluster: choose K %.2f s, sample restarts %.2f s, refine on all %.2f s "
+             "(%d iterations)",
+             choose_s, sample_s, refine_s,
+             pe_kmeans_model_iterations(pe_persona_clustering_model(p.clustering)));
   pe_cli_log(&a.common,
              "personae run: %lld customers, k = %d; rfm %.2f s, features %.2f s, cluster %.2f s, "
              "describe %.2f s, writing %.2f s; total %.2f s -> %s%s%s",

@@ -2,11 +2,13 @@
  * repeat buyers, the one that fits better keeps the archetype and the other
  * takes its next best, so that the total fit over all clusters is maximal.
  *
- * With A offered archetypes (A <= 10) this is a maximum-weight matching of
- * min(k, A) clusters to distinct archetypes, solved exactly by dynamic
- * programming over clusters and subsets of used archetypes: O(k * 2^A * A).
- * Clusters beyond the matching (k > A) then take their best archetype, and
- * the report qualifies the duplicates ("high value" / "low value"). */
+ * With A offered archetypes (A <= 10) and k <= A clusters this is a
+ * maximum-weight one-to-one matching. With k > A every archetype is used at
+ * least once and the clusters beyond the matching take their own best
+ * archetype; the total score over all clusters is maximal. Both are solved
+ * exactly by dynamic programming over clusters and subsets of used
+ * archetypes, O(k * 2^A * A). The report qualifies duplicates ("high value" /
+ * "low value"). */
 #include <math.h>
 #include <stdlib.h>
 
@@ -36,6 +38,23 @@ pe_status pe__archetype_assign(int k, const double *score, const int *offered,
     free(choice);
     return pe__fail(PE_ERR_NOMEM, "describe: out of memory for the archetype assignment");
   }
+  double *best_score = malloc((size_t)k * sizeof *best_score);
+  int *best_of = malloc((size_t)k * sizeof *best_of);
+  if (!best_score || !best_of) {
+    free(best);
+    free(choice);
+    free(best_score);
+    free(best_of);
+    return pe__fail(PE_ERR_NOMEM, "describe: out of memory for the archetype assignment");
+  }
+  for (int i = 0; i < k; i++) {
+    best_of[i] = list[0];
+    for (int t = 1; t < a_count; t++)
+      if (score[(size_t)i * PE_ARCHETYPE_COUNT + list[t]] >
+          score[(size_t)i * PE_ARCHETYPE_COUNT + best_of[i]])
+        best_of[i] = list[t];
+    best_score[i] = score[(size_t)i * PE_ARCHETYPE_COUNT + best_of[i]];
+  }
   for (size_t i = 0; i < (size_t)(k + 1) * masks; i++) best[i] = -INFINITY;
   best[0] = 0.0;
   for (int i = 0; i < k; i++) {
@@ -45,8 +64,9 @@ pe_status pe__archetype_assign(int k, const double *score, const int *offered,
     for (size_t m = 0; m < masks; m++) {
       if (now[m] == -INFINITY) continue;
       const int skipped = i - popcount((unsigned)m);
-      if (skipped < spare && now[m] > next[m]) { /* leave cluster i out of the matching */
-        next[m] = now[m];
+      /* Leave cluster i out of the matching: it will take its best archetype. */
+      if (skipped < spare && now[m] + best_score[i] > next[m]) {
+        next[m] = now[m] + best_score[i];
         pick[m] = -1;
       }
       for (int j = 0; j < a_count; j++) {
@@ -72,15 +92,12 @@ pe_status pe__archetype_assign(int k, const double *score, const int *offered,
       assigned[i] = (pe_archetype)list[j];
       end &= ~((size_t)1 << j);
     } else {
-      int top = list[0];
-      for (int t = 1; t < a_count; t++)
-        if (score[(size_t)i * PE_ARCHETYPE_COUNT + list[t]] >
-            score[(size_t)i * PE_ARCHETYPE_COUNT + top])
-          top = list[t];
-      assigned[i] = (pe_archetype)top;
+      assigned[i] = (pe_archetype)best_of[i];
     }
   }
   free(best);
   free(choice);
+  free(best_score);
+  free(best_of);
   return PE_OK;
 }

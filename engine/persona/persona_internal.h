@@ -47,10 +47,10 @@ int pe__archetype_offered(pe_archetype a, const pe__profile *base, int has_sessi
 /* The rule score of a group for an archetype, -1..1 (docs/personas.md). */
 double pe__archetype_score(pe_archetype a, const pe__profile *group, const pe__profile *base);
 
-/* Gives each of k clusters an archetype: a one-to-one assignment of
- * min(k, offered) clusters maximising the total score (exact, dynamic
- * programming over subsets of archetypes), then every remaining cluster takes
- * its best-scoring archetype. score is k x PE_ARCHETYPE_COUNT; offered has
+/* Gives each of k clusters an archetype, maximising the total score: one-to-
+ * one while k <= offered; beyond that every offered archetype is used once
+ * and the remaining clusters take their best (exact, dynamic programming over
+ * subsets of archetypes). score is k x PE_ARCHETYPE_COUNT; offered has
  * PE_ARCHETYPE_COUNT flags. Returns PE_ERR_DATA if nothing is offered. */
 pe_status pe__archetype_assign(int k, const double *score, const int *offered,
                                pe_archetype *assigned);
