@@ -1,0 +1,42 @@
+#!/bin/bash
+# End-to-end: personae describe on a results file that `run` wrote: the same
+# personas again, --json, --focus, and the errors for a missing results file
+# or missing groups.
+# usage: test_describe.sh PERSONAE_BINARY SHARED_DATASETS_DIR
+source "$(dirname "$0")/lib.sh" "$@"
+if ! $PY -c 'import h5py, numpy' 2>/dev/null; then
+  echo "SKIP: Debian's python3-h5py is needed to read the results"
+  exit 77
+fi
+shop=$TMP/shop.h5
+"$PERSONAE" generate --customers 3000 --out "$shop" --seed 5 --quiet >/dev/null
+"$PERSONAE" run "$shop" -k 8 --json --quiet > "$TMP/run.json"
+check "run exits 0" test $? -eq 0
+
+"$PERSONAE" describe "$shop" --json --quiet > "$TMP/describe.json"
+check "describe exits 0" test $? -eq 0
+check "describe gives the personas run gave" $PY - "$TMP/run.json" "$TMP/describe.json" <<'PY'
+import sys, json
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+strip = lambda j: [(p["id"], p["archetype"], p["name"], p["customers"], p["traits"]) for p in j["personas"]]
+assert strip(a) == strip(b)
+assert all("rfm_mix" in p and "demographics" in p for p in b["personas"])
+PY
+expect 0 "# Personas" -- "$PERSONAE" describe "$shop" --quiet
+"$PERSONAE" describe "$shop" --json --quiet --focus 0.5 > "$TMP/f50.json"
+check "--focus 0.5 marks fewer or equal personas" $PY - "$TMP/describe.json" "$TMP/f50.json" <<'PY'
+import sys, json
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+fa = sum(p["focus"] for p in a["personas"]); fb = sum(p["focus"] for p in b["personas"])
+assert 1 <= fb <= fa, (fa, fb)
+assert sum(p["share_revenue"] for p in b["personas"] if p["focus"]) >= 0.5
+PY
+
+expect 3 "missing.personae.h5" -- "$PERSONAE" describe "$TMP/missing.h5" --quiet
+# A results file with /features but no /kmeans.
+"$PERSONAE" features "$shop" -o "$TMP/only_features.h5" --quiet >/dev/null 2>&1
+if [ -f "$TMP/only_features.h5" ]; then
+  expect 2 "/kmeans" -- "$PERSONAE" describe "$shop" -o "$TMP/only_features.h5" --quiet
+fi
+expect 1 "focus" -- "$PERSONAE" describe "$shop" --focus 2
+finish

@@ -1,0 +1,73 @@
+#!/bin/bash
+# End-to-end: personae run on generated data (with and without sessions):
+# Markdown, --json with the stable keys, the results file groups, /personas
+# joinable on customer_id, -k auto with its K curve, determinism across
+# thread counts, and bad input.
+# usage: test_run.sh PERSONAE_BINARY SHARED_DATASETS_DIR
+source "$(dirname "$0")/lib.sh" "$@"
+if ! $PY -c 'import h5py, numpy' 2>/dev/null; then
+  echo "SKIP: Debian's python3-h5py is needed to read the results"
+  exit 77
+fi
+shop=$TMP/shop.h5
+"$PERSONAE" generate --customers 4000 --out "$shop" --seed 3 --quiet >/dev/null
+"$PERSONAE" generate --customers 4000 --out "$TMP/tx.h5" --seed 4 --no-sessions --quiet >/dev/null
+before=$(sha256sum "$shop")
+
+expect 0 "## " -- "$PERSONAE" run "$shop" -k 10 --quiet --threads 2
+check "input untouched" test "$before" = "$(sha256sum "$shop")"
+check "results file has every step" $PY - "$TMP/shop.personae.h5" <<'PY'
+import sys, h5py, numpy as np
+r = h5py.File(sys.argv[1], "r")
+for g in ("rfm", "features", "kmeans", "personas"):
+    assert g in r, g
+p = r["personas"]
+assert len(p["persona"]) == len(r["features/customer_id"]) == 4000
+assert (p["customer_id"][:] == r["features/customer_id"][:]).all()
+assert p["persona"][:].min() >= 0 and p["persona"][:].max() < 10
+assert len(p["name"]) == 10 and len(p["archetype"]) == 10
+counts = np.bincount(p["persona"][:], minlength=10)
+assert (counts == p["customers"][:]).all(), (counts, p["customers"][:])
+PY
+
+"$PERSONAE" run "$shop" -k 10 --json --quiet --threads 1 -o "$TMP/j1.h5" > "$TMP/j1.json"
+check "--json exits 0" test $? -eq 0
+check "--json has the stable keys" $PY - "$TMP/j1.json" <<'PY'
+import sys, json
+j = json.load(open(sys.argv[1]))
+keys = {"id", "archetype", "name", "description", "customers", "share_customers", "revenue",
+        "share_revenue", "traits", "actions", "focus"}
+assert len(j["personas"]) == 10
+for p in j["personas"]:
+    assert keys <= set(p), keys - set(p)
+    assert 3 <= len(p["traits"]) <= 5 and len(p["actions"]) >= 3
+assert abs(sum(p["share_customers"] for p in j["personas"]) - 1) < 1e-9
+focus = [p for p in j["personas"] if p["focus"]]
+assert sum(p["share_revenue"] for p in focus) >= 0.8
+assert set(j["seconds"]) >= {"rfm", "features", "cluster", "describe", "write", "total"}
+PY
+"$PERSONAE" run "$shop" -k 10 --json --quiet --threads 2 -o "$TMP/j2.h5" > "$TMP/j2.json"
+check "same personas for 1 and 2 threads" $PY - "$TMP/j1.h5" "$TMP/j2.h5" <<'PY'
+import sys, h5py
+a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
+assert (a["personas/persona"][:] == b["personas/persona"][:]).all()
+assert list(a["personas/name"].asstr()[:]) == list(b["personas/name"].asstr()[:])
+PY
+
+expect 0 "Chose K =" -- "$PERSONAE" run "$shop" -k auto --k-range 3..6 --sample 3000 --quiet -o "$TMP/auto.h5"
+
+# Transaction-only data: no session-based archetype is offered.
+"$PERSONAE" run "$TMP/tx.h5" -k 6 --json --quiet > "$TMP/tx.json"
+check "transaction-only run exits 0" test $? -eq 0
+check "no session archetypes without sessions" $PY - "$TMP/tx.json" <<'PY'
+import sys, json
+j = json.load(open(sys.argv[1]))
+assert not j["has_sessions"]
+session = {"bouncer", "passive_browser", "cart_abandoner", "impulse_buyer"}
+assert not session & {p["archetype"] for p in j["personas"]}
+PY
+
+expect 3 "no_such.h5" -- "$PERSONAE" run "$TMP/no_such.h5" --quiet
+expect 1 "k-range" -- "$PERSONAE" run "$shop" --k-range 5..3
+expect 1 "expected exactly one input" -- "$PERSONAE" run
+finish
