@@ -78,7 +78,13 @@ void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_
   assign_block(data, begin, end, c, c_norms, k, s, 1);
 }
 
+/* Below this many additions a fold runs on the calling thread: waking the
+ * team would cost more than the work, and on a busy machine every wake-up
+ * can wait for a time slice. */
+enum { PARALLEL_FOLD_MIN = 1 << 20 };
+
 void pe__kmeans_fold(double *acc, const double *parts, int64_t nparts, int64_t len, int threads) {
+  if (nparts * len < PARALLEL_FOLD_MIN) threads = 1;
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int64_t e = 0; e < len; e++) {
     double a = acc[e];
@@ -122,46 +128,37 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
   const pe_kernel_table *kt = data->kernel;
   int64_t moved = 0;
 
-#pragma omp parallel num_threads(data->threads) reduction(+ : moved)
-  {
-    pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
-    for (int64_t r0 = 0; r0 < data->nblocks; r0 += per_round) {
-      int64_t r1 = r0 + per_round < data->nblocks ? r0 + per_round : data->nblocks;
-#pragma omp for schedule(dynamic, 1)
-      for (int64_t b = r0; b < r1; b++) {
-        int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
-        pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
-        /* Four interleaved sums break the add latency chain; they are
-         * combined in a fixed order, so the result is still thread-free. */
-        double part[4] = {0.0, 0.0, 0.0, 0.0};
-        int64_t changed = 0;
-        for (int64_t i = begin; i < end; i++) {
-          int32_t lab = s->labels[i - begin];
-          float dd = s->dist[i - begin];
-          part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
-          changed += out && labels[i] != lab;
-          labels[i] = lab;
-        }
-        if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
-        if (out) moved += changed;
-        double inertia = (part[0] + part[1]) + (part[2] + part[3]);
-        double *slot = slots + (b - r0) * slot_len;
-        if (want_sums) {
-          memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
-          kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
-                         data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
-        }
-        slot[slot_len - 1] = inertia;
+  /* One fork and one join per round; the fold between rounds is the only
+   * place partials meet, always in block order. */
+  for (int64_t r0 = 0; r0 < data->nblocks; r0 += per_round) {
+    int64_t r1 = r0 + per_round < data->nblocks ? r0 + per_round : data->nblocks;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads) reduction(+ : moved)
+    for (int64_t b = r0; b < r1; b++) {
+      pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
+      int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
+      pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
+      /* Four interleaved sums break the add latency chain; they are
+       * combined in a fixed order, so the result is still thread-free. */
+      double part[4] = {0.0, 0.0, 0.0, 0.0};
+      int64_t changed = 0;
+      for (int64_t i = begin; i < end; i++) {
+        int32_t lab = s->labels[i - begin];
+        float dd = s->dist[i - begin];
+        part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
+        changed += out && labels[i] != lab;
+        labels[i] = lab;
       }
-      /* The implicit barrier above completes the round; fold it in block
-       * order, parallel over elements. */
-#pragma omp for schedule(static)
-      for (int64_t e = 0; e < slot_len; e++) {
-        double a = acc[e];
-        for (int64_t p = 0; p < r1 - r0; p++) a += slots[p * slot_len + e];
-        acc[e] = a;
+      if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
+      moved += changed;
+      double *slot = slots + (b - r0) * slot_len;
+      if (want_sums) {
+        memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
+        kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
+                       data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
       }
+      slot[slot_len - 1] = (part[0] + part[1]) + (part[2] + part[3]);
     }
+    pe__kmeans_fold(acc, slots, r1 - r0, slot_len, data->threads);
   }
 
   if (out) {
