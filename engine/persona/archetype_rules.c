@@ -89,7 +89,7 @@ static const archetype_rule rules[PE_ARCHETYPE_COUNT] = {
     [PE_ARCH_LAPSED_BUYER] = {0, PE_FEAT_RECENCY_DAYS,
                               {BUYERS_HIGH,
                                {SIG_REL, PE_FEAT_RECENCY_DAYS, +1, 0.5, 0.3, 2.0},
-                               {SIG_ORDERS_PER_BUYER, 0, +1, 2.5, 1.0, 1.0}}},
+                               {SIG_ORDERS_PER_BUYER, 0, +1, 2.5, 0.7, 2.0}}},
 };
 
 int pe__archetype_offered(pe_archetype a, const pe__profile *base, int has_sessions) {

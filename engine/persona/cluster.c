@@ -122,18 +122,65 @@ static void evaluate(const float *x, int64_t n, int d, const pe_kmeans_model *m,
       k > 1 && within > 0 && n > k ? (between / (k - 1)) / (within / (double)(n - k)) : 0.0;
 }
 
-static pe_status fit(const float *x, int64_t n, int d, int k, int n_init, const float *init,
-                     const pe_persona_cluster_params *p, pe_kmeans_model **m) {
+static pe_status fit(const float *x, int64_t n, int d, int k, uint64_t seed, int threads,
+                     const float *init, const pe_persona_cluster_params *p,
+                     pe_kmeans_model **m) {
   pe_kmeans_params kp = pe_kmeans_params_default();
   kp.k = k;
-  kp.n_init = init ? 1 : n_init;
+  kp.n_init = 1;
   kp.init = init ? PE_KMEANS_INIT_GIVEN : PE_KMEANS_INIT_KMEANSPP;
   kp.init_centers = init;
   kp.max_iter = p->max_iter;
-  kp.seed = p->seed;
-  kp.threads = p->threads;
+  kp.seed = seed;
+  kp.threads = threads;
   kp.kernel = p->kernel;
   return pe_kmeans_fit(x, n, d, NULL, &kp, m);
+}
+
+/* Restart r of any K uses its own seed, so that every (K, restart) fit is
+ * independent of the others and of the order in which threads run them. */
+static uint64_t restart_seed(uint64_t seed, int r) {
+  return seed + 0x9E3779B97F4A7C15ull * (uint64_t)r;
+}
+
+/* Fits every K of ks[0..nk-1] with n_init k-means++ restarts on the sample
+ * and keeps, per K, the restart with the lowest inertia (ties: the first).
+ * The fits run in parallel, one thread each: on a sample of tens of thousands
+ * of points one fit is too small to share between threads, and whole fits in
+ * parallel need no synchronisation at all. */
+static pe_status fit_sample(const float *xs, int64_t m, int d, const int *ks, int nk,
+                            const pe_persona_cluster_params *p, pe_kmeans_model **best) {
+  const int jobs = nk * p->n_init;
+  pe_kmeans_model **models = calloc((size_t)jobs, sizeof *models);
+  pe_status *status = calloc((size_t)jobs, sizeof *status);
+  PE_FAIL_IF(!models || !status, PE_ERR_NOMEM, "cluster: out of memory");
+  const int threads = p->threads > 0 ? p->threads : omp_get_max_threads();
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+  for (int j = 0; j < jobs; j++) {
+    const int r = j % p->n_init;
+    status[j] = fit(xs, m, d, ks[j / p->n_init], restart_seed(p->seed, r), 1, NULL, p, &models[j]);
+  }
+  pe_status st = PE_OK;
+  for (int j = 0; j < jobs && st == PE_OK; j++) st = status[j];
+  for (int i = 0; i < nk; i++) {
+    best[i] = NULL;
+    for (int r = 0; st == PE_OK && r < p->n_init; r++) {
+      pe_kmeans_model **cand = &models[i * p->n_init + r];
+      if (!best[i] || pe_kmeans_model_inertia(*cand) < pe_kmeans_model_inertia(best[i])) {
+        pe_kmeans_model_free(best[i]);
+        best[i] = *cand;
+        *cand = NULL;
+      }
+    }
+  }
+  for (int j = 0; j < jobs; j++) pe_kmeans_model_free(models[j]);
+  if (st != PE_OK)
+    for (int i = 0; i < nk; i++) pe_kmeans_model_free(best[i]), best[i] = NULL;
+  free(models);
+  free(status);
+  /* A fit's error message was recorded on its own thread: say which. */
+  if (st != PE_OK) return pe__fail(st, "cluster: a k-means fit on the sample failed");
+  return PE_OK;
 }
 
 static double now(void) { return omp_get_wtime(); }
@@ -168,27 +215,31 @@ pe_status pe_persona_cluster(const float *x, int64_t n, int d,
                     p->k_min);
       goto fail;
     }
+    int ks[64];
+    pe_kmeans_model *fits[64];
+    const int nk = hi - p->k_min + 1;
+    for (int i = 0; i < nk; i++) ks[i] = p->k_min + i;
+    PE_CHECK_GOTO(fit_sample(xs, m, d, ks, nk, p, fits), st, fail);
     double top = -INFINITY;
-    for (int kk = p->k_min; kk <= hi; kk++) {
-      pe_kmeans_model *mk = NULL;
-      PE_CHECK_GOTO(fit(xs, m, d, kk, p->n_init, NULL, p, &mk), st, fail);
+    for (int i = 0; i < nk; i++) {
       pe_persona_k_score *s = &c->curve[c->curve_count++];
-      evaluate(xs, m, d, mk, s);
+      evaluate(xs, m, d, fits[i], s);
       if (s->silhouette > top) {
         top = s->silhouette;
-        k = kk;
+        k = ks[i];
         pe_kmeans_model_free(best);
-        best = mk;
+        best = fits[i];
       } else {
-        pe_kmeans_model_free(mk);
+        pe_kmeans_model_free(fits[i]);
       }
     }
   }
   double t1 = now();
-  if (!best) PE_CHECK_GOTO(fit(xs, m, d, k, p->n_init, NULL, p, &best), st, fail);
+  if (!best) PE_CHECK_GOTO(fit_sample(xs, m, d, &k, 1, p, &best), st, fail);
   double t2 = now();
   /* Refine on every customer from the best sample centroids. */
-  PE_CHECK_GOTO(fit(x, n, d, k, 1, pe_kmeans_model_centroids(best), p, &c->model), st, fail);
+  PE_CHECK_GOTO(fit(x, n, d, k, p->seed, p->threads, pe_kmeans_model_centroids(best), p,
+                    &c->model), st, fail);
   c->k = k;
   c->seconds_choose = t1 - t0;
   c->seconds_sample = t2 - t1;

@@ -214,9 +214,10 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
   for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
     offered[a] = pe__archetype_offered((pe_archetype)a, base, in->has_sessions);
   double *score = malloc((size_t)k * PE_ARCHETYPE_COUNT * sizeof *score);
+  double *weighted = malloc((size_t)k * PE_ARCHETYPE_COUNT * sizeof *weighted);
   pe_archetype *assigned = malloc((size_t)k * sizeof *assigned);
   pe_status st = PE_OK;
-  if (!score || !assigned) {
+  if (!score || !weighted || !assigned) {
     st = pe__fail(PE_ERR_NOMEM, "describe: out of memory");
     goto done;
   }
@@ -224,7 +225,14 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
     for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
       score[(size_t)c * PE_ARCHETYPE_COUNT + a] =
           pe__archetype_score((pe_archetype)a, &prof[c], base);
-  PE_CHECK_GOTO(pe__archetype_assign(k, score, offered, assigned), st, done);
+  /* The assignment weighs each cluster's scores by its size: it maximises
+   * the number of customers whose persona fits them, so that a small mixed
+   * cluster never takes the archetype a large clear cluster fits best. */
+  for (int c = 0; c < k; c++)
+    for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
+      weighted[(size_t)c * PE_ARCHETYPE_COUNT + a] =
+          score[(size_t)c * PE_ARCHETYPE_COUNT + a] * (double)prof[c].customers;
+  PE_CHECK_GOTO(pe__archetype_assign(k, weighted, offered, assigned), st, done);
   for (int c = 0; c < k; c++) {
     pe__persona_entry *e = &r->entries[c];
     pe_persona *p = &e->pub;
@@ -262,6 +270,7 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
   mark_focus(r);
 done:
   free(score);
+  free(weighted);
   free(assigned);
   return st;
 }
