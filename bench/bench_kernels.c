@@ -271,11 +271,12 @@ static void run_shape(shape s, const peaks *pk, int reps) {
       a.counts[th] = malloc(sizeof(double) * (size_t)s.k);
     }
     double scale = (double)s.n / n;
-    timing t1 = time_passes(assign_pass, &a, reps);
+    int r = v.id == PE_KERNEL_SCALAR && reps > 3 ? 3 : reps;
+    timing t1 = time_passes(assign_pass, &a, r);
     a.threads = 2;
-    timing t2 = time_passes(assign_pass, &a, reps);
+    timing t2 = time_passes(assign_pass, &a, r);
     a.with_update = 1;
-    timing ti = time_passes(assign_pass, &a, reps);
+    timing ti = time_passes(assign_pass, &a, r);
     double gf2 = flops / (t2.median * scale) / 1e9, gf2b = flops / (t2.best * scale) / 1e9;
     double gbs2 = bytes / (t2.median * scale) / 1e9;
     /* Percent of the peak that binds: sgemm for compute, read for memory. */
@@ -442,6 +443,14 @@ int main(int argc, char **argv) {
     run_sweep(reps);
     return 0;
   }
+  /* Other work on the machine skews every figure: say how busy it was. */
+  FILE *la = fopen("/proc/loadavg", "r");
+  char load[64] = "unknown";
+  if (la) {
+    if (!fgets(load, sizeof load, la)) snprintf(load, sizeof load, "unknown");
+    fclose(la);
+  }
+  printf("load average at start: %s", load);
   peaks pk;
   measure_peaks(&pk, reps, quick);
   printf("peaks measured here (best of the passes): read %.1f GB/s (1T) %.1f GB/s (2T); sgemm %.1f GFLOP/s (1T) %.1f "
