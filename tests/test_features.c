@@ -179,7 +179,7 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
       if (x->amount > 0) {
         if (x->timestamp < first) first = x->timestamp;
         if (x->timestamp > last) last = x->timestamp;
-        int known = 0;
+        int known = x->category < 0; /* unknown category */
         for (int q = 0; q < cats; q++) known |= seen_cat[q] == x->category;
         if (!known) seen_cat[cats++] = x->category;
       }
@@ -656,6 +656,42 @@ static void test_column_stats(void) {
   pe_features_free(f);
 }
 
+/* Imported data without category or discount columns holds -1 and 0 there:
+ * the default selection leaves those two features out, an explicit one keeps
+ * them. */
+static void test_empty_sources(void) {
+  tables t = {0};
+  random_tables(&t, 61, 40, 0);
+  for (int64_t i = 0; i < t.n; i++) {
+    t.tx[i].category = -1;
+    t.tx[i].discount = 0;
+  }
+  char path[512];
+  pe_test_path(path, sizeof path, "no_categories.h5");
+  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, NULL, 0, NULL) == 0);
+  pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 2);
+  if (f) {
+    PE_ASSERT_EQ_LL(pe_features_dim(f), 7);
+    CU_ASSERT_EQUAL(pe_features_column_of(f, PE_FEAT_CATEGORIES), -1);
+    CU_ASSERT_EQUAL(pe_features_column_of(f, PE_FEAT_DISCOUNT_SHARE), -1);
+    check_against_oracle(&t, f, PE_FEATURES_AS_OF_AUTO);
+  }
+  pe_features_free(f);
+  pe_features_params p;
+  pe_features_params_init(&p);
+  pe_feature want[2] = {PE_FEAT_CATEGORIES, PE_FEAT_DISCOUNT_SHARE};
+  p.features = want;
+  p.nfeatures = 2;
+  f = NULL;
+  PE_ASSERT_STATUS(pe_features_compute(path, &p, &f), PE_OK);
+  if (f) {
+    PE_ASSERT_EQ_LL(pe_features_dim(f), 2);
+    check_against_oracle(&t, f, PE_FEATURES_AS_OF_AUTO);
+  }
+  pe_features_free(f);
+  free_tables(&t);
+}
+
 static CU_TestInfo tests[] = {
     {"random tables against the oracle, 1 vs 2 threads", test_random_tables},
     {"as-of drops later rows", test_as_of},
@@ -665,6 +701,7 @@ static CU_TestInfo tests[] = {
     {"write, read back, rescale", test_write_read},
     {"bad input names file, dataset and row", test_bad_input},
     {"column statistics", test_column_stats},
+    {"no category or discount information: left out", test_empty_sources},
     CU_TEST_INFO_NULL,
 };
 

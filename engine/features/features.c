@@ -68,6 +68,23 @@ static pe_status choose_columns(const pe_features_params *params, const pe__feat
   return PE_OK;
 }
 
+/* With the default selection, a column whose source column carries nothing
+ * (every category unknown, no discount anywhere: what `personae import`
+ * writes when the input has neither) is left out like an absent one, rather
+ * than clustered as a constant. */
+static void drop_empty_sources(pe_features *f, const pe__feat_run *run) {
+  int kept = 0;
+  for (int j = 0; j < f->d; j++) {
+    pe_feature k = f->column[j];
+    if ((k == PE_FEAT_CATEGORIES && !run->any_category) ||
+        (k == PE_FEAT_DISCOUNT_SHARE && !run->any_discount))
+      continue;
+    f->column[kept] = k;
+    f->transform[kept++] = f->transform[j];
+  }
+  f->d = kept;
+}
+
 /* Writes every customer's row of raw values and has-value flags. */
 static void assemble(const pe__feat_run *run, pe_features *f) {
   pe__feat_context ctx;
@@ -158,6 +175,7 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
                      (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
   }
+  if (st == PE_OK && !params->features) drop_empty_sources(f, &run);
   if (st == PE_OK && run.has_sessions) st = pe__feat_sessions_pass(&run, (int64_t)fid);
   if (fid >= 0) H5Fclose(fid);
   if (st == PE_OK) st = pe__feat_resolve_purchases(&run);

@@ -31,15 +31,23 @@ struct pe_features {
   pe_features_summary summary;
 };
 
-/* One customer's running values. Timestamps of rows with a positive amount
- * are INT64_MAX / INT64_MIN while there is none. */
+/* Distinct categories kept inside the customer's record before the
+ * partition's (customer, category) set is used: most customers buy from a
+ * few categories, and their record is already in cache. */
+#define PE__INLINE_CATEGORIES 4
+
+/* One customer's running values; the fields the transactions pass updates
+ * for every row come first. Timestamps of rows with a positive amount are
+ * INT64_MAX / INT64_MIN while there is none. */
 typedef struct {
   double monetary;
   int64_t first_ts, last_ts;
-  int64_t pageviews, cart_adds;
-  int32_t rows; /* transaction rows up to as_of */
-  int32_t categories, orders, purchases, discounted, holiday, returned;
+  int32_t rows;       /* transaction rows up to as_of */
+  int32_t categories; /* distinct known (>= 0) categories of positive rows */
+  int32_t inline_categories[PE__INLINE_CATEGORIES];
+  int32_t orders, purchases, discounted, holiday, returned;
   int32_t sessions, bounces, cart_sessions, abandoned, matched;
+  int64_t pageviews, cart_adds;
   float time_to_purchase; /* median over matched purchases, seconds */
 } pe__feat_customer;
 
@@ -66,6 +74,7 @@ typedef struct {
   int64_t ncats;
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */
   int64_t rows_future;
+  int64_t rows_with_category, rows_with_discount; /* known category, discount > 0 */
   /* Between the passes: each customer's purchase times, ascending, in
    * [purchase_off[s], purchase_off[s + 1]) for the tx_slots customers that
    * the transactions pass saw, and the latest session start containing each. */
@@ -81,6 +90,7 @@ typedef struct {
   int64_t as_of;
   int filter_future; /* as_of was given: drop later transaction rows */
   int has_sessions, has_discount, has_category;
+  int any_category, any_discount; /* some row up to as_of has one */
   int64_t chunk_rows;
   int64_t rows_total, rows_done; /* for progress, over both tables */
   const pe_features_params *params;

@@ -125,7 +125,7 @@ static int grow_cats(pe__feat_partition *p) {
 }
 
 /* Inserts the pair; returns 1 if it is new, 0 if known, -1 out of memory. */
-static inline int add_category(pe__feat_partition *p, int64_t slot, int32_t category) {
+static inline int add_to_category_set(pe__feat_partition *p, int64_t slot, int32_t category) {
   if ((uint64_t)(p->ncats + 1) * 4 > (p->cats ? p->cmask + 1 : 0) * 3)
     if (grow_cats(p) != 0) return -1;
   uint64_t key = ((uint64_t)(slot + 1) << 32) | (uint32_t)category;
@@ -141,14 +141,38 @@ static inline int add_category(pe__feat_partition *p, int64_t slot, int32_t cate
   }
 }
 
-/* Walks one partition's rows of a chunk in row order. */
+/* Counts `category` among the customer's distinct categories. */
+static inline int add_category(pe__feat_partition *p, pe__feat_customer *c, int64_t slot,
+                               int32_t category) {
+  int inline_count = c->categories < PE__INLINE_CATEGORIES ? c->categories : PE__INLINE_CATEGORIES;
+  for (int i = 0; i < inline_count; i++)
+    if (c->inline_categories[i] == category) return 0;
+  if (c->categories < PE__INLINE_CATEGORIES) {
+    c->inline_categories[c->categories++] = category;
+    return 0;
+  }
+  int added = add_to_category_set(p, slot, category);
+  if (added < 0) return -1;
+  c->categories += added;
+  return 0;
+}
+
+/* Walks one partition's rows of a chunk in row order. Consecutive rows often
+ * belong to the same customer and order (an order's lines are usually
+ * written together): the last customer and order are remembered, which
+ * saves their hash lookups. */
 static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const tx_row *rows,
                              int64_t n, int64_t as_of, int filter_future, int use_category) {
+  int64_t last_id = 0, slot = -1, last_order_id = 0;
+  pe__feat_order *o = NULL;
   for (int64_t k = 0; k < n; k++) {
     const tx_row *t = &rows[k];
-    int64_t slot;
-    if (pe_cix_upsert(cp, t->customer_id, pe_cix_hash(t->customer_id), &slot) != PE_OK) return -1;
-    if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
+    if (slot < 0 || t->customer_id != last_id) {
+      if (pe_cix_upsert(cp, t->customer_id, pe_cix_hash(t->customer_id), &slot) != PE_OK) return -1;
+      if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
+      last_id = t->customer_id;
+      o = NULL;
+    }
     if (filter_future && t->timestamp > as_of) {
       ps->rows_future++;
       continue;
@@ -158,19 +182,28 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
     pe__feat_customer *c = &ps->cust[slot];
     c->rows++;
     c->monetary += t->amount;
-    pe__feat_order *o = find_order(ps, slot, t->order_id);
-    if (!o) return -1;
+    /* The remembered order entry stays valid: the table only moves when
+     * find_order grows it, and then `o` is replaced. */
+    if (!o || t->order_id != last_order_id) {
+      o = find_order(ps, slot, t->order_id);
+      if (!o) return -1;
+      last_order_id = t->order_id;
+    }
     o->net += t->amount;
-    if (t->discount > 0) o->flags |= PE__ORDER_DISCOUNT;
+    if (t->discount > 0) {
+      o->flags |= PE__ORDER_DISCOUNT;
+      ps->rows_with_discount++;
+    }
     if (t->amount < 0) o->flags |= PE__ORDER_NEGATIVE;
     if (t->amount > 0) {
       if (t->timestamp < c->first_ts) c->first_ts = t->timestamp;
       if (t->timestamp > c->last_ts) c->last_ts = t->timestamp;
       if (t->timestamp < o->first_ts) o->first_ts = t->timestamp;
-      if (use_category) {
-        int added = add_category(ps, slot, t->category);
-        if (added < 0) return -1;
-        c->categories += added;
+      /* A negative category is "unknown" (personae import writes -1 when
+       * the input has no category column). */
+      if (use_category && t->category >= 0) {
+        ps->rows_with_category++;
+        if (add_category(ps, c, slot, t->category) != 0) return -1;
       }
     }
   }
@@ -385,6 +418,8 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   int64_t min_used = INT64_MAX;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     sum->rows_future += run->part[p].rows_future;
+    run->any_category |= run->part[p].rows_with_category > 0;
+    run->any_discount |= run->part[p].rows_with_discount > 0;
     sum->orders += run->part[p].norders;
     if (run->part[p].min_ts < min_used) min_used = run->part[p].min_ts;
   }
