@@ -439,10 +439,6 @@ int main(int argc, char **argv) {
   const pe_cpu_features *f = pe_kernel_cpu();
   printf("bench_kernels: median and best of %d passes; CPU avx2=%d fma=%d avx512f=%d (OS: avx=%d avx512=%d)\n",
          reps, f->avx2, f->fma, f->avx512f, f->os_avx, f->os_avx512);
-  if (sweep) {
-    run_sweep(reps);
-    return 0;
-  }
   /* Other work on the machine skews every figure: say how busy it was. */
   FILE *la = fopen("/proc/loadavg", "r");
   char load[64] = "unknown";
@@ -451,6 +447,10 @@ int main(int argc, char **argv) {
     fclose(la);
   }
   printf("load average at start: %s", load);
+  if (sweep) {
+    run_sweep(reps);
+    return 0;
+  }
   peaks pk;
   measure_peaks(&pk, reps, quick);
   printf("peaks measured here (best of the passes): read %.1f GB/s (1T) %.1f GB/s (2T); sgemm %.1f GFLOP/s (1T) %.1f "

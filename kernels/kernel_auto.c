@@ -1,25 +1,27 @@
 /* The `auto` rule table and the SIMD form thresholds, from measurements.
  *
- * `bench_kernels --sweep` times every variant single-threaded (thread CPU
- * time, best of 3) over D in {4..128} x K in {4..1024}; docs/kernels.md has
- * the full table. On the development machine (AMD EPYC, AVX-512 on 256-bit
- * units, separate FP add and FMA pipes) the direct SIMD kernels won or tied
- * at every shape, sgemm included: the subtraction of the direct form runs on
- * the add pipes beside the FMAs, while the GEMM form pays for packing, a
- * distance tile written and read back, and the guard. So every rule ranks
- * the SIMD variants first and BLAS only ahead of the scalar reference (on a
- * CPU without AVX2 its SSE selection beats the double-precision reference
- * at every K·D measured).
+ * `bench_kernels --sweep` times each variant single-threaded (thread CPU
+ * time, best of 5) over D in {4..128} x K in {4..1024}; docs/kernels.md has
+ * the table. On the development machine (AMD EPYC with AVX-512 on 256-bit
+ * units and FP adds on their own pipes) a SIMD kernel won at every one of the
+ * 54 shapes; sgemm (kernels/blas/) came within 10-15 % only at K·D >= 32768
+ * and never ahead, as it pays for packing, a distance tile written and read
+ * back, and the guard, which the register-blocked dot form does without. So
+ * the one rule ranks the SIMD variants first and BLAS only ahead of the
+ * scalar reference (which it beats at every shape, for CPUs without AVX2).
  *
- * Within a SIMD variant the dot form (one FMA per multiply-add, guarded)
- * overtook the direct form from K·D = 16384 with AVX2 and only at K·D >=
- * 65536 with AVX-512; a CPU whose adds share the FMA ports (most Intel
- * cores) favours the dot form and BLAS earlier: re-run the sweep there and
- * edit these tables. */
+ * Within a SIMD variant, the dot form (one FMA per multiply-add) beat the
+ * direct form (a subtraction and an FMA) only with long coordinate loops:
+ * AVX2 from D >= 32 and K·D >= 8192 (e.g. D=32 K=256: 62 vs 50 GFLOP/s,
+ * D=128 K=1024: 87 vs 67), AVX-512 from D >= 64 and K·D >= 16384 (D=64
+ * K=1024: 95 vs 88, D=128 K=1024: 100 vs 88; at D = 32 the direct form stayed
+ * ahead, 77-80 vs 66-71). A CPU whose adds share the FMA ports (most Intel
+ * cores) halves the direct form's peak: re-run the sweep there and edit
+ * these tables. */
 #include "kernel_auto.h"
 
-const int64_t pe__avx2_dot_form_min_kd = 16384;
-const int64_t pe__avx512_dot_form_min_kd = 65536;
+const pe__dot_form_rule pe__avx2_dot_form = {8192, 32};
+const pe__dot_form_rule pe__avx512_dot_form = {16384, 64};
 
 typedef struct {
   int64_t max_kd; /* the rule applies while K·D <= max_kd */

@@ -7,10 +7,22 @@
 
 #include "pe_kernels.h"
 
-/* K·D from which a SIMD variant ranks centroids with the guarded dot form
- * instead of the direct form (kernel_auto.c has the measurements). */
-extern const int64_t pe__avx2_dot_form_min_kd;
-extern const int64_t pe__avx512_dot_form_min_kd;
+/* Where a SIMD variant ranks centroids with the guarded dot form instead of
+ * the direct form: K·D and D both at least these (kernel_auto.c has the
+ * measurements). The dot form's per-point costs (a 10-operation selection
+ * per centroid, the guard's two recomputed distances) need a long
+ * coordinate loop to amortise. */
+typedef struct {
+  int64_t min_kd;
+  int min_d;
+} pe__dot_form_rule;
+
+extern const pe__dot_form_rule pe__avx2_dot_form;
+extern const pe__dot_form_rule pe__avx512_dot_form;
+
+static inline int pe__use_dot_form(const pe__dot_form_rule *rule, int d, int k) {
+  return d >= rule->min_d && (int64_t)k * d >= rule->min_kd;
+}
 
 /* The first variant of the shape's preference list that `tables` has. */
 pe_kernel_id pe__kernel_auto_pick(int d, int k, const pe_kernel_table *const *tables);

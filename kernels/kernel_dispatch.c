@@ -21,7 +21,7 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
                            void *work) {                                                         \
     if (k > PE__MAX_LANE_LABEL)                                                                  \
       pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                              \
-    else if ((int64_t)k * d >= pe__##isa##_dot_form_min_kd)                                      \
+    else if (pe__use_dot_form(&pe__##isa##_dot_form, d, k))                                      \
       pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                      \
     else                                                                                         \
       pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                   \
