@@ -162,9 +162,13 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
     printf("| %d%s | %.4f | %.0f | %.4f |\n", s[i].k,
            s[i].k == pe_persona_clustering_k(c) ? " *" : "", s[i].silhouette,
            s[i].calinski_harabasz, s[i].inertia);
-  printf("\nChose K = %d: the highest simplified silhouette, i.e. customers are on average "
-         "closest to their own persona relative to the next one.\n\n",
-         pe_persona_clustering_k(c));
+  double top = s[0].silhouette;
+  for (int i = 1; i < n; i++)
+    if (s[i].silhouette > top) top = s[i].silhouette;
+  printf("\nChose K = %d: the fewest personas whose simplified silhouette (how much closer "
+         "customers are to their own persona than to the next one) is within %.2f of the best "
+         "(%.4f).\n\n",
+         pe_persona_clustering_k(c), PE_PERSONA_SILHOUETTE_SLACK, top);
 }
 
 static pe_status run_steps(const run_args *a, const char *results, pipeline *p) {

@@ -224,15 +224,19 @@ pe_status pe_persona_cluster(const float *x, int64_t n, int d,
     for (int i = 0; i < nk; i++) {
       pe_persona_k_score *s = &c->curve[c->curve_count++];
       evaluate(xs, m, d, fits[i], s);
-      if (s->silhouette > top) {
-        top = s->silhouette;
-        k = ks[i];
-        pe_kmeans_model_free(best);
-        best = fits[i];
-      } else {
-        pe_kmeans_model_free(fits[i]);
-      }
+      if (s->silhouette > top) top = s->silhouette;
     }
+    /* Parsimony: the smallest K whose silhouette is within
+     * PE_PERSONA_SILHOUETTE_SLACK of the best. Fewer personas are easier to
+     * act on, and the simplified silhouette often creeps up slowly with K
+     * once the real groups are found. */
+    int chosen = -1;
+    for (int i = 0; i < nk && chosen < 0; i++)
+      if (c->curve[i].silhouette >= top - PE_PERSONA_SILHOUETTE_SLACK) chosen = i;
+    k = ks[chosen];
+    best = fits[chosen];
+    for (int i = 0; i < nk; i++)
+      if (i != chosen) pe_kmeans_model_free(fits[i]);
   }
   double t1 = now();
   if (!best) PE_CHECK_GOTO(fit_sample(xs, m, d, &k, 1, p, &best), st, fail);

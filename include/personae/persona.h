@@ -57,9 +57,14 @@ typedef struct {
 
 typedef struct pe_persona_clustering pe_persona_clustering;
 
+/* `auto` keeps the smallest K whose simplified silhouette is within this of
+ * the best one on the curve. */
+#define PE_PERSONA_SILHOUETTE_SLACK 0.02
+
 /* Clusters n customers of d scaled features (row-major float32). With
- * params.k = 0, fits every K of k_min..k_max on the sample and keeps the K
- * with the highest simplified silhouette (docs/personas.md says why). The
+ * params.k = 0, fits every K of k_min..k_max on the sample and keeps the
+ * smallest K whose simplified silhouette is within PE_PERSONA_SILHOUETTE_SLACK
+ * of the highest (docs/personas.md says why). The
  * chosen K is fitted with n_init restarts on the sample and then refined by
  * Lloyd iterations over all n customers from the best sample centroids.
  * Deterministic for a seed, whatever the thread count. */
