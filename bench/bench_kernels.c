@@ -111,7 +111,7 @@ static void gemm_pass(void *p) {
 }
 
 typedef struct {
-  double read_gbs[3];   /* [threads] */
+  double read_gbs[3]; /* [threads] */
   double sgemm_gfs[3];
 } peaks;
 
@@ -173,7 +173,9 @@ static void auto_assign(const float *x, int64_t n, int d, const float *c, const 
                         int k, int32_t *labels, float *d1, float *d2, void *work) {
   auto_table->assign(x, n, d, c, c_norms, k, labels, d1, d2, work);
 }
-static size_t auto_work(int64_t n, int d, int k) { return auto_table->assign_work_bytes(n, d, k); }
+static size_t auto_work(int64_t n, int d, int k) {
+  return auto_table->assign_work_bytes(n, d, k);
+}
 
 typedef struct {
   int64_t n;
@@ -251,8 +253,8 @@ static void run_shape(shape s, const peaks *pk, int reps) {
   double bytes = (double)s.n * (s.d * 4 + 12);
   printf("\n(N, D, K) = (%lld, %d, %d): %.2f GFLOP and %.1f MB per pass; auto picks %s\n",
          (long long)s.n, s.d, s.k, flops / 1e9, bytes / 1e6, auto_table->name);
-  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %6s %8s\n", "variant", "1T ms", "GFLOP/s",
-         "best", "2T ms", "GFLOP/s", "best", "GB/s", "%peak", "best", "iter2T");
+  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %6s %8s\n", "variant", "1T ms", "GFLOP/s", "best",
+         "2T ms", "GFLOP/s", "best", "GB/s", "%peak", "best", "iter2T");
   for (size_t vi = 0; vi < sizeof variants / sizeof variants[0]; vi++) {
     bench_variant v = variants[vi];
     if (!resolve_variant(&v, auto_table)) continue;
@@ -286,8 +288,8 @@ static void run_shape(shape s, const peaks *pk, int reps) {
                                     : 100.0 * bytes / (t2.best * scale) / 1e9 / pk->read_gbs[2];
     printf("  %-14s %8.2f %7.1f %7.1f %8.2f %7.1f %7.1f %6.1f %5.0f%% %5.0f%% %8.2f\n", v.name,
            t1.median * scale * 1e3, flops / (t1.median * scale) / 1e9,
-           flops / (t1.best * scale) / 1e9, t2.median * scale * 1e3, gf2, gf2b, gbs2, pct,
-           pct_best, ti.median * scale * 1e3);
+           flops / (t1.best * scale) / 1e9, t2.median * scale * 1e3, gf2, gf2b, gbs2, pct, pct_best,
+           ti.median * scale * 1e3);
     fflush(stdout);
     for (int th = 0; th < 2; th++) {
       free(a.work[th]);
@@ -396,23 +398,17 @@ int main(int argc, char **argv) {
       {1000000, 8, 8}, {1000000, 16, 32}, {1000000, 32, 256}, {200000, 128, 1024}};
   shape shapes[MAX_SHAPES];
   int nshapes = 0, reps = 5, quick = 0, sweep = 0;
-  static const struct option opts[] = {{"quick", no_argument, NULL, 'q'},
-                                       {"reps", required_argument, NULL, 'r'},
-                                       {"shape", required_argument, NULL, 's'},
-                                       {"sweep", no_argument, NULL, 'w'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {NULL, 0, NULL, 0}};
+  static const struct option opts[] = {
+      {"quick", no_argument, NULL, 'q'},       {"reps", required_argument, NULL, 'r'},
+      {"shape", required_argument, NULL, 's'}, {"sweep", no_argument, NULL, 'w'},
+      {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "qr:s:h", opts, NULL)) != -1) {
     long long n;
     int d, k;
     switch (opt) {
-      case 'q':
-        quick = 1;
-        break;
-      case 'w':
-        sweep = 1;
-        break;
+      case 'q': quick = 1; break;
+      case 'w': sweep = 1; break;
       case 'r':
         reps = atoi(optarg);
         if (reps < 1 || reps > MAX_REPS) reps = 5;
@@ -420,7 +416,8 @@ int main(int argc, char **argv) {
       case 's':
         if (sscanf(optarg, "%lld,%d,%d", &n, &d, &k) != 3 || n < 1 || d < 1 || k < 1 ||
             nshapes == MAX_SHAPES) {
-          fprintf(stderr, "bench_kernels: --shape wants N,D,K (positive), at most %d\n", MAX_SHAPES);
+          fprintf(stderr, "bench_kernels: --shape wants N,D,K (positive), at most %d\n",
+                  MAX_SHAPES);
           return 1;
         }
         shapes[nshapes++] = (shape){n, d, k};
@@ -437,8 +434,10 @@ int main(int argc, char **argv) {
       nshapes++;
     }
   const pe_cpu_features *f = pe_kernel_cpu();
-  printf("bench_kernels: median and best of %d passes; CPU avx2=%d fma=%d avx512f=%d (OS: avx=%d avx512=%d)\n",
-         reps, f->avx2, f->fma, f->avx512f, f->os_avx, f->os_avx512);
+  printf(
+      "bench_kernels: median and best of %d passes; CPU avx2=%d fma=%d avx512f=%d (OS: avx=%d "
+      "avx512=%d)\n",
+      reps, f->avx2, f->fma, f->avx512f, f->os_avx, f->os_avx512);
   /* Other work on the machine skews every figure: say how busy it was. */
   FILE *la = fopen("/proc/loadavg", "r");
   char load[64] = "unknown";
@@ -453,9 +452,11 @@ int main(int argc, char **argv) {
   }
   peaks pk;
   measure_peaks(&pk, reps, quick);
-  printf("peaks measured here (best of the passes): read %.1f GB/s (1T) %.1f GB/s (2T); sgemm %.1f GFLOP/s (1T) %.1f "
-         "GFLOP/s (2T)\n",
-         pk.read_gbs[1], pk.read_gbs[2], pk.sgemm_gfs[1], pk.sgemm_gfs[2]);
+  printf(
+      "peaks measured here (best of the passes): read %.1f GB/s (1T) %.1f GB/s (2T); sgemm %.1f "
+      "GFLOP/s (1T) %.1f "
+      "GFLOP/s (2T)\n",
+      pk.read_gbs[1], pk.read_gbs[2], pk.sgemm_gfs[1], pk.sgemm_gfs[2]);
   printf("%%peak: GFLOP/s vs 2T sgemm where K*D >= 8192 (compute-bound), else GB/s vs 2T read\n");
   for (int i = 0; i < nshapes; i++) run_shape(shapes[i], &pk, reps);
   return 0;

@@ -39,13 +39,17 @@ static void detect(pe_cpu_features *f) {
   }
 }
 #else
-static void detect(pe_cpu_features *f) { (void)f; }
+static void detect(pe_cpu_features *f) {
+  (void)f;
+}
 #endif
 
 static pe_cpu_features features;
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 
-static void detect_once(void) { detect(&features); }
+static void detect_once(void) {
+  detect(&features);
+}
 
 const pe_cpu_features *pe_kernel_cpu(void) {
   pthread_once(&features_once, detect_once);

@@ -15,16 +15,15 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
 /* A SIMD table ranks centroids with the direct form ‖x − c‖² when K·D is
  * small (memory-bound: the extra subtraction is free) and with the guarded
  * dot form when it is large (compute-bound: one FMA per multiply-add). */
-#define PE__SIMD_ASSIGN(isa)                                                                     \
-  static void isa##_assign(const float *x, int64_t n, int d, const float *c,                     \
-                           const float *c_norms, int k, int32_t *labels, float *d1, float *d2,   \
-                           void *work) {                                                         \
-    if (k > PE__MAX_LANE_LABEL)                                                                  \
-      pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                              \
-    else if (pe__use_dot_form(&pe__##isa##_dot_form, d, k))                                      \
-      pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                      \
-    else                                                                                         \
-      pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                   \
+#define PE__SIMD_ASSIGN(isa)                                                                       \
+  static void isa##_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms, \
+                           int k, int32_t *labels, float *d1, float *d2, void *work) {             \
+    if (k > PE__MAX_LANE_LABEL)                                                                    \
+      pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                                \
+    else if (pe__use_dot_form(&pe__##isa##_dot_form, d, k))                                        \
+      pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                        \
+    else                                                                                           \
+      pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                     \
   }
 PE__SIMD_ASSIGN(avx2)
 PE__SIMD_ASSIGN(avx512)
@@ -57,7 +56,9 @@ static void init(void) {
   tables[PE_KERNEL_SCALAR] = &table_scalar;
   tables[PE_KERNEL_AVX2] = avx2 ? &table_avx2 : NULL;
   tables[PE_KERNEL_AVX512] = avx512 ? &table_avx512 : NULL;
-  tables[PE_KERNEL_BLAS] = avx512 ? &table_blas_avx512 : avx2 ? &table_blas_avx2 : &table_blas_plain;
+  tables[PE_KERNEL_BLAS] = avx512 ? &table_blas_avx512
+                           : avx2 ? &table_blas_avx2
+                                  : &table_blas_plain;
 
   const char *env = getenv("PERSONAE_KERNEL");
   if (env && *env) {

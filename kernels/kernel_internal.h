@@ -71,29 +71,31 @@ size_t pe__blas_assign_work_bytes(int64_t n, int d, int k);
 #define PE__MAX_LANE_LABEL (1 << 24)
 
 /* ---- per-ISA entry points (defined by the simd/ templates) ---- */
-#define PE__DECLARE_ISA(isa)                                                                     \
-  void pe__##isa##_assign_direct(const float *x, int64_t n, int d, const float *c,               \
-                                 const float *c_norms, int k, int32_t *labels, float *d1,        \
-                                 float *d2, void *work);                                         \
-  void pe__##isa##_assign_dot(const float *x, int64_t n, int d, const float *c,                  \
-                              const float *c_norms, int k, int32_t *labels, float *d1,           \
-                              float *d2, void *work);                                            \
-  size_t pe__##isa##_assign_work_bytes(int64_t n, int d, int k);                                 \
-  void pe__##isa##_accumulate(const float *x, int64_t n, int d, const int32_t *labels,           \
-                              const float *weights, int k, double *sums, double *counts);        \
-  void pe__##isa##_tile_select(const float *tile, int ld, int np, int k, pe__dot_select out);     \
-  void pe__##isa##_point_finish(const float *x, int d, const float *c, int k, float e,           \
-                                const float *col, ptrdiff_t ld, float a1, float a2, float a3,    \
-                                int l1, int l2, int32_t *label, float *d1, float *d2);           \
-  void pe__##isa##_blas_assign(const float *x, int64_t n, int d, const float *c,                 \
-                               const float *c_norms, int k, int32_t *labels, float *d1,          \
-                               float *d2, void *work);
+#define PE__DECLARE_ISA(isa)                                                                       \
+  void pe__##isa##_assign_direct(const float *x, int64_t n, int d, const float *c,                 \
+                                 const float *c_norms, int k, int32_t *labels, float *d1,          \
+                                 float *d2, void *work);                                           \
+  void pe__##isa##_assign_dot(const float *x, int64_t n, int d, const float *c,                    \
+                              const float *c_norms, int k, int32_t *labels, float *d1, float *d2,  \
+                              void *work);                                                         \
+  size_t pe__##isa##_assign_work_bytes(int64_t n, int d, int k);                                   \
+  void pe__##isa##_accumulate(const float *x, int64_t n, int d, const int32_t *labels,             \
+                              const float *weights, int k, double *sums, double *counts);          \
+  void pe__##isa##_tile_select(const float *tile, int ld, int np, int k, pe__dot_select out);      \
+  void pe__##isa##_point_finish(const float *x, int d, const float *c, int k, float e,             \
+                                const float *col, ptrdiff_t ld, float a1, float a2, float a3,      \
+                                int l1, int l2, int32_t *label, float *d1, float *d2);             \
+  void pe__##isa##_blas_assign(const float *x, int64_t n, int d, const float *c,                   \
+                               const float *c_norms, int k, int32_t *labels, float *d1, float *d2, \
+                               void *work);
 
 PE__DECLARE_ISA(plain)
 PE__DECLARE_ISA(avx2)
 PE__DECLARE_ISA(avx512)
 
 /* Rounds a byte count up to the 64-byte alignment every work buffer keeps. */
-static inline size_t pe__align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+static inline size_t pe__align64(size_t bytes) {
+  return (bytes + 63) & ~(size_t)63;
+}
 
 #endif

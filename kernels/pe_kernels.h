@@ -38,9 +38,8 @@ typedef enum {
  * and d1/d2 match the exact ‖x − c‖² within the named tolerance of
  * tests/test_kernels.c. NaN in a point yields label 0 and d1 = NaN (the
  * engine rejects NaN before clustering). n may be 0; k >= 1; d >= 1. */
-typedef void (*pe_assign_fn)(const float *x, int64_t n, int d, const float *c,
-                             const float *c_norms, int k, int32_t *labels, float *d1, float *d2,
-                             void *work);
+typedef void (*pe_assign_fn)(const float *x, int64_t n, int d, const float *c, const float *c_norms,
+                             int k, int32_t *labels, float *d1, float *d2, void *work);
 typedef size_t (*pe_assign_work_fn)(int64_t n, int d, int k);
 
 /* Centroid update: for each point i, sums[labels[i]][t] += w_i * x[i][t] (in
@@ -75,9 +74,12 @@ int pe_kernel_parse(const char *name, pe_kernel_id *id);
 /* What the CPU reports (cpuid) and what the OS saves on a context switch
  * (XGETBV): an instruction set is usable only when both say yes. */
 typedef struct {
-  int sse42, avx, avx2, fma, avx512f, avx512dq; /* the CPU implements them */
-  int os_avx;    /* XCR0 has the SSE and AVX state bits */
-  int os_avx512; /* XCR0 also has the opmask and upper-ZMM state bits */
+  /* The CPU implements them (cpuid). */
+  int sse42, avx, avx2, fma, avx512f, avx512dq;
+  /* XCR0 has the SSE and AVX state bits. */
+  int os_avx;
+  /* XCR0 also has the opmask and upper-ZMM state bits. */
+  int os_avx512;
 } pe_cpu_features;
 
 /* Detected once per process (thread-safe). */

@@ -122,9 +122,11 @@ static int check_variant(const variant *v, const problem *p, int exact_labels) {
     int ok = label_ok && near_rel(d1[i], p->d1[i], tol) && near_rel(d2[i], p->d2[i], tol) &&
              d1[i] >= 0.0f;
     if (!ok) {
-      fprintf(stderr, "\n  %s n=%lld d=%d k=%d point %lld: label %d d1 %.9g d2 %.9g, reference %d %.9g %.9g",
-              v->name, (long long)n, p->d, p->k, (long long)i, labels[i], d1[i], d2[i],
-              p->labels[i], p->d1[i], p->d2[i]);
+      fprintf(
+          stderr,
+          "\n  %s n=%lld d=%d k=%d point %lld: label %d d1 %.9g d2 %.9g, reference %d %.9g %.9g",
+          v->name, (long long)n, p->d, p->k, (long long)i, labels[i], d1[i], d2[i], p->labels[i],
+          p->d1[i], p->d2[i]);
       bad++;
     }
   }
@@ -143,8 +145,8 @@ typedef struct {
 } variant_set;
 
 static void check_random_shapes(variant_set vs) {
-  static const int fixed[][3] = {{1, 1, 1},   {0, 5, 3},    {3, 130, 300}, {17, 1, 300},
-                                 {40, 7, 33}, {33, 16, 8},  {100, 8, 8},   {5, 129, 2},
+  static const int fixed[][3] = {{1, 1, 1},    {0, 5, 3},   {3, 130, 300}, {17, 1, 300},
+                                 {40, 7, 33},  {33, 16, 8}, {100, 8, 8},   {5, 129, 2},
                                  {64, 31, 17}, {70, 65, 64}};
   pe_rng rng;
   pe_rng_init(&rng, 20261123, 1);
@@ -288,17 +290,24 @@ static variant_set table_set(void) {
 
 #define SET_OF(list) ((variant_set){list, (int)(sizeof list / sizeof list[0])})
 
-#define VARIANT_TESTS(suite, set_expr)                                    \
-  static void suite##_random_shapes(void) { check_random_shapes(set_expr); } \
-  static void suite##_grid_ties(void) { check_grid_ties(set_expr); }      \
-  static void suite##_duplicates(void) { check_duplicates(set_expr); }    \
-  static void suite##_awkward(void) { check_awkward(set_expr); }          \
-  static CU_TestInfo suite##_tests[] = {                                  \
-      {"random shapes vs reference", suite##_random_shapes},              \
-      {"exact ties on an integer grid", suite##_grid_ties},               \
-      {"duplicate centroids", suite##_duplicates},                        \
-      {"n = 0, K = 1, NaN points", suite##_awkward},                      \
-      CU_TEST_INFO_NULL};
+#define VARIANT_TESTS(suite, set_expr)                                                         \
+  static void suite##_random_shapes(void) {                                                    \
+    check_random_shapes(set_expr);                                                             \
+  }                                                                                            \
+  static void suite##_grid_ties(void) {                                                        \
+    check_grid_ties(set_expr);                                                                 \
+  }                                                                                            \
+  static void suite##_duplicates(void) {                                                       \
+    check_duplicates(set_expr);                                                                \
+  }                                                                                            \
+  static void suite##_awkward(void) {                                                          \
+    check_awkward(set_expr);                                                                   \
+  }                                                                                            \
+  static CU_TestInfo suite##_tests[] = {{"random shapes vs reference", suite##_random_shapes}, \
+                                        {"exact ties on an integer grid", suite##_grid_ties},  \
+                                        {"duplicate centroids", suite##_duplicates},           \
+                                        {"n = 0, K = 1, NaN points", suite##_awkward},         \
+                                        CU_TEST_INFO_NULL};
 
 VARIANT_TESTS(portable, SET_OF(portable_variants))
 VARIANT_TESTS(avx2, SET_OF(avx2_variants))
@@ -362,8 +371,10 @@ static void check_accumulate(pe_accumulate_fn fn, const char *name) {
       w[i] = (float)pe_rng_uniform(&rng) * 3.0f;
     }
     for (int weighted = 0; weighted < 2; weighted++) {
-      double *s_ref = calloc((size_t)k * d, sizeof(double)), *c_ref = calloc((size_t)k, sizeof(double));
-      double *s_got = calloc((size_t)k * d, sizeof(double)), *c_got = calloc((size_t)k, sizeof(double));
+      double *s_ref = calloc((size_t)k * d, sizeof(double)),
+             *c_ref = calloc((size_t)k, sizeof(double));
+      double *s_got = calloc((size_t)k * d, sizeof(double)),
+             *c_got = calloc((size_t)k, sizeof(double));
       /* Both start from the same non-zero values: the kernels add. */
       for (int j = 0; j < k; j++) c_ref[j] = c_got[j] = 0.5 * j;
       pe__ref_accumulate(x, n, d, labels, weighted ? w : NULL, k, s_ref, c_ref);
@@ -376,8 +387,7 @@ static void check_accumulate(pe_accumulate_fn fn, const char *name) {
                   s_got[e], s_ref[e]);
       }
       for (int j = 0; j < k; j++)
-        if (fabs(c_got[j] - c_ref[j]) > (weighted ? WEIGHTED_SUM_REL_TOL * c_ref[j] : 0.0))
-          bad++;
+        if (fabs(c_got[j] - c_ref[j]) > (weighted ? WEIGHTED_SUM_REL_TOL * c_ref[j] : 0.0)) bad++;
       CU_ASSERT_EQUAL(bad, 0);
       free(s_ref);
       free(c_ref);
@@ -390,9 +400,15 @@ static void check_accumulate(pe_accumulate_fn fn, const char *name) {
   }
 }
 
-static void accumulate_portable(void) { check_accumulate(pe__plain_accumulate, "plain"); }
-static void accumulate_avx2(void) { check_accumulate(pe__avx2_accumulate, "avx2"); }
-static void accumulate_avx512(void) { check_accumulate(pe__avx512_accumulate, "avx512"); }
+static void accumulate_portable(void) {
+  check_accumulate(pe__plain_accumulate, "plain");
+}
+static void accumulate_avx2(void) {
+  check_accumulate(pe__avx2_accumulate, "avx2");
+}
+static void accumulate_avx512(void) {
+  check_accumulate(pe__avx512_accumulate, "avx512");
+}
 
 /* ---- dispatch ---- */
 
@@ -537,12 +553,13 @@ static CU_TestInfo reference_tests[] = {
     {"single centroid", reference_single_centroid},
     {"centroid norms", norms_by_hand},
     CU_TEST_INFO_NULL};
-static CU_TestInfo dispatch_tests[] = {{"names round-trip", dispatch_names},
-                                       {"tables match the CPU", dispatch_matches_cpu},
-                                       {"auto picks a supported variant", dispatch_choice_supported},
-                                       {"PERSONAE_KERNEL override", dispatch_env_override},
-                                       {"threads give the serial result", threads_match_serial},
-                                       CU_TEST_INFO_NULL};
+static CU_TestInfo dispatch_tests[] = {
+    {"names round-trip", dispatch_names},
+    {"tables match the CPU", dispatch_matches_cpu},
+    {"auto picks a supported variant", dispatch_choice_supported},
+    {"PERSONAE_KERNEL override", dispatch_env_override},
+    {"threads give the serial result", threads_match_serial},
+    CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_portable_tests[] = {{"accumulate vs reference", accumulate_portable},
                                                   CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx2_tests[] = {{"accumulate vs reference", accumulate_avx2},

@@ -16,29 +16,31 @@ static const struct {
 } info_shapes[] = {{1000000, 8, 8}, {1000000, 16, 32}, {1000000, 32, 256}, {200000, 128, 1024}};
 enum { INFO_SHAPES = sizeof info_shapes / sizeof info_shapes[0] };
 
-static const char *yes_no(int b) { return b ? "yes" : "no"; }
+static const char *yes_no(int b) {
+  return b ? "yes" : "no";
+}
 
 static void print_text(void) {
   const pe_cpu_features *f = pe_kernel_cpu();
   printf("personae %s\n", personae_version());
   printf("threads: %d (OpenMP)\n", omp_get_max_threads());
   printf("cpu: sse4.2 %s, avx %s, avx2 %s, fma %s, avx512f %s, avx512dq %s\n", yes_no(f->sse42),
-         yes_no(f->avx), yes_no(f->avx2), yes_no(f->fma), yes_no(f->avx512f),
-         yes_no(f->avx512dq));
+         yes_no(f->avx), yes_no(f->avx2), yes_no(f->fma), yes_no(f->avx512f), yes_no(f->avx512dq));
   printf("os: saves AVX state %s, AVX-512 state %s\n", yes_no(f->os_avx), yes_no(f->os_avx512));
   printf("kernels:");
   for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++)
-    printf(" %s %s%s", pe_kernel_name((pe_kernel_id)id), yes_no(pe_kernel_supported((pe_kernel_id)id)),
-           id + 1 < PE_KERNEL_COUNT ? "," : "\n");
+    printf(" %s %s%s", pe_kernel_name((pe_kernel_id)id),
+           yes_no(pe_kernel_supported((pe_kernel_id)id)), id + 1 < PE_KERNEL_COUNT ? "," : "\n");
   pe_kernel_id env_id = PE_KERNEL_AUTO;
   const char *env = getenv("PERSONAE_KERNEL");
   switch (pe_kernel_env_override(&env_id)) {
     case 0: printf("PERSONAE_KERNEL: not set\n"); break;
     case 1: printf("PERSONAE_KERNEL: %s (overrides auto)\n", pe_kernel_name(env_id)); break;
     default:
-      printf("PERSONAE_KERNEL: '%s' ignored (not one of scalar|avx2|avx512|blas|auto, or not "
-             "supported here)\n",
-             env ? env : "");
+      printf(
+          "PERSONAE_KERNEL: '%s' ignored (not one of scalar|avx2|avx512|blas|auto, or not "
+          "supported here)\n",
+          env ? env : "");
   }
   printf("auto picks%s:\n", pe_kernel_env_override(NULL) == 1 ? " (after PERSONAE_KERNEL)" : "");
   for (int s = 0; s < INFO_SHAPES; s++)
@@ -60,15 +62,15 @@ static int print_json(void) {
   pe_kernel_id env_id = PE_KERNEL_AUTO;
   int env_state = pe_kernel_env_override(&env_id);
   const char *env = getenv("PERSONAE_KERNEL");
-  json_t *override = env_state == 0 ? json_null()
-                                     : json_pack("{s:s, s:b}", "value", env ? env : "", "used",
-                                                 env_state == 1);
-  json_t *j = json_pack(
-      "{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}, s:o, s:o, s:o}", "version",
-      personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2", f->sse42, "avx",
-      f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f, "avx512dq", f->avx512dq,
-      "os_avx", f->os_avx, "os_avx512", f->os_avx512, "kernels", kernels, "kernel_override",
-      override, "auto", autos);
+  json_t *override = env_state == 0
+                         ? json_null()
+                         : json_pack("{s:s, s:b}", "value", env ? env : "", "used", env_state == 1);
+  json_t *j =
+      json_pack("{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}, s:o, s:o, s:o}", "version",
+                personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2", f->sse42,
+                "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f, "avx512dq",
+                f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "kernels", kernels,
+                "kernel_override", override, "auto", autos);
   if (!j) return 70;
   char *text = json_dumps(j, JSON_INDENT(2));
   json_decref(j);

@@ -45,7 +45,8 @@ static void PE_ISA(pack_points)(const float *x, int np, int d, int P, float *res
   int d8 = d - d % 8;
   for (; p + 8 <= np; p += 8) {
     const float *rows = x + (size_t)p * d;
-    for (int t = 0; t < d8; t += 8) PE_TRANSPOSE8X8(rows + t, (size_t)d, xT + (size_t)t * P + p, (size_t)P);
+    for (int t = 0; t < d8; t += 8)
+      PE_TRANSPOSE8X8(rows + t, (size_t)d, xT + (size_t)t * P + p, (size_t)P);
     for (int q = 0; q < 8; q++)
       for (int t = d8; t < d; t++) xT[(size_t)t * P + p + q] = rows[(size_t)q * d + t];
   }
@@ -114,37 +115,36 @@ static float *PE_ISA(aligned_work)(void *work) {
 
 /* Keeps the smallest (b1, label lab) and second-smallest (b2) lane-wise;
  * strict comparison, so a tie keeps the earlier (lower) centroid index. */
-#define PE_SELECT2(v, jv, b1, b2, lab)          \
-  do {                                          \
-    vm m_ = VF_LT(v, b1);                       \
-    b2 = VF_MIN(b2, VF_MAX(v, b1));             \
-    b1 = VF_BLEND(m_, b1, v);                   \
-    lab = VF_BLEND(m_, lab, jv);                \
+#define PE_SELECT2(v, jv, b1, b2, lab) \
+  do {                                 \
+    vm m_ = VF_LT(v, b1);              \
+    b2 = VF_MIN(b2, VF_MAX(v, b1));    \
+    b1 = VF_BLEND(m_, b1, v);          \
+    lab = VF_BLEND(m_, lab, jv);       \
   } while (0)
 
-#define PE_DIRECT_STEP(J)                                                        \
-  do {                                                                           \
-    vf acc[PE_R_DIRECT][J];                                                      \
-    for (int r = 0; r < PE_R_DIRECT; r++)                                        \
-      for (int jj = 0; jj < J; jj++) acc[r][jj] = VF_ZERO;                       \
-    const float *cj = c + (size_t)j * d;                                         \
-    for (int t = 0; t < d; t++) {                                                \
-      vf xv[PE_R_DIRECT];                                                        \
-      for (int r = 0; r < PE_R_DIRECT; r++)                                      \
-        xv[r] = VF_LOAD(xT + (size_t)t * PE_P_DIRECT + r * PE_W);                \
-      for (int jj = 0; jj < J; jj++) {                                           \
-        vf cb = VF_SET1(cj[(size_t)jj * d + t]);                                 \
-        for (int r = 0; r < PE_R_DIRECT; r++) {                                  \
-          vf df = VF_SUB(xv[r], cb);                                             \
-          acc[r][jj] = VF_FMA(df, df, acc[r][jj]);                               \
-        }                                                                        \
-      }                                                                          \
-    }                                                                            \
-    for (int jj = 0; jj < J; jj++) {                                             \
-      vf jv = VF_SET1((float)(j + jj));                                          \
-      for (int r = 0; r < PE_R_DIRECT; r++)                                      \
-        PE_SELECT2(acc[r][jj], jv, b1[r], b2[r], lab[r]);                        \
-    }                                                                            \
+#define PE_DIRECT_STEP(J)                                                                     \
+  do {                                                                                        \
+    vf acc[PE_R_DIRECT][J];                                                                   \
+    for (int r = 0; r < PE_R_DIRECT; r++)                                                     \
+      for (int jj = 0; jj < J; jj++) acc[r][jj] = VF_ZERO;                                    \
+    const float *cj = c + (size_t)j * d;                                                      \
+    for (int t = 0; t < d; t++) {                                                             \
+      vf xv[PE_R_DIRECT];                                                                     \
+      for (int r = 0; r < PE_R_DIRECT; r++)                                                   \
+        xv[r] = VF_LOAD(xT + (size_t)t * PE_P_DIRECT + r * PE_W);                             \
+      for (int jj = 0; jj < J; jj++) {                                                        \
+        vf cb = VF_SET1(cj[(size_t)jj * d + t]);                                              \
+        for (int r = 0; r < PE_R_DIRECT; r++) {                                               \
+          vf df = VF_SUB(xv[r], cb);                                                          \
+          acc[r][jj] = VF_FMA(df, df, acc[r][jj]);                                            \
+        }                                                                                     \
+      }                                                                                       \
+    }                                                                                         \
+    for (int jj = 0; jj < J; jj++) {                                                          \
+      vf jv = VF_SET1((float)(j + jj));                                                       \
+      for (int r = 0; r < PE_R_DIRECT; r++) PE_SELECT2(acc[r][jj], jv, b1[r], b2[r], lab[r]); \
+    }                                                                                         \
   } while (0)
 
 static void PE_ISA(block_direct)(const float *restrict xT, int d, const float *restrict c, int k,
@@ -179,8 +179,9 @@ void PE_ISA(assign_direct)(const float *x, int64_t n, int d, const float *c, con
     int np = n - i0 < PE_P_DIRECT ? (int)(n - i0) : PE_P_DIRECT;
     PE_ISA(pack_points)(x + (size_t)i0 * d, np, d, PE_P_DIRECT, xT, NULL);
     PE_ISA(block_direct)(xT, d, c, k, o1, o2, ol);
-    PE_ISA(emit_direct)(x + (size_t)i0 * d, d, c, k, o1, o2, ol, np, PE_P_DIRECT, labels + i0,
-                        d1 + i0, d2 ? d2 + i0 : NULL);
+    PE_ISA(emit_direct)
+    (x + (size_t)i0 * d, d, c, k, o1, o2, ol, np, PE_P_DIRECT, labels + i0, d1 + i0,
+     d2 ? d2 + i0 : NULL);
   }
 }
 
@@ -189,39 +190,38 @@ void PE_ISA(assign_direct)(const float *x, int64_t n, int d, const float *c, con
 
 /* Keeps the three smallest v (b1 <= b2 <= b3) and the labels of the first
  * two, lane-wise; ties keep the lower centroid index in front. */
-#define PE_SELECT3(v, jv, b1, b2, b3, l1, l2)   \
-  do {                                          \
-    vm m1_ = VF_LT(v, b1), m2_ = VF_LT(v, b2);  \
-    b3 = VF_MIN(b3, VF_MAX(v, b2));             \
-    b2 = VF_MIN(b2, VF_MAX(v, b1));             \
-    b1 = VF_BLEND(m1_, b1, v);                  \
-    l2 = VF_BLEND(m2_, l2, jv);                 \
-    l2 = VF_BLEND(m1_, l2, l1);                 \
-    l1 = VF_BLEND(m1_, l1, jv);                 \
+#define PE_SELECT3(v, jv, b1, b2, b3, l1, l2)  \
+  do {                                         \
+    vm m1_ = VF_LT(v, b1), m2_ = VF_LT(v, b2); \
+    b3 = VF_MIN(b3, VF_MAX(v, b2));            \
+    b2 = VF_MIN(b2, VF_MAX(v, b1));            \
+    b1 = VF_BLEND(m1_, b1, v);                 \
+    l2 = VF_BLEND(m2_, l2, jv);                \
+    l2 = VF_BLEND(m1_, l2, l1);                \
+    l1 = VF_BLEND(m1_, l1, jv);                \
   } while (0)
 
-#define PE_DOT_STEP(J)                                                           \
-  do {                                                                           \
-    vf acc[PE_R_DOT][J];                                                         \
-    for (int r = 0; r < PE_R_DOT; r++)                                           \
-      for (int jj = 0; jj < J; jj++) acc[r][jj] = VF_ZERO;                       \
-    const float *cj = c + (size_t)j * d;                                         \
-    for (int t = 0; t < d; t++) {                                                \
-      vf xv[PE_R_DOT];                                                           \
-      for (int r = 0; r < PE_R_DOT; r++)                                         \
-        xv[r] = VF_LOAD(xT + (size_t)t * PE_P_DOT + r * PE_W);                   \
-      for (int jj = 0; jj < J; jj++) {                                           \
-        vf cb = VF_SET1(cj[(size_t)jj * d + t]);                                 \
-        for (int r = 0; r < PE_R_DOT; r++) acc[r][jj] = VF_FMA(xv[r], cb, acc[r][jj]); \
-      }                                                                          \
-    }                                                                            \
-    for (int jj = 0; jj < J; jj++) {                                             \
-      vf jv = VF_SET1((float)(j + jj)), cn = VF_SET1(c_norms[j + jj]);           \
-      for (int r = 0; r < PE_R_DOT; r++) {                                       \
-        vf v = VF_FMA(acc[r][jj], minus2, cn);                                   \
-        PE_SELECT3(v, jv, b1[r], b2[r], b3[r], l1[r], l2[r]);                    \
-      }                                                                          \
-    }                                                                            \
+#define PE_DOT_STEP(J)                                                                          \
+  do {                                                                                          \
+    vf acc[PE_R_DOT][J];                                                                        \
+    for (int r = 0; r < PE_R_DOT; r++)                                                          \
+      for (int jj = 0; jj < J; jj++) acc[r][jj] = VF_ZERO;                                      \
+    const float *cj = c + (size_t)j * d;                                                        \
+    for (int t = 0; t < d; t++) {                                                               \
+      vf xv[PE_R_DOT];                                                                          \
+      for (int r = 0; r < PE_R_DOT; r++) xv[r] = VF_LOAD(xT + (size_t)t * PE_P_DOT + r * PE_W); \
+      for (int jj = 0; jj < J; jj++) {                                                          \
+        vf cb = VF_SET1(cj[(size_t)jj * d + t]);                                                \
+        for (int r = 0; r < PE_R_DOT; r++) acc[r][jj] = VF_FMA(xv[r], cb, acc[r][jj]);          \
+      }                                                                                         \
+    }                                                                                           \
+    for (int jj = 0; jj < J; jj++) {                                                            \
+      vf jv = VF_SET1((float)(j + jj)), cn = VF_SET1(c_norms[j + jj]);                          \
+      for (int r = 0; r < PE_R_DOT; r++) {                                                      \
+        vf v = VF_FMA(acc[r][jj], minus2, cn);                                                  \
+        PE_SELECT3(v, jv, b1[r], b2[r], b3[r], l1[r], l2[r]);                                   \
+      }                                                                                         \
+    }                                                                                           \
   } while (0)
 
 static void PE_ISA(block_dot)(const float *restrict xT, int d, const float *restrict c,
@@ -372,9 +372,9 @@ void PE_ISA(assign_dot)(const float *x, int64_t n, int d, const float *c, const 
     for (int p = 0; p < np; p++) {
       int64_t i = i0 + p;
       float second;
-      PE_ISA(point_finish)(x + (size_t)i * d, d, c, k, pe__dot_error_bound(d, xn[p], cmax), NULL,
-                           0, a1[p], a2[p], a3[p], (int)l1[p], (int)l2[p], &labels[i], &d1[i],
-                           &second);
+      PE_ISA(point_finish)
+      (x + (size_t)i * d, d, c, k, pe__dot_error_bound(d, xn[p], cmax), NULL, 0, a1[p], a2[p],
+       a3[p], (int)l1[p], (int)l2[p], &labels[i], &d1[i], &second);
       if (d2) d2[i] = second;
     }
   }
