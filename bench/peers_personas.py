@@ -122,17 +122,23 @@ def main():
 
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "run.personae.h5")
-        cmd = [args.personae, "run", args.input, "-k", str(args.k), "--out", out, "--quiet"]
+        # /usr/bin/time measures the peak RSS of personae itself: the rusage
+        # of a child forked from this (by now large) Python process would
+        # start from this process's own peak.
+        rss_file = os.path.join(tmp, "rss")
+        cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file,
+               args.personae, "run", args.input, "-k", str(args.k), "--out", out, "--quiet"]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         w0 = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        _, status, usage = os.wait4(child.pid, 0)
+        _, status, _ = os.wait4(child.pid, 0)
         wall_pe = time.perf_counter() - w0
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             sys.exit(f"personae run failed ({child.returncode}): {child.stderr.read().strip()}")
-        rss_pe = usage.ru_maxrss / 1024.0
+        with open(rss_file) as fh:
+            rss_pe = int(fh.read().split()[-1]) / 1024.0
         with h5py.File(out, "r") as r, h5py.File(args.input, "r") as f:
             ids = r["personas/customer_id"][:]
             ari_pe = adjusted_rand_score(truth_for(f, ids), r["personas/persona"][:])
