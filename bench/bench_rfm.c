@@ -50,8 +50,14 @@ static double read_columns(const char *file, const char *const *cols, int ncols)
   return t;
 }
 
+static double cpu_seconds(const struct rusage *ru) {
+  return (double)ru->ru_utime.tv_sec + 1e-6 * (double)ru->ru_utime.tv_usec +
+         (double)ru->ru_stime.tv_sec + 1e-6 * (double)ru->ru_stime.tv_usec;
+}
+
 typedef struct {
   double seconds, extra; /* extra: pandas read time, or RFM write time */
+  double cpu;            /* user + system CPU seconds of the child, all threads */
   long maxrss_kb;
   int64_t rows, customers, scored;
 } measurement;
@@ -101,6 +107,7 @@ static int measure(int what, const char *file, const char *out, measurement *m) 
   struct rusage ru;
   wait4(pid, &status, 0, &ru);
   m->maxrss_kb = ru.ru_maxrss;
+  m->cpu = cpu_seconds(&ru);
   return got == (ssize_t)sizeof *m && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
@@ -120,6 +127,7 @@ static int measure_pandas(const char *peers, const char *file, const char *compa
   struct rusage ru;
   wait4(pid, &status, 0, &ru);
   m->maxrss_kb = ru.ru_maxrss;
+  m->cpu = cpu_seconds(&ru);
   char buf[8192] = {0};
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
   close(fd);
@@ -144,7 +152,7 @@ static measurement median_of(int what, const char *file, const char *out, int re
   int n = 0;
   for (int i = 0; i < repeat && i < 16; i++)
     if (measure(what, file, out, &runs[n]) == 0) n++;
-  if (n == 0) return (measurement){-1, 0, 0, 0, 0, 0};
+  if (n == 0) return (measurement){-1, 0, 0, 0, 0, 0, 0};
   qsort(runs, (size_t)n, sizeof runs[0], cmp_meas);
   return runs[n / 2];
 }
@@ -171,7 +179,7 @@ int main(int argc, char **argv) {
   measurement r3 = median_of(READ3, file, out, repeat);
   measurement r4 = median_of(READ4, file, out, repeat);
   measurement rfm = median_of(RFM, file, out, repeat);
-  measurement pd = {-1, 0, 0, 0, 0, 0};
+  measurement pd = {-1, 0, 0, 0, 0, 0, 0};
   if (pandas && measure_pandas(peers, file, out, &pd) != 0)
     fprintf(stderr, "bench_rfm: pandas run failed (see above)\n");
   /* Input size in memory: the six /transactions columns, 36 bytes a row. */
@@ -179,28 +187,34 @@ int main(int argc, char **argv) {
   double output_mb = (double)rfm.customers * 66 / 1e6;
   if (json) {
     printf("{\"rows\": %lld, \"customers\": %lld, \"scored\": %lld, \"threads\": %d,\n"
-           " \"read3_s\": %.3f, \"read4_s\": %.3f, \"rfm_s\": %.3f, \"rfm_write_s\": %.3f,\n"
-           " \"rfm_maxrss_mb\": %.0f, \"read4_maxrss_mb\": %.0f, \"table_mb\": %.0f, \"output_mb\": %.0f,\n"
-           " \"pandas_read_s\": %.3f, \"pandas_compute_s\": %.3f, \"pandas_maxrss_mb\": %.0f}\n",
+           " \"read3_s\": %.3f, \"read3_cpu_s\": %.3f, \"read4_s\": %.3f, \"read4_cpu_s\": %.3f,\n"
+           " \"rfm_s\": %.3f, \"rfm_cpu_s\": %.3f, \"rfm_write_s\": %.3f,\n"
+           " \"rfm_maxrss_mb\": %.0f, \"table_mb\": %.0f, \"output_mb\": %.0f,\n"
+           " \"pandas_read_s\": %.3f, \"pandas_compute_s\": %.3f, \"pandas_cpu_s\": %.3f, "
+           "\"pandas_maxrss_mb\": %.0f}\n",
            (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored,
-           omp_get_max_threads(), r3.seconds, r4.seconds, rfm.seconds, rfm.extra,
-           rfm.maxrss_kb / 1024.0, r4.maxrss_kb / 1024.0, table_mb, output_mb, pd.extra, pd.seconds,
+           omp_get_max_threads(), r3.seconds, r3.cpu, r4.seconds, r4.cpu, rfm.seconds, rfm.cpu,
+           rfm.extra, rfm.maxrss_kb / 1024.0, table_mb, output_mb, pd.extra, pd.seconds, pd.cpu,
            pd.maxrss_kb / 1024.0);
     return 0;
   }
-  printf("bench_rfm: %s: %lld rows, %lld customers (%lld scored); medians of %d\n", file,
-         (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored, repeat);
-  printf("  read 3 columns (customer_id, timestamp, amount) %8.3f s\n", r3.seconds);
-  printf("  read 4 columns (+ order_id)                      %8.3f s\n", r4.seconds);
-  printf("  personae rfm (compute, all reads included)       %8.3f s  = %.2fx the 3-column read\n",
-         rfm.seconds, rfm.seconds / r3.seconds);
-  printf("  personae rfm write of /rfm                       %8.3f s\n", rfm.extra);
+  printf("bench_rfm: %s: %lld rows, %lld customers (%lld scored); %d threads; medians of %d\n",
+         file, (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored,
+         omp_get_max_threads(), repeat);
+  printf("                                                  wall s   CPU s (all threads)\n");
+  printf("  read 3 columns (customer_id, timestamp, amount) %8.3f %8.3f\n", r3.seconds, r3.cpu);
+  printf("  read 4 columns (+ order_id)                     %8.3f %8.3f\n", r4.seconds, r4.cpu);
+  printf("  personae rfm compute (reads included)           %8.3f %8.3f   (child incl. write)\n",
+         rfm.seconds, rfm.cpu);
+  printf("  personae rfm write of /rfm                      %8.3f\n", rfm.extra);
+  printf("  personae rfm / 3-column read: %.2fx wall\n", rfm.seconds / r3.seconds);
   printf("  peak memory: rfm %.0f MB; transactions table %.0f MB + per-customer output %.0f MB\n",
          rfm.maxrss_kb / 1024.0, table_mb, output_mb);
   if (pd.seconds > 0)
-    printf("  pandas: read %.3f s, groupby + qcut %.3f s (%.1fx personae's whole run), peak %.0f MB\n"
-           "          pandas read + compute %.3f s = %.1fx personae\n",
-           pd.extra, pd.seconds, pd.seconds / rfm.seconds, pd.maxrss_kb / 1024.0,
-           pd.extra + pd.seconds, (pd.extra + pd.seconds) / rfm.seconds);
+    printf("  pandas: read %.3f s, groupby + qcut %.3f s, CPU %.3f s, peak %.0f MB\n"
+           "  pandas groupby + qcut / personae rfm (whole, reads included): %.1fx wall\n"
+           "  pandas read + compute / personae rfm: %.1fx wall, %.1fx CPU\n",
+           pd.extra, pd.seconds, pd.cpu, pd.maxrss_kb / 1024.0, pd.seconds / rfm.seconds,
+           (pd.extra + pd.seconds) / rfm.seconds, pd.cpu / rfm.cpu);
   return 0;
 }

@@ -230,6 +230,19 @@ static void test_random_future_rows(void) {
   free(sess);
 }
 
+/* Recency days spread over decades with few customers: too wide a range for
+ * the counting path, so integer scores go through selection too. */
+static void test_wide_recency_range(void) {
+  pe_rng rng;
+  pe_rng_init(&rng, 3, 0);
+  rfm_test_row rows[400];
+  for (int i = 0; i < 400; i++)
+    rows[i] = (rfm_test_row){(int64_t)pe_rng_below(&rng, 60), i % 90,
+                             1000000000 + (int64_t)pe_rng_below(&rng, 9000) * DAY,
+                             (double)pe_rng_below(&rng, 5) - 1};
+  run_case(rows, 400, NULL, 0, PE_RFM_AS_OF_AUTO, 100);
+}
+
 static void test_single_customer(void) {
   rfm_test_row rows[] = {{7, 1, 1700000000, 10},
                          {7, 2, 1700000000 + 3 * DAY, 5},
@@ -478,6 +491,7 @@ int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
       {"random data, future-dated rows", test_random_future_rows},
+      {"wide recency range (selection path)", test_wide_recency_range},
       {"single customer", test_single_customer},
       {"one transaction", test_one_transaction},
       {"customers with only returns", test_only_returns},

@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
   double monetary;
   int64_t first, last; /* of rows with a positive amount */
+  int32_t frequency, returned; /* filled when orders are resolved */
 } slot_state;
 
 /* Per-partition running values, indexed by the customer's local slot. */
@@ -59,7 +60,7 @@ static int grow_slots(part_state *ps, int64_t need) {
   while (cap < need) cap *= 2;
   slot_state *s = realloc(ps->slots, (size_t)cap * sizeof *s);
   if (!s) return -1;
-  for (int64_t k = ps->cap; k < cap; k++) s[k] = (slot_state){0, INT64_MAX, INT64_MIN};
+  for (int64_t k = ps->cap; k < cap; k++) s[k] = (slot_state){0, INT64_MAX, INT64_MIN, 0, 0};
   ps->slots = s;
   ps->cap = cap;
   return 0;
@@ -230,58 +231,63 @@ static void scatter_chunk(const chunk_buffers *b, const pe_cix_plan *plan) {
   }
 }
 
+/* Counts each customer's orders by the sign of their net amount, then frees
+ * the order tables: they are the largest structure, and releasing them before
+ * the ids are sorted and the output allocated keeps those off the peak. */
+static int64_t resolve_orders(part_state *parts) {
+  int64_t orders = 0;
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : orders)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    part_state *ps = &parts[p];
+    for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+      const order_entry *e = &ps->orders[i];
+      if (!e->slot_plus_one) continue;
+      slot_state *v = &ps->slots[e->slot_plus_one - 1];
+      if (e->net > 0) v->frequency++;
+      else if (e->net < 0) v->returned++;
+    }
+    orders += ps->norders;
+    free(ps->orders);
+    ps->orders = NULL;
+  }
+  return orders;
+}
+
 /* Turns the partitions' running values into the dense per-customer columns. */
 static pe_status finish_customers(const pe_customer_index *ix, part_state *parts,
                                   const int64_t *txn_customers, pe_rfm_result *res) {
-  int64_t as_of = res->summary.as_of, orders = 0, from_sessions = 0;
+  int64_t as_of = res->summary.as_of, from_sessions = 0;
   int failed = 0;
   memcpy(res->customer_id, pe_customer_index_ids(ix), (size_t)res->count * sizeof(int64_t));
-#pragma omp parallel for schedule(dynamic, 4) reduction(+ : orders, from_sessions) reduction(| : failed)
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : from_sessions) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     const pe_cix_partition *cp = &ix->part[p];
     part_state *ps = &parts[p];
+    /* Customers added from /sessions have no slot state yet. */
     if (grow_slots(ps, cp->count) != 0) {
       failed = 1;
       continue;
     }
-    int32_t *freq = calloc((size_t)(cp->count ? cp->count : 1), sizeof *freq);
-    int32_t *ret = calloc((size_t)(cp->count ? cp->count : 1), sizeof *ret);
-    if (!freq || !ret) {
-      free(freq);
-      free(ret);
-      failed = 1;
-      continue;
-    }
-    for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
-      const order_entry *e = &ps->orders[i];
-      if (!e->slot_plus_one) continue;
-      if (e->net > 0) freq[e->slot_plus_one - 1]++;
-      else if (e->net < 0) ret[e->slot_plus_one - 1]++;
-    }
-    orders += ps->norders;
     from_sessions += cp->count - txn_customers[p];
     for (int64_t s = 0; s < cp->count; s++) {
       int64_t d = pe_customer_index_dense_of(ix, (unsigned)p, s);
       const slot_state *v = &ps->slots[s];
       int bought = v->last != INT64_MIN;
-      res->frequency[d] = freq[s];
-      res->orders_returned[d] = ret[s];
-      res->has_purchase[d] = freq[s] > 0;
+      res->frequency[d] = v->frequency;
+      res->orders_returned[d] = v->returned;
+      res->has_purchase[d] = v->frequency > 0;
       res->monetary[d] = v->monetary;
-      res->aov[d] = freq[s] > 0 ? v->monetary / freq[s] : 0.0;
+      res->aov[d] = v->frequency > 0 ? v->monetary / v->frequency : 0.0;
       res->first_purchase[d] = bought ? v->first : -1;
       res->last_purchase[d] = bought ? v->last : -1;
       res->recency_days[d] = bought ? (int32_t)((as_of - v->last) / SECONDS_PER_DAY) : -1;
       res->tenure_days[d] = bought ? (int32_t)((as_of - v->first) / SECONDS_PER_DAY) : -1;
     }
-    free(freq);
-    free(ret);
-    /* The order table is the largest structure; release it as soon as done. */
-    free(ps->orders);
-    ps->orders = NULL;
+    free(ps->slots);
+    ps->slots = NULL;
+    ps->cap = 0;
   }
-  PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory resolving orders");
-  res->summary.orders = orders;
+  PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory for per-customer values");
   res->summary.customers_from_sessions_only = from_sessions;
   return PE_OK;
 }
@@ -369,10 +375,12 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   res->summary.first_timestamp = min_used == INT64_MAX ? 0 : min_used;
   res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
 
-  /* Buffers are no longer needed: free them before the per-customer arrays. */
+  /* Buffers and order tables are no longer needed: free them before the
+   * per-customer arrays. */
   free_buffers(&buf);
   memset(&buf, 0, sizeof buf);
   pe_cix_plan_free(&plan);
+  res->summary.orders = resolve_orders(parts);
   if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
     PE_CHECK_GOTO(pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id",
                                                chunk),

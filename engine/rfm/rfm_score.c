@@ -6,7 +6,8 @@
  * every customer has a distinct composite key (value, dense index). qcut over
  * the ranks 1..n only needs the rank thresholds K[j] (pe__rfm_qcut_rank_bounds);
  * the customers at those ranks are found by selection, not a full sort, and a
- * customer's bin is 1 + the number of thresholds its key exceeds. */
+ * customer's bin is 1 + the number of thresholds its key exceeds. Integer
+ * dimensions take a linear counting-sort path to the same ranks. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,94 @@ static double dim_value(const pe_rfm_result *res, int dim, int64_t i) {
   }
 }
 
+/* The bin of 1-based rank r: 1 + the number of thresholds K[1..bins-1] below r. */
+static inline int bin_of_rank(int64_t r, const int64_t *K, int bins) {
+  int bin = 1;
+  while (bin < bins && K[bin] < r) bin++;
+  return bin;
+}
+
+/* Integer dimensions (recency days, frequency) span few distinct values, so
+ * rank(method="first") is a counting sort: a customer's rank is the number
+ * of smaller values, plus the customers with the same value and a smaller id,
+ * plus one. Linear, no comparisons. Returns -1 when the value range is too
+ * wide for a count table (then selection is used). */
+static int score_by_counting(pe_rfm_result *res, const int32_t *v, const int64_t *K, uint8_t *out,
+                             int reversed) {
+  const int bins = res->summary.bins;
+  int64_t lo = INT64_MAX, hi = INT64_MIN, n = res->summary.customers_scored;
+  for (int64_t i = 0; i < res->count; i++)
+    if (res->has_purchase[i]) {
+      if (v[i] < lo) lo = v[i];
+      if (v[i] > hi) hi = v[i];
+    }
+  int64_t range = hi - lo + 1;
+  if (range > 4 * n + 1024) return -1;
+  int64_t *next_rank = calloc((size_t)range, sizeof *next_rank);
+  if (!next_rank) return -1;
+  for (int64_t i = 0; i < res->count; i++)
+    if (res->has_purchase[i]) next_rank[v[i] - lo]++;
+  int64_t below = 0;
+  for (int64_t k = 0; k < range; k++) {
+    int64_t c = next_rank[k];
+    next_rank[k] = below + 1;
+    below += c;
+  }
+  for (int64_t i = 0; i < res->count; i++) {
+    if (!res->has_purchase[i]) continue;
+    int bin = bin_of_rank(next_rank[v[i] - lo]++, K, bins);
+    out[i] = (uint8_t)(reversed ? bins + 1 - bin : bin);
+  }
+  free(next_rank);
+  return 0;
+}
+
+/* Any dimension: the customers at the threshold ranks are found by
+ * selection over (value, id) keys, then each customer's bin is the number of
+ * threshold keys below its own. */
+static pe_status score_by_selection(pe_rfm_result *res, int dim, const int64_t *K, uint8_t *out) {
+  const int bins = res->summary.bins;
+  const int64_t n = res->summary.customers_scored;
+  item *items = malloc((size_t)n * sizeof *items);
+  PE_FAIL_IF(!items, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
+  int64_t targets[PE_RFM_MAX_BINS];
+  /* Distinct 0-based positions of the last rank of bins 1..bins-1. */
+  int nt = 0;
+  for (int j = 1; j < bins; j++)
+    if (nt == 0 || targets[nt - 1] != K[j] - 1) targets[nt++] = K[j] - 1;
+  int64_t k = 0;
+  for (int64_t i = 0; i < res->count; i++)
+    if (res->has_purchase[i]) items[k++] = (item){dim_key(res, dim, i), i};
+  select_many(items, 0, n, targets, nt);
+  item thr[PE_RFM_MAX_BINS];
+  for (int j = 1; j < bins; j++) thr[j - 1] = items[K[j] - 1];
+  free(items);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < res->count; i++) {
+    if (!res->has_purchase[i]) continue;
+    item me = {dim_key(res, dim, i), i};
+    int bin = 1;
+    for (int j = 0; j < bins - 1; j++) bin += item_less(thr[j], me);
+    /* Recency is reversed: the most recent customers get the top score. */
+    out[i] = (uint8_t)(dim == 0 ? bins + 1 - bin : bin);
+  }
+  return PE_OK;
+}
+
+static void record_bounds(pe_rfm_result *res, int dim, const uint8_t *out) {
+  for (int64_t i = 0; i < res->count; i++) {
+    if (!res->has_purchase[i]) continue;
+    int s = out[i];
+    double v = dim_value(res, dim, i);
+    if (res->bound_count[dim][s]++ == 0) {
+      res->bound[dim][s][0] = res->bound[dim][s][1] = v;
+    } else {
+      if (v < res->bound[dim][s][0]) res->bound[dim][s][0] = v;
+      if (v > res->bound[dim][s][1]) res->bound[dim][s][1] = v;
+    }
+  }
+}
+
 pe_status pe__rfm_score(pe_rfm_result *res) {
   const int bins = res->summary.bins;
   int64_t n = 0;
@@ -119,44 +208,14 @@ pe_status pe__rfm_score(pe_rfm_result *res) {
       res->bound_count[d][s] = 0;
     }
   if (n == 0) return PE_OK;
-  item *items = malloc((size_t)n * sizeof *items);
-  PE_FAIL_IF(!items, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
-  int64_t K[PE_RFM_MAX_BINS + 1], targets[PE_RFM_MAX_BINS];
+  int64_t K[PE_RFM_MAX_BINS + 1];
   pe__rfm_qcut_rank_bounds(n, bins, K);
-  /* Distinct 0-based positions of the last rank of bins 1..bins-1. */
-  int nt = 0;
-  for (int j = 1; j < bins; j++)
-    if (nt == 0 || targets[nt - 1] != K[j] - 1) targets[nt++] = K[j] - 1;
   uint8_t *score_of[3] = {res->r, res->f, res->m};
+  const int32_t *int_values[2] = {res->recency_days, res->frequency};
   for (int dim = 0; dim < 3; dim++) {
-    int64_t k = 0;
-    for (int64_t i = 0; i < res->count; i++)
-      if (res->has_purchase[i]) items[k++] = (item){dim_key(res, dim, i), i};
-    select_many(items, 0, n, targets, nt);
-    item thr[PE_RFM_MAX_BINS];
-    for (int j = 1; j < bins; j++) thr[j - 1] = items[K[j] - 1];
-    uint8_t *out = score_of[dim];
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < res->count; i++) {
-      if (!res->has_purchase[i]) continue;
-      item me = {dim_key(res, dim, i), i};
-      int bin = 1;
-      for (int j = 0; j < bins - 1; j++) bin += item_less(thr[j], me);
-      /* Recency is reversed: the most recent customers get the top score. */
-      out[i] = (uint8_t)(dim == 0 ? bins + 1 - bin : bin);
-    }
-    for (int64_t i = 0; i < res->count; i++) {
-      if (!res->has_purchase[i]) continue;
-      int s = out[i];
-      double v = dim_value(res, dim, i);
-      if (res->bound_count[dim][s]++ == 0) {
-        res->bound[dim][s][0] = res->bound[dim][s][1] = v;
-      } else {
-        if (v < res->bound[dim][s][0]) res->bound[dim][s][0] = v;
-        if (v > res->bound[dim][s][1]) res->bound[dim][s][1] = v;
-      }
-    }
+    if (dim == 2 || score_by_counting(res, int_values[dim], K, score_of[dim], dim == 0) != 0)
+      PE_FORWARD(score_by_selection(res, dim, K, score_of[dim]));
+    record_bounds(res, dim, score_of[dim]);
   }
-  free(items);
   return PE_OK;
 }
