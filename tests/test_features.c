@@ -653,6 +653,12 @@ static void test_column_stats(void) {
   int j = pe_features_column_of(f, PE_FEAT_RECENCY_DAYS);
   PE_ASSERT_NEAR(pe_features_raw(f)[4 * pe_features_dim(f) + j], 3.0, 0);
   PE_ASSERT_STATUS(pe_features_column_stats(f, 99, &st), PE_ERR_USAGE);
+  pe_feature_stats all[PE_FEATURE_COUNT];
+  PE_ASSERT_STATUS(pe_features_stats(f, all), PE_OK);
+  for (int c = 0; c < pe_features_dim(f); c++) {
+    PE_ASSERT_STATUS(pe_features_column_stats(f, c, &st), PE_OK);
+    CU_ASSERT(memcmp(&st, &all[c], sizeof st) == 0);
+  }
   pe_features_free(f);
 }
 

@@ -39,7 +39,8 @@ static void list_features(void) {
            pe_feature_needs_sessions((pe_feature)k) ? " (needs /sessions)" : "");
 }
 
-static int print_table(const pe_features *f, const char *out, double seconds) {
+static int print_table(const pe_features *f, const pe_feature_stats *stats, const char *out,
+                       double seconds) {
   pe_features_summary s;
   pe_features_get_summary(f, &s);
   char as_of[16];
@@ -59,27 +60,19 @@ static int print_table(const pe_features *f, const char *out, double seconds) {
          (long long)s.customers_with_purchase, (long long)s.customers_with_sessions);
   printf("  %-20s %12s %12s %12s %8s   (over customers with a value)\n", "feature", "mean",
          "median", "p90", "has");
-  for (int j = 0; j < pe_features_dim(f); j++) {
-    pe_feature_stats st;
-    pe_status rc = pe_features_column_stats(f, j, &st);
-    if (rc != PE_OK) return pe_cli_fail("features", rc);
+  for (int j = 0; j < pe_features_dim(f); j++)
     printf("  %-20s %12.4g %12.4g %12.4g %7.1f%%\n", pe_feature_key(pe_features_column(f, j)),
-           st.mean, st.median, st.p90, 100.0 * st.share_with_value);
-  }
+           stats[j].mean, stats[j].median, stats[j].p90, 100.0 * stats[j].share_with_value);
   return 0;
 }
 
-static int print_json(const pe_features *f, const char *out, double seconds) {
+static int print_json(const pe_features *f, const pe_feature_stats *stats, const char *out,
+                      double seconds) {
   pe_features_summary s;
   pe_features_get_summary(f, &s);
   json_t *cols = json_array();
   for (int j = 0; j < pe_features_dim(f); j++) {
-    pe_feature_stats st;
-    pe_status rc = pe_features_column_stats(f, j, &st);
-    if (rc != PE_OK) {
-      json_decref(cols);
-      return pe_cli_fail("features", rc);
-    }
+    const pe_feature_stats st = stats[j];
     pe_feature k = pe_features_column(f, j);
     json_array_append_new(
         cols, json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f}", "name", pe_feature_key(k),
@@ -162,7 +155,13 @@ int pe_cmd_features(int argc, char **argv) {
     return pe_cli_fail("features", st);
   }
   double seconds = pe_cli_now() - t0;
-  int rc = common.json ? print_json(f, out, seconds) : print_table(f, out, seconds);
+  pe_feature_stats stats[PE_FEATURE_COUNT];
+  st = pe_features_stats(f, stats);
+  if (st != PE_OK) {
+    pe_features_free(f);
+    return pe_cli_fail("features", st);
+  }
+  int rc = common.json ? print_json(f, stats, out, seconds) : print_table(f, stats, out, seconds);
   pe_features_free(f);
   return rc;
 }

@@ -85,30 +85,39 @@ static void drop_empty_sources(pe_features *f, const pe__feat_run *run) {
   f->d = kept;
 }
 
-/* Writes every customer's row of raw values and has-value flags. */
-static void assemble(const pe__feat_run *run, pe_features *f) {
+/* Writes every customer's row of raw values and has-value flags, in dense
+ * (ascending id) order so that the rows are written sequentially; the
+ * customers' records are read out of order, prefetched a few ahead. */
+static pe_status assemble(const pe__feat_run *run, pe_features *f) {
   pe__feat_context ctx;
   ctx.as_of = run->as_of;
   int64_t first = run->summary.rows - run->summary.rows_future > 0 ? run->summary.first_timestamp
                                                                     : run->as_of;
   ctx.no_purchase_recency = floor((double)(run->as_of - first) / PE_FEATURES_SECONDS_PER_DAY) + 1;
   const int d = f->d;
+  const int64_t n = f->n;
+  memcpy(f->customer_id, pe_customer_index_ids(run->ix), (size_t)n * sizeof *f->customer_id);
+  uint64_t *where = malloc((size_t)(n ? n : 1) * sizeof *where); /* partition << 32 | slot */
+  PE_FAIL_IF(!where, PE_ERR_NOMEM, "out of memory for %lld customers", (long long)n);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+    for (int64_t s = 0; s < run->ix->part[p].count; s++)
+      where[pe_customer_index_dense_of(run->ix, (unsigned)p, s)] = ((uint64_t)p << 32) | (uint64_t)s;
   int64_t with_purchase = 0, with_sessions = 0;
-  memcpy(f->customer_id, pe_customer_index_ids(run->ix), (size_t)f->n * sizeof *f->customer_id);
-#pragma omp parallel for schedule(dynamic, 4) reduction(+ : with_purchase, with_sessions)
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
-    const pe_cix_partition *cp = &run->ix->part[p];
-    for (int64_t s = 0; s < cp->count; s++) {
-      const pe__feat_customer *c = &run->part[p].cust[s];
-      int64_t row = pe_customer_index_dense_of(run->ix, (unsigned)p, s) * d;
-      for (int j = 0; j < d; j++)
-        pe__feat_value(f->column[j], c, &ctx, &f->raw[row + j], &f->has_value[row + j]);
-      with_purchase += c->purchases > 0;
-      with_sessions += c->sessions > 0;
-    }
+#pragma omp parallel for schedule(static) reduction(+ : with_purchase, with_sessions)
+  for (int64_t i = 0; i < n; i++) {
+    if (i + 8 < n)
+      __builtin_prefetch(&run->part[where[i + 8] >> 32].cust[where[i + 8] & 0xffffffffu]);
+    const pe__feat_customer *c = &run->part[where[i] >> 32].cust[where[i] & 0xffffffffu];
+    for (int j = 0; j < d; j++)
+      pe__feat_value(f->column[j], c, &ctx, &f->raw[i * d + j], &f->has_value[i * d + j]);
+    with_purchase += c->purchases > 0;
+    with_sessions += c->sessions > 0;
   }
+  free(where);
   f->summary.customers_with_purchase = with_purchase;
   f->summary.customers_with_sessions = with_sessions;
+  return PE_OK;
 }
 
 static void free_run(pe__feat_run *run) {
@@ -189,7 +198,7 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     f->summary.as_of = run.as_of;
     f->summary.has_sessions = run.has_sessions;
     f->summary.customers = f->n;
-    assemble(&run, f);
+    st = assemble(&run, f);
   }
   free_run(&run);
   if (st == PE_OK) st = pe__feat_fit_scaling(f);
@@ -220,31 +229,50 @@ void pe_features_get_summary(const pe_features *f, pe_features_summary *summary)
   *summary = f->summary;
 }
 
-pe_status pe_features_column_stats(const pe_features *f, int j, pe_feature_stats *stats) {
-  PE_FAIL_IF(j < 0 || j >= f->d, PE_ERR_USAGE, "feature column %d is out of range (d = %d)", j,
-             f->d);
+/* Column j's statistics, using `v` (room for n values) as scratch. */
+static void stats_of_column(const pe_features *f, int j, double *v, pe_feature_stats *stats) {
   memset(stats, 0, sizeof *stats);
   stats->center = f->center[j];
   stats->scale = f->scale[j];
   int64_t m = 0;
-  for (int64_t i = 0; i < f->n; i++) m += f->has_value[i * f->d + j];
-  stats->share_with_value = f->n ? (double)m / (double)f->n : 0.0;
-  if (m == 0) return PE_OK;
-  double *v = malloc((size_t)m * sizeof *v);
-  PE_FAIL_IF(!v, PE_ERR_NOMEM, "out of memory for feature statistics");
   double sum = 0;
-  int64_t k = 0;
   for (int64_t i = 0; i < f->n; i++)
     if (f->has_value[i * f->d + j]) {
-      v[k] = f->raw[i * f->d + j];
-      sum += v[k++];
+      v[m] = f->raw[i * f->d + j];
+      sum += v[m++];
     }
+  stats->share_with_value = f->n ? (double)m / (double)f->n : 0.0;
+  if (m == 0) return;
   stats->mean = sum / (double)m;
   static const double q[2] = {0.5, 0.9};
   double qv[2];
   pe__feat_quantiles(v, m, q, 2, qv);
   stats->median = qv[0];
   stats->p90 = qv[1];
+}
+
+pe_status pe_features_column_stats(const pe_features *f, int j, pe_feature_stats *stats) {
+  PE_FAIL_IF(j < 0 || j >= f->d, PE_ERR_USAGE, "feature column %d is out of range (d = %d)", j,
+             f->d);
+  double *v = malloc((size_t)(f->n ? f->n : 1) * sizeof *v);
+  PE_FAIL_IF(!v, PE_ERR_NOMEM, "out of memory for feature statistics");
+  stats_of_column(f, j, v, stats);
   free(v);
+  return PE_OK;
+}
+
+pe_status pe_features_stats(const pe_features *f, pe_feature_stats *stats) {
+  int failed = 0;
+  /* Whole columns per thread: the same numbers for every thread count. */
+#pragma omp parallel reduction(| : failed)
+  {
+    double *v = malloc((size_t)(f->n ? f->n : 1) * sizeof *v);
+    failed = v == NULL;
+#pragma omp for schedule(dynamic, 1)
+    for (int j = 0; j < f->d; j++)
+      if (v) stats_of_column(f, j, v, &stats[j]);
+    free(v);
+  }
+  PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory for feature statistics");
   return PE_OK;
 }

@@ -45,52 +45,62 @@ static inline float scale_one(const pe_features *f, int j, double transformed) {
   return (float)((transformed - f->center[j]) / f->scale[j]);
 }
 
-/* Fits column j and writes its scaled values. `t` and `v` are scratch of n
- * doubles: the transformed column in row order, and a copy to select in. */
-static void fit_column(pe_features *f, int j, double *t, double *v) {
+/* Fits column j from its raw values `col` (n, contiguous), with `v` (n
+ * doubles) as scratch. */
+static void fit_column(pe_features *f, int j, const float *col, double *v) {
   const int64_t n = f->n;
-  const int d = f->d;
-  if (n == 0) {
-    f->center[j] = 0;
-    f->scale[j] = 1;
-    return;
-  }
-  for (int64_t i = 0; i < n; i++)
-    v[i] = t[i] = pe__feat_transform(f->transform[j], f->raw[i * d + j]);
+  for (int64_t i = 0; i < n; i++) v[i] = pe__feat_transform(f->transform[j], col[i]);
   static const double q[3] = {0.25, 0.5, 0.75};
   double qv[3];
   pe__feat_quantiles(v, n, q, 3, qv);
   f->center[j] = qv[1];
   f->scale[j] = robust_scale(v, n, qv[0], qv[2], qv[1]);
-  for (int64_t i = 0; i < n; i++) f->scaled[i * d + j] = scale_one(f, j, t[i]);
+}
+
+static void apply(const pe_features *f, const float *raw, int64_t n, float *out) {
+  const int d = f->d;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < d; j++)
+      out[i * d + j] = scale_one(f, j, pe__feat_transform(f->transform[j], raw[i * d + j]));
 }
 
 pe_status pe__feat_fit_scaling(pe_features *f) {
+  const int64_t n = f->n;
+  const int d = f->d;
+  for (int j = 0; j < d; j++) {
+    f->center[j] = 0;
+    f->scale[j] = 1;
+  }
+  if (n == 0) return PE_OK;
+  /* The columns side by side first: selecting in a column then reads memory
+   * in order instead of striding through the row-major matrix. */
+  float *cols = malloc((size_t)n * (size_t)d * sizeof *cols);
+  PE_FAIL_IF(!cols, PE_ERR_NOMEM, "out of memory fitting the feature scaling");
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < d; j++) cols[(int64_t)j * n + i] = f->raw[i * d + j];
   int failed = 0;
   /* Columns are shared out whole: each column's selection runs on one
    * thread, so the result is the same for every thread count. */
 #pragma omp parallel reduction(| : failed)
   {
-    size_t n = (size_t)(f->n ? f->n : 1);
-    double *t = malloc(n * sizeof *t), *v = malloc(n * sizeof *v);
-    failed = !t || !v;
+    double *v = malloc((size_t)n * sizeof *v);
+    failed = v == NULL;
 #pragma omp for schedule(dynamic, 1)
-    for (int j = 0; j < f->d; j++)
-      if (t && v) fit_column(f, j, t, v);
-    free(t);
+    for (int j = 0; j < d; j++)
+      if (v) fit_column(f, j, cols + (int64_t)j * n, v);
     free(v);
   }
+  free(cols);
   PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory fitting the feature scaling");
+  apply(f, f->raw, n, f->scaled);
   return PE_OK;
 }
 
 pe_status pe_features_scale(const pe_features *f, const float *raw_rows, int64_t n, float *out) {
   PE_FAIL_IF(!f || n < 0 || (n > 0 && (!raw_rows || !out)), PE_ERR_USAGE,
              "pe_features_scale: NULL argument or negative row count");
-  const int d = f->d;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++)
-    for (int j = 0; j < d; j++)
-      out[i * d + j] = scale_one(f, j, pe__feat_transform(f->transform[j], raw_rows[i * d + j]));
+  apply(f, raw_rows, n, out);
   return PE_OK;
 }

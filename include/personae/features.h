@@ -146,6 +146,8 @@ typedef struct {
 } pe_feature_stats;
 
 pe_status pe_features_column_stats(const pe_features *f, int j, pe_feature_stats *stats);
+/* All d columns at once (in parallel): stats[j] for column j. */
+pe_status pe_features_stats(const pe_features *f, pe_feature_stats *stats);
 
 #ifdef __cplusplus
 }
