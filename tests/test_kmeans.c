@@ -230,12 +230,11 @@ static void test_init_centres_are_rows_and_kmeanspp_spreads(void) {
   for (int kind = 0; kind < 2; kind++) {
     pe__kmeans_data data;
     PE_ASSERT_STATUS(pe__kmeans_data_init(x, n, d, NULL, "auto", k, 2, &data), PE_OK);
-    float *mind = malloc((size_t)n * sizeof(float));
     int32_t *nearest = malloc((size_t)n * sizeof(int32_t));
     if (kind)
       PE_ASSERT_STATUS(pe__kmeans_init_random(&data, k, 99, 0, init), PE_OK);
     else
-      PE_ASSERT_STATUS(pe__kmeans_init_kmeanspp(&data, k, 99, 0, mind, nearest, init), PE_OK);
+      PE_ASSERT_STATUS(pe__kmeans_init_kmeanspp(&data, k, 99, 0, nearest, init), PE_OK);
     int64_t rows[16];
     for (int j = 0; j < k; j++) {
       rows[j] = row_of(x, n, d, init + j * d);
@@ -249,7 +248,6 @@ static void test_init_centres_are_rows_and_kmeanspp_spreads(void) {
         for (int q = 0; q < j; q++) closest = fmin(closest, sq_dist(init + j * d, init + q * d, d));
       CU_ASSERT(closest > 400.0);
     }
-    free(mind);
     free(nearest);
   }
   free(init);

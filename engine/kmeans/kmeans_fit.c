@@ -96,13 +96,13 @@ static pe_kmeans_model *model_alloc(int k, int d, int64_t n) {
   return m;
 }
 
-/* `scratch` and `scratch_i32` hold n values each, lent to k-means++. */
+/* `scratch_i32` holds n values, lent to k-means++ (the labels array, which
+ * the algorithm overwrites afterwards). */
 static pe_status initial_centers(const pe__kmeans_data *data, const pe_kmeans_params *p, int run,
-                                 float *scratch, int32_t *scratch_i32, float *centers) {
+                                 int32_t *scratch_i32, float *centers) {
   switch (p->init) {
     case PE_KMEANS_INIT_KMEANSPP:
-      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, scratch, scratch_i32,
-                                      centers);
+      return pe__kmeans_init_kmeanspp(data, p->k, p->seed, (uint64_t)run, scratch_i32, centers);
     case PE_KMEANS_INIT_RANDOM:
       return pe__kmeans_init_random(data, p->k, p->seed, (uint64_t)run, centers);
     case PE_KMEANS_INIT_GIVEN:
@@ -131,10 +131,9 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   /* A single run labels straight into the model; restarts need a second
    * array, swapped with the model's whenever a run beats the best. */
   int32_t *labels = runs > 1 ? malloc((size_t)n * sizeof(int32_t)) : m ? m->labels : NULL;
-  float *dist = malloc((size_t)n * sizeof(float));
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
-  if (!m || !centers || !labels || !dist) {
+  if (!m || !centers || !labels) {
     st = pe__fail(PE_ERR_NOMEM, "k-means: out of memory for %lld labels", (long long)n);
     goto done;
   }
@@ -152,11 +151,11 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   m->inertia = INFINITY;
   for (int run = 0; run < runs; run++) {
     double t0 = pe__kmeans_now();
-    PE_CHECK_GOTO(initial_centers(&data, p, run, dist, labels, centers), st, done);
+    PE_CHECK_GOTO(initial_centers(&data, p, run, labels, centers), st, done);
     double t1 = pe__kmeans_now();
     pe__kmeans_run_params rp = {k, p->max_iter, run, tol_abs, p->progress, p->progress_ctx};
     pe__kmeans_run_result res;
-    PE_CHECK_GOTO(algorithm(&data, &rp, centers, labels, dist, &res), st, done);
+    PE_CHECK_GOTO(algorithm(&data, &rp, centers, labels, &res), st, done);
     /* Labels must be those of the returned centroids: one more assignment
      * unless the last update left every centroid where it was. */
     if (!res.labels_final)
@@ -190,7 +189,6 @@ done:
   pe__kmeans_scratch_free(&data, scratch);
   free(centers);
   if (!m || labels != m->labels) free(labels);
-  free(dist);
   if (st != PE_OK) {
     pe_kmeans_model_free(m);
     return st;

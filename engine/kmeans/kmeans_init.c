@@ -236,8 +236,7 @@ static void apply_choice(const pe__kmeans_data *data, int best, const float *c, 
 }
 
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *mind, int32_t *nearest,
-                                   float *centers) {
+                                   uint64_t stream, int32_t *nearest, float *centers) {
   const int d = data->d;
   const int64_t nb = data->nblocks;
   /* scikit-learn's number of local trials. */
@@ -249,11 +248,14 @@ pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t 
   double *part = malloc((size_t)trials * nb * sizeof(double));
   float *cand = malloc((size_t)trials * d * sizeof(float));
   float *cand_norms = malloc((size_t)trials * sizeof(float));
+  /* Each point's distance to its nearest chosen centre, and to the nearest
+   * candidate of the current step. */
+  float *mind = malloc((size_t)data->n * sizeof(float));
   float *near_dist = malloc((size_t)data->n * sizeof(float));
   gather_scratch *gather = gather_alloc(data->threads, d, trials);
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
-  if (!bsum || !part || !cand || !cand_norms || !near_dist || !gather) {
+  if (!bsum || !part || !cand || !cand_norms || !mind || !near_dist || !gather) {
     st = pe__fail(PE_ERR_NOMEM, "k-means++: out of memory (%lld points)", (long long)data->n);
     goto done;
   }
@@ -301,6 +303,7 @@ done:
   free(part);
   free(cand);
   free(cand_norms);
+  free(mind);
   free(near_dist);
   gather_free(gather, data->threads);
   return st;

@@ -104,10 +104,9 @@ double pe__kmeans_mean_variance(const pe__kmeans_data *data);
 int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column);
 
 /* ---- initialisation ---- */
-/* `mind` (n floats) and `nearest` (n int32) are scratch the caller lends. */
+/* `nearest` is scratch of n int32 the caller lends. */
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
-                                   uint64_t stream, float *mind, int32_t *nearest,
-                                   float *centers);
+                                   uint64_t stream, int32_t *nearest, float *centers);
 pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed,
                                  uint64_t stream, float *centers);
 
@@ -123,9 +122,8 @@ int pe__kmeans_relocate_empty(const pe__kmeans_data *data, int k, const int32_t 
 
 /* ---- algorithms ---- */
 
-/* What one run of an iteration algorithm gets and returns. The algorithm
- * owns nothing: centers (k x d) come in initialised and go out final, and
- * labels/dist (n each) are scratch it fills. */
+/* What one run of an iteration algorithm gets and returns. Centers (k x d)
+ * come in initialised and go out final; labels (n) is filled. */
 typedef struct {
   int k, max_iter, run;
   double tol_abs; /* tol * mean variance */
@@ -141,12 +139,10 @@ typedef struct {
 
 typedef pe_status (*pe__kmeans_algorithm_fn)(const pe__kmeans_data *data,
                                              const pe__kmeans_run_params *p, float *centers,
-                                             int32_t *labels, float *dist,
-                                             pe__kmeans_run_result *res);
+                                             int32_t *labels, pe__kmeans_run_result *res);
 
 pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_params *p,
-                           float *centers, int32_t *labels, float *dist,
-                           pe__kmeans_run_result *res);
+                           float *centers, int32_t *labels, pe__kmeans_run_result *res);
 
 /* The algorithm slot table: a new algorithm is one entry here plus its file. */
 pe__kmeans_algorithm_fn pe__kmeans_algorithm_get(pe_kmeans_algorithm a);

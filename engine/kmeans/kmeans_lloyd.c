@@ -23,12 +23,20 @@ static double update_centers(int k, int d, const double *sums, const double *cou
   return shift;
 }
 
+static int has_empty(int k, const double *counts) {
+  for (int j = 0; j < k; j++)
+    if (counts[j] == 0.0) return 1;
+  return 0;
+}
+
 pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_params *p,
-                           float *centers, int32_t *labels, float *dist,
-                           pe__kmeans_run_result *res) {
+                           float *centers, int32_t *labels, pe__kmeans_run_result *res) {
   const int k = p->k, d = data->d;
   double *sums = malloc((size_t)k * d * sizeof(double));
   double *counts = malloc((size_t)k * sizeof(double));
+  /* Point distances are only needed to relocate empty clusters, which is
+   * rare: the array is allocated on the first need. */
+  float *dist = NULL;
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
   if (!sums || !counts) {
@@ -45,8 +53,18 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
   for (int it = 1; it <= p->max_iter; it++) {
     double t0 = pe__kmeans_now();
     pe__kmeans_pass_out out = {.sums = sums, .counts = counts};
-    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, dist, &out), st, done);
-    pe__kmeans_relocate_empty(data, k, labels, dist, sums, counts);
+    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st, done);
+    if (has_empty(k, counts)) {
+      /* The same centroids, kernel and blocks give the same labels again,
+       * now with their distances. */
+      if (!dist && !(dist = malloc((size_t)data->n * sizeof(float)))) {
+        st = pe__fail(PE_ERR_NOMEM, "k-means: out of memory for point distances");
+        goto done;
+      }
+      PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, dist, NULL), st,
+                    done);
+      pe__kmeans_relocate_empty(data, k, labels, dist, sums, counts);
+    }
     double shift = update_centers(k, d, sums, counts, centers);
     res->iterations = it;
     if (p->progress) {
@@ -66,6 +84,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
   }
 done:
   pe__kmeans_scratch_free(data, scratch);
+  free(dist);
   free(sums);
   free(counts);
   return st;
