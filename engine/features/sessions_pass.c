@@ -58,13 +58,23 @@ static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start,
     if (start > ps->best_start[i]) ps->best_start[i] = start;
 }
 
+/* How far ahead process_partition prefetches the customer index. */
+#define PREFETCH_ROWS 8
+
+/* Walks one partition's rows of a chunk in row order; a customer's sessions
+ * are often consecutive, so the last customer's slot is remembered. */
 static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const session_row *rows,
                              int64_t n, int64_t as_of) {
+  int64_t last_id = 0, slot = -1;
   for (int64_t k = 0; k < n; k++) {
     const session_row *r = &rows[k];
-    int64_t slot;
-    if (pe_cix_upsert(cp, r->customer_id, pe_cix_hash(r->customer_id), &slot) != PE_OK) return -1;
-    if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
+    if (k + PREFETCH_ROWS < n && cp->table)
+      __builtin_prefetch(&cp->table[pe_cix_hash(rows[k + PREFETCH_ROWS].customer_id) & cp->mask]);
+    if (slot < 0 || r->customer_id != last_id) {
+      if (pe_cix_upsert(cp, r->customer_id, pe_cix_hash(r->customer_id), &slot) != PE_OK) return -1;
+      if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
+      last_id = r->customer_id;
+    }
     if (r->start > as_of) {
       ps->sessions_future++;
       continue;
