@@ -154,8 +154,8 @@ static void assert_bit_identical(const pe_kmeans_model *a, const pe_kmeans_model
   double ia = pe_kmeans_model_inertia(a), ib = pe_kmeans_model_inertia(b);
   CU_ASSERT(memcmp(&ia, &ib, sizeof ia) == 0);
   size_t kd = (size_t)pe_kmeans_model_k(a) * pe_kmeans_model_d(a);
-  CU_ASSERT(memcmp(pe_kmeans_model_centroids(a), pe_kmeans_model_centroids(b),
-                   kd * sizeof(float)) == 0);
+  CU_ASSERT(
+      memcmp(pe_kmeans_model_centroids(a), pe_kmeans_model_centroids(b), kd * sizeof(float)) == 0);
   CU_ASSERT(memcmp(pe_kmeans_model_labels(a), pe_kmeans_model_labels(b),
                    (size_t)pe_kmeans_model_n(a) * sizeof(int32_t)) == 0);
 }
@@ -189,12 +189,18 @@ static void check_threads(pe_kmeans_init init, const char *kernel, int use_weigh
   free(w);
 }
 
-static void test_threads_kmeanspp(void) { check_threads(PE_KMEANS_INIT_KMEANSPP, "auto", 0); }
+static void test_threads_kmeanspp(void) {
+  check_threads(PE_KMEANS_INIT_KMEANSPP, "auto", 0);
+}
 static void test_threads_random_weighted(void) {
   check_threads(PE_KMEANS_INIT_RANDOM, "auto", 1);
 }
-static void test_threads_scalar(void) { check_threads(PE_KMEANS_INIT_KMEANSPP, "scalar", 1); }
-static void test_threads_blas(void) { check_threads(PE_KMEANS_INIT_KMEANSPP, "blas", 0); }
+static void test_threads_scalar(void) {
+  check_threads(PE_KMEANS_INIT_KMEANSPP, "scalar", 1);
+}
+static void test_threads_blas(void) {
+  check_threads(PE_KMEANS_INIT_KMEANSPP, "blas", 0);
+}
 
 static void test_same_seed_same_result(void) {
   const int64_t n = 3000;
@@ -542,7 +548,8 @@ static int centroid_index(const float *found, const float *truth, int k) {
     for (int f = 0; f < k && !claimed; f++) {
       int nearest = 0;
       for (int h = 1; h < k; h++)
-        if (sq_dist(found + 2 * f, truth + 2 * h, 2) < sq_dist(found + 2 * f, truth + 2 * nearest, 2))
+        if (sq_dist(found + 2 * f, truth + 2 * h, 2) <
+            sq_dist(found + 2 * f, truth + 2 * nearest, 2))
           nearest = h;
       claimed = nearest == g;
     }
@@ -594,8 +601,7 @@ int main(int argc, char **argv) {
   static CU_TestInfo io[] = {{"model save/load round trip", test_model_save_load_roundtrip},
                              CU_TEST_INFO_NULL};
   static CU_TestInfo real[] = {
-      {"Franti S1 from ground truth: CI = 0", test_franti_s1_from_ground_truth},
-      CU_TEST_INFO_NULL};
+      {"Franti S1 from ground truth: CI = 0", test_franti_s1_from_ground_truth}, CU_TEST_INFO_NULL};
   static const pe_test_suite suites[] = {{"kmeans", lloyd, NULL},
                                          {"kmeans_reproducible", repro, NULL},
                                          {"kmeans_io", io, NULL},

@@ -53,22 +53,20 @@ typedef struct {
 static void print_iteration(void *ctx, const pe_kmeans_iteration *it) {
   const pe_cli_common *c = ctx;
   pe_cli_log(c, "personae cluster: run %d iter %3d: inertia %.9g, moved %lld, shift %.3g, %.3f s",
-             it->run + 1, it->iteration, it->inertia, (long long)it->moved, it->shift,
-             it->seconds);
+             it->run + 1, it->iteration, it->inertia, (long long)it->moved, it->shift, it->seconds);
 }
 
 static int parse_args(int argc, char **argv, cluster_args *a) {
-  static const struct option options[] = {
-      PE_CLI_COMMON_OPTIONS,
-      {"dataset", required_argument, NULL, 'd'},
-      {"init", required_argument, NULL, OPT_INIT},
-      {"max-iter", required_argument, NULL, OPT_MAX_ITER},
-      {"tol", required_argument, NULL, OPT_TOL},
-      {"n-init", required_argument, NULL, OPT_N_INIT},
-      {"weights", required_argument, NULL, OPT_WEIGHTS},
-      {"kernel", required_argument, NULL, OPT_KERNEL},
-      {"algorithm", required_argument, NULL, OPT_ALGORITHM},
-      {NULL, 0, NULL, 0}};
+  static const struct option options[] = {PE_CLI_COMMON_OPTIONS,
+                                          {"dataset", required_argument, NULL, 'd'},
+                                          {"init", required_argument, NULL, OPT_INIT},
+                                          {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+                                          {"tol", required_argument, NULL, OPT_TOL},
+                                          {"n-init", required_argument, NULL, OPT_N_INIT},
+                                          {"weights", required_argument, NULL, OPT_WEIGHTS},
+                                          {"kernel", required_argument, NULL, OPT_KERNEL},
+                                          {"algorithm", required_argument, NULL, OPT_ALGORITHM},
+                                          {NULL, 0, NULL, 0}};
   pe_cli_common_init(&a->common);
   a->init = "kmeans++";
   a->kernel = "auto";
@@ -104,8 +102,7 @@ static int parse_args(int argc, char **argv, cluster_args *a) {
       default: return pe_cli_usage_error("cluster", "unknown option");
     }
   }
-  if (optind != argc - 1)
-    return pe_cli_usage_error("cluster", "expected exactly one input file");
+  if (optind != argc - 1) return pe_cli_usage_error("cluster", "expected exactly one input file");
   a->input = argv[optind];
   if (!a->dataset) return pe_cli_usage_error("cluster", "--dataset is required");
   return 0;
@@ -123,13 +120,13 @@ static int split_init_path(const char *arg, char *file, size_t size, const char 
 }
 
 static void print_json(const pe_kmeans_model *m, double io_seconds) {
-  json_t *j = json_pack("{s:i, s:f, s:i, s:f, s:f, s:f, s:s, s:s, s:b, s:I}", "k",
-                        pe_kmeans_model_k(m), "inertia", pe_kmeans_model_inertia(m), "iterations",
-                        pe_kmeans_model_iterations(m), "seconds", pe_kmeans_model_iter_seconds(m),
-                        "io_seconds", io_seconds, "init_seconds", pe_kmeans_model_init_seconds(m),
-                        "kernel", pe_kmeans_model_kernel(m), "algorithm",
-                        pe_kmeans_model_algorithm(m), "converged", pe_kmeans_model_converged(m),
-                        "n", (json_int_t)pe_kmeans_model_n(m));
+  json_t *j =
+      json_pack("{s:i, s:f, s:i, s:f, s:f, s:f, s:s, s:s, s:b, s:I}", "k", pe_kmeans_model_k(m),
+                "inertia", pe_kmeans_model_inertia(m), "iterations", pe_kmeans_model_iterations(m),
+                "seconds", pe_kmeans_model_iter_seconds(m), "io_seconds", io_seconds,
+                "init_seconds", pe_kmeans_model_init_seconds(m), "kernel",
+                pe_kmeans_model_kernel(m), "algorithm", pe_kmeans_model_algorithm(m), "converged",
+                pe_kmeans_model_converged(m), "n", (json_int_t)pe_kmeans_model_n(m));
   char *s = json_dumps(j, JSON_REAL_PRECISION(17));
   if (s) puts(s);
   free(s);
@@ -154,12 +151,16 @@ int pe_cmd_cluster(int argc, char **argv) {
   } else if (split_init_path(a.init, init_file, sizeof init_file, &init_dataset) == 0) {
     p.init = PE_KMEANS_INIT_GIVEN;
   } else {
-    return pe_cli_usage_error("cluster", "--init: expected kmeans++, random or FILE.h5:/dataset, "
-                              "got '%s'", a.init);
+    return pe_cli_usage_error("cluster",
+                              "--init: expected kmeans++, random or FILE.h5:/dataset, "
+                              "got '%s'",
+                              a.init);
   }
   char out_path[4096];
-  if (a.common.out) snprintf(out_path, sizeof out_path, "%s", a.common.out);
-  else pe_default_result_path(a.input, out_path, sizeof out_path);
+  if (a.common.out)
+    snprintf(out_path, sizeof out_path, "%s", a.common.out);
+  else
+    pe_default_result_path(a.input, out_path, sizeof out_path);
   pe_cli_apply_threads(&a.common);
 
   float *x = NULL, *w = NULL, *centers = NULL;
@@ -237,8 +238,7 @@ int pe_cmd_cluster(int argc, char **argv) {
            pe_kmeans_model_converged(m) ? " (converged)" : " (max-iter reached)",
            pe_kmeans_model_kernel(m), pe_kmeans_model_algorithm(m));
     printf("init %.3f s, iterations %.3f s, I/O %.3f s; model written to %s:/kmeans\n",
-           pe_kmeans_model_init_seconds(m), pe_kmeans_model_iter_seconds(m), io_seconds,
-           out_path);
+           pe_kmeans_model_init_seconds(m), pe_kmeans_model_iter_seconds(m), io_seconds, out_path);
   }
   rc = 0;
 done:

@@ -40,13 +40,14 @@ int pe_cmd_predict(int argc, char **argv) {
       default: return pe_cli_usage_error("predict", "unknown option");
     }
   }
-  if (optind != argc - 2)
-    return pe_cli_usage_error("predict", "expected MODEL.h5 and IN.h5");
+  if (optind != argc - 2) return pe_cli_usage_error("predict", "expected MODEL.h5 and IN.h5");
   const char *model_path = argv[optind], *input = argv[optind + 1];
   if (!dataset) return pe_cli_usage_error("predict", "--dataset is required");
   char out_path[4096];
-  if (c.out) snprintf(out_path, sizeof out_path, "%s", c.out);
-  else pe_default_result_path(input, out_path, sizeof out_path);
+  if (c.out)
+    snprintf(out_path, sizeof out_path, "%s", c.out);
+  else
+    pe_default_result_path(input, out_path, sizeof out_path);
   pe_cli_apply_threads(&c);
 
   pe_kmeans_model *m = NULL;
@@ -90,17 +91,18 @@ int pe_cmd_predict(int argc, char **argv) {
   double total = 0.0;
   for (int64_t i = 0; i < n; i++) total += dist[i];
   if (c.json) {
-    json_t *j = json_pack("{s:I, s:i, s:f, s:f, s:f}", "n", (json_int_t)n, "k",
-                          pe_kmeans_model_k(m), "sq_dist_sum", total, "seconds", seconds,
-                          "io_seconds", io_seconds);
+    json_t *j =
+        json_pack("{s:I, s:i, s:f, s:f, s:f}", "n", (json_int_t)n, "k", pe_kmeans_model_k(m),
+                  "sq_dist_sum", total, "seconds", seconds, "io_seconds", io_seconds);
     char *s = json_dumps(j, JSON_REAL_PRECISION(17));
     if (s) puts(s);
     free(s);
     json_decref(j);
   } else {
-    printf("predict: %lld points assigned to %d clusters (sum of squared distances %.10g); "
-           "written to %s:/predict\n",
-           (long long)n, pe_kmeans_model_k(m), total, out_path);
+    printf(
+        "predict: %lld points assigned to %d clusters (sum of squared distances %.10g); "
+        "written to %s:/predict\n",
+        (long long)n, pe_kmeans_model_k(m), total, out_path);
   }
 done:
   pe_kmeans_model_free(m);

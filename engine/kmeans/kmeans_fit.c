@@ -20,8 +20,7 @@ static pe_status check_params(const float *x, int64_t n, int d, const pe_kmeans_
              p->max_iter);
   PE_FAIL_IF(!(p->tol >= 0.0 && isfinite(p->tol)), PE_ERR_USAGE,
              "k-means: tol must be a finite number >= 0");
-  PE_FAIL_IF(p->n_init < 1, PE_ERR_USAGE, "k-means: n_init must be at least 1 (got %d)",
-             p->n_init);
+  PE_FAIL_IF(p->n_init < 1, PE_ERR_USAGE, "k-means: n_init must be at least 1 (got %d)", p->n_init);
   PE_FAIL_IF(p->threads < 0, PE_ERR_USAGE, "k-means: threads must be >= 0");
   PE_FAIL_IF(p->init != PE_KMEANS_INIT_KMEANSPP && p->init != PE_KMEANS_INIT_RANDOM &&
                  p->init != PE_KMEANS_INIT_GIVEN,
@@ -46,8 +45,8 @@ static pe_status check_values(const float *x, int64_t n, int d, const float *w,
     double total = 0.0;
     for (int64_t i = 0; i < n; i++) {
       PE_FAIL_IF(!(w[i] >= 0.0f) || isinf(w[i]), PE_ERR_DATA,
-                 "k-means: weight of row %lld is %g; weights must be finite and >= 0",
-                 (long long)i, (double)w[i]);
+                 "k-means: weight of row %lld is %g; weights must be finite and >= 0", (long long)i,
+                 (double)w[i]);
       total += w[i];
     }
     PE_FAIL_IF(total <= 0.0, PE_ERR_DATA, "k-means: all weights are 0");
@@ -66,8 +65,8 @@ static pe_status resolve_kernel(const char *name, int d, int k, const pe_kernel_
   return PE_OK;
 }
 
-pe_status pe__kmeans_data_init(const float *x, int64_t n, int d, const float *w,
-                               const char *kernel, int k, int threads, pe__kmeans_data *data) {
+pe_status pe__kmeans_data_init(const float *x, int64_t n, int d, const float *w, const char *kernel,
+                               int k, int threads, pe__kmeans_data *data) {
   memset(data, 0, sizeof *data);
   PE_FORWARD(resolve_kernel(kernel, d, k, &data->kernel));
   data->x = x;

@@ -327,8 +327,8 @@ static int index_set_insert(index_set *s, int64_t v) {
   }
 }
 
-pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed,
-                                 uint64_t stream, float *centers) {
+pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed, uint64_t stream,
+                                 float *centers) {
   pe_rng rng;
   pe_rng_init(&rng, seed, stream);
   uint64_t cap = 16;

@@ -34,8 +34,8 @@ typedef struct {
 
 /* Fills `data`, resolving the kernel by name (NULL or "auto": the choice
  * for this shape) and the thread count (0: OpenMP's default). */
-pe_status pe__kmeans_data_init(const float *x, int64_t n, int d, const float *w,
-                               const char *kernel, int k, int threads, pe__kmeans_data *data);
+pe_status pe__kmeans_data_init(const float *x, int64_t n, int d, const float *w, const char *kernel,
+                               int k, int threads, pe__kmeans_data *data);
 
 static inline int64_t pe__kmeans_block_end(const pe__kmeans_data *data, int64_t b) {
   int64_t end = (b + 1) * PE_KMEANS_BLOCK;
@@ -59,12 +59,10 @@ void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s)
  * kernel in sub-blocks of s->sub points; labels/dist go to s->labels/s->dist
  * (indexed from 0 = begin). */
 void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
-                             const float *c, const float *c_norms, int k,
-                             pe__kmeans_scratch *s);
+                             const float *c, const float *c_norms, int k, pe__kmeans_scratch *s);
 /* The same, also filling s->dist2 with the second-nearest distances. */
 void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_t end,
-                              const float *c, const float *c_norms, int k,
-                              pe__kmeans_scratch *s);
+                              const float *c, const float *c_norms, int k, pe__kmeans_scratch *s);
 
 /* The result of one assignment pass. */
 typedef struct {
@@ -93,8 +91,7 @@ void pe__kmeans_fold(double *acc, const double *parts, int64_t nparts, int64_t l
 
 /* Exact inertia sum w * ||x - c_label||^2 over all points, computed from the
  * differences in double (no kernel rounding), folded in block order. */
-double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c,
-                                const int32_t *labels);
+double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c, const int32_t *labels);
 
 /* Mean over features of the (unweighted) variance of the data, as
  * scikit-learn scales tol. Folded in block order. */
@@ -107,8 +104,8 @@ int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column
 /* `nearest` is scratch of n int32 the caller lends. */
 pe_status pe__kmeans_init_kmeanspp(const pe__kmeans_data *data, int k, uint64_t seed,
                                    uint64_t stream, int32_t *nearest, float *centers);
-pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed,
-                                 uint64_t stream, float *centers);
+pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t seed, uint64_t stream,
+                                 float *centers);
 
 /* ---- empty clusters ---- */
 

@@ -81,9 +81,10 @@ pe_status pe_kmeans_read_matrix(const char *file, const char *dataset, float **x
   }
   H5Sget_simple_extent_dims(space, dims, NULL);
   if (dims[0] == 0 || dims[1] == 0 || dims[1] > (1u << 20)) {
-    st = pe__fail(PE_ERR_DATA, "%s: %s has shape %llu x %llu; need at least one row and 1 to 2^20 "
-                  "columns", file, dataset, (unsigned long long)dims[0],
-                  (unsigned long long)dims[1]);
+    st = pe__fail(PE_ERR_DATA,
+                  "%s: %s has shape %llu x %llu; need at least one row and 1 to 2^20 "
+                  "columns",
+                  file, dataset, (unsigned long long)dims[0], (unsigned long long)dims[1]);
     goto done;
   }
   buf = malloc((size_t)dims[0] * dims[1] * sizeof(float));
@@ -180,9 +181,8 @@ pe_status pe_kmeans_model_save(const pe_kmeans_model *m, const char *path,
   return pe_h5_out_commit(o);
 }
 
-static pe_status write_predictions(hid_t g, const char *file, const char *model,
-                                   const char *source, int64_t n, const int32_t *labels,
-                                   const float *sq_dist) {
+static pe_status write_predictions(hid_t g, const char *file, const char *model, const char *source,
+                                   int64_t n, const int32_t *labels, const float *sq_dist) {
   PE_FORWARD(pe_h5_write_column(g, file, "labels", PE_I32, n, labels, 1));
   if (sq_dist) PE_FORWARD(pe_h5_write_column(g, file, "sq_dist", PE_F32, n, sq_dist, 1));
   if (model) PE_FORWARD(pe_h5_attr_str(g, "model", model));
@@ -190,9 +190,9 @@ static pe_status write_predictions(hid_t g, const char *file, const char *model,
   return PE_OK;
 }
 
-pe_status pe_kmeans_predictions_save(const char *path, const char *const *inputs,
-                                     const char *model, const char *source, int64_t n,
-                                     const int32_t *labels, const float *sq_dist) {
+pe_status pe_kmeans_predictions_save(const char *path, const char *const *inputs, const char *model,
+                                     const char *source, int64_t n, const int32_t *labels,
+                                     const float *sq_dist) {
   static const char *const replaces[] = {"/predict", NULL};
   pe_h5_out *o = NULL;
   PE_FORWARD(pe_h5_out_begin(path, inputs, replaces, &o));

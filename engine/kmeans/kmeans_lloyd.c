@@ -68,8 +68,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
     double shift = update_centers(k, d, sums, counts, centers);
     res->iterations = it;
     if (p->progress) {
-      pe_kmeans_iteration info = {p->run, it, out.inertia, out.moved, shift,
-                                  pe__kmeans_now() - t0};
+      pe_kmeans_iteration info = {p->run, it, out.inertia, out.moved, shift, pe__kmeans_now() - t0};
       p->progress(p->progress_ctx, &info);
     }
     /* The labels are those of `centers` exactly when the update did not move

@@ -4,21 +4,51 @@
 #include "core/error.h"
 #include "kmeans/kmeans_internal.h"
 
-int pe_kmeans_model_k(const pe_kmeans_model *m) { return m->k; }
-int pe_kmeans_model_d(const pe_kmeans_model *m) { return m->d; }
-int64_t pe_kmeans_model_n(const pe_kmeans_model *m) { return m->n; }
-const float *pe_kmeans_model_centroids(const pe_kmeans_model *m) { return m->centroids; }
-const int32_t *pe_kmeans_model_labels(const pe_kmeans_model *m) { return m->labels; }
-double pe_kmeans_model_inertia(const pe_kmeans_model *m) { return m->inertia; }
-int pe_kmeans_model_iterations(const pe_kmeans_model *m) { return m->iterations; }
-int pe_kmeans_model_converged(const pe_kmeans_model *m) { return m->converged; }
-int pe_kmeans_model_best_run(const pe_kmeans_model *m) { return m->best_run; }
-uint64_t pe_kmeans_model_seed(const pe_kmeans_model *m) { return m->seed; }
-const char *pe_kmeans_model_kernel(const pe_kmeans_model *m) { return m->kernel; }
-const char *pe_kmeans_model_algorithm(const pe_kmeans_model *m) { return m->algorithm; }
-const char *pe_kmeans_model_init(const pe_kmeans_model *m) { return m->init; }
-double pe_kmeans_model_init_seconds(const pe_kmeans_model *m) { return m->init_seconds; }
-double pe_kmeans_model_iter_seconds(const pe_kmeans_model *m) { return m->iter_seconds; }
+int pe_kmeans_model_k(const pe_kmeans_model *m) {
+  return m->k;
+}
+int pe_kmeans_model_d(const pe_kmeans_model *m) {
+  return m->d;
+}
+int64_t pe_kmeans_model_n(const pe_kmeans_model *m) {
+  return m->n;
+}
+const float *pe_kmeans_model_centroids(const pe_kmeans_model *m) {
+  return m->centroids;
+}
+const int32_t *pe_kmeans_model_labels(const pe_kmeans_model *m) {
+  return m->labels;
+}
+double pe_kmeans_model_inertia(const pe_kmeans_model *m) {
+  return m->inertia;
+}
+int pe_kmeans_model_iterations(const pe_kmeans_model *m) {
+  return m->iterations;
+}
+int pe_kmeans_model_converged(const pe_kmeans_model *m) {
+  return m->converged;
+}
+int pe_kmeans_model_best_run(const pe_kmeans_model *m) {
+  return m->best_run;
+}
+uint64_t pe_kmeans_model_seed(const pe_kmeans_model *m) {
+  return m->seed;
+}
+const char *pe_kmeans_model_kernel(const pe_kmeans_model *m) {
+  return m->kernel;
+}
+const char *pe_kmeans_model_algorithm(const pe_kmeans_model *m) {
+  return m->algorithm;
+}
+const char *pe_kmeans_model_init(const pe_kmeans_model *m) {
+  return m->init;
+}
+double pe_kmeans_model_init_seconds(const pe_kmeans_model *m) {
+  return m->init_seconds;
+}
+double pe_kmeans_model_iter_seconds(const pe_kmeans_model *m) {
+  return m->iter_seconds;
+}
 
 void pe_kmeans_model_free(pe_kmeans_model *m) {
   if (!m) return;
@@ -27,8 +57,8 @@ void pe_kmeans_model_free(pe_kmeans_model *m) {
   free(m);
 }
 
-pe_status pe_kmeans_predict(const pe_kmeans_model *m, const float *x, int64_t n, int d,
-                            int threads, int32_t *labels, float *sq_dist) {
+pe_status pe_kmeans_predict(const pe_kmeans_model *m, const float *x, int64_t n, int d, int threads,
+                            int32_t *labels, float *sq_dist) {
   PE_FAIL_IF(!m, PE_ERR_USAGE, "predict: no model");
   PE_FAIL_IF(d != m->d, PE_ERR_USAGE, "predict: the points have %d features, the model %d", d,
              m->d);

@@ -25,7 +25,8 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
   pe__kmeans_scratch *s = calloc((size_t)data->threads, sizeof *s);
   PE_FAIL_IF(!s, PE_ERR_NOMEM, "k-means: out of memory for thread scratch");
   int64_t sub = PE_KMEANS_BLOCK;
-  while (sub > MIN_SUB_BLOCK && data->kernel->assign_work_bytes(sub, data->d, k) > KERNEL_WORK_LIMIT)
+  while (sub > MIN_SUB_BLOCK &&
+         data->kernel->assign_work_bytes(sub, data->d, k) > KERNEL_WORK_LIMIT)
     sub /= 2;
   size_t work = data->kernel->assign_work_bytes(sub, data->d, k);
   int ok = 1;
@@ -67,14 +68,12 @@ static void assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end
 }
 
 void pe__kmeans_assign_block(const pe__kmeans_data *data, int64_t begin, int64_t end,
-                             const float *c, const float *c_norms, int k,
-                             pe__kmeans_scratch *s) {
+                             const float *c, const float *c_norms, int k, pe__kmeans_scratch *s) {
   assign_block(data, begin, end, c, c_norms, k, s, 0);
 }
 
 void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_t end,
-                              const float *c, const float *c_norms, int k,
-                              pe__kmeans_scratch *s) {
+                              const float *c, const float *c_norms, int k, pe__kmeans_scratch *s) {
   assign_block(data, begin, end, c, c_norms, k, s, 1);
 }
 

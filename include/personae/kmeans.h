@@ -50,32 +50,32 @@ typedef enum { PE_KMEANS_LLOYD = 0, PE_KMEANS_ALGORITHM_COUNT } pe_kmeans_algori
 
 /* What the progress callback receives after each iteration. */
 typedef struct {
-  int run;          /* restart index, 0 .. n_init-1 */
-  int iteration;    /* 1-based */
-  double inertia;   /* of the assignment made in this iteration (before the update) */
-  int64_t moved;    /* points whose label changed in this iteration */
-  double shift;     /* total squared centroid shift of the update */
-  double seconds;   /* wall time of this iteration */
+  int run;        /* restart index, 0 .. n_init-1 */
+  int iteration;  /* 1-based */
+  double inertia; /* of the assignment made in this iteration (before the update) */
+  int64_t moved;  /* points whose label changed in this iteration */
+  double shift;   /* total squared centroid shift of the update */
+  double seconds; /* wall time of this iteration */
 } pe_kmeans_iteration;
 
 typedef void (*pe_kmeans_progress_fn)(void *ctx, const pe_kmeans_iteration *it);
 
 typedef struct {
-  int k;                        /* clusters, 1 <= k <= n. No default (0): must be set. */
-  int max_iter;                 /* iterations per run, >= 1. Default 300. */
-  double tol;                   /* stop when the total squared centroid shift is
-                                   <= tol * (mean per-feature variance of the data),
-                                   as scikit-learn does; 0 runs max_iter iterations
-                                   unless no label changes. Default 1e-4. */
-  int n_init;                   /* restarts (different seeds); the lowest inertia is
-                                   kept. >= 1, default 1. Ignored (1) for GIVEN. */
-  pe_kmeans_init init;          /* default PE_KMEANS_INIT_KMEANSPP */
-  const float *init_centers;    /* k x d row-major, for PE_KMEANS_INIT_GIVEN; not kept */
-  uint64_t seed;                /* default 0. Restart r uses stream r of this seed. */
-  const char *kernel;           /* "auto" (default, NULL means auto), "scalar",
-                                   "avx2", "avx512" or "blas" */
-  pe_kmeans_algorithm algorithm;/* default PE_KMEANS_LLOYD */
-  int threads;                  /* OpenMP threads; 0 (default) = OpenMP's default */
+  int k;                          /* clusters, 1 <= k <= n. No default (0): must be set. */
+  int max_iter;                   /* iterations per run, >= 1. Default 300. */
+  double tol;                     /* stop when the total squared centroid shift is
+                                     <= tol * (mean per-feature variance of the data),
+                                     as scikit-learn does; 0 runs max_iter iterations
+                                     unless no label changes. Default 1e-4. */
+  int n_init;                     /* restarts (different seeds); the lowest inertia is
+                                     kept. >= 1, default 1. Ignored (1) for GIVEN. */
+  pe_kmeans_init init;            /* default PE_KMEANS_INIT_KMEANSPP */
+  const float *init_centers;      /* k x d row-major, for PE_KMEANS_INIT_GIVEN; not kept */
+  uint64_t seed;                  /* default 0. Restart r uses stream r of this seed. */
+  const char *kernel;             /* "auto" (default, NULL means auto), "scalar",
+                                     "avx2", "avx512" or "blas" */
+  pe_kmeans_algorithm algorithm;  /* default PE_KMEANS_LLOYD */
+  int threads;                    /* OpenMP threads; 0 (default) = OpenMP's default */
   pe_kmeans_progress_fn progress; /* optional, called after every iteration
                                      from the calling thread */
   void *progress_ctx;
@@ -108,13 +108,13 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
  * `sq_dist` (may be NULL) receives the squared distances. Uses `threads`
  * OpenMP threads (0 = default) and the model's kernel when this CPU has it,
  * else the automatic choice. */
-pe_status pe_kmeans_predict(const pe_kmeans_model *m, const float *x, int64_t n, int d,
-                            int threads, int32_t *labels, float *sq_dist);
+pe_status pe_kmeans_predict(const pe_kmeans_model *m, const float *x, int64_t n, int d, int threads,
+                            int32_t *labels, float *sq_dist);
 
 /* Getters. Arrays are owned by the model and live until pe_kmeans_model_free. */
 int pe_kmeans_model_k(const pe_kmeans_model *m);
 int pe_kmeans_model_d(const pe_kmeans_model *m);
-int64_t pe_kmeans_model_n(const pe_kmeans_model *m); /* points the labels cover */
+int64_t pe_kmeans_model_n(const pe_kmeans_model *m);              /* points the labels cover */
 const float *pe_kmeans_model_centroids(const pe_kmeans_model *m); /* k x d */
 const int32_t *pe_kmeans_model_labels(const pe_kmeans_model *m);  /* n, or NULL if n = 0 */
 /* Sum over points of weight * ||x - c_label||^2 (computed in double from
@@ -157,9 +157,9 @@ pe_status pe_kmeans_model_load(const char *path, pe_kmeans_model **out);
  * file `path` (atomically, other groups kept): labels (n int32) and
  * sq_dist (n float32, may be NULL), with attribute `model` naming the model
  * file and `source` the data (either may be NULL). */
-pe_status pe_kmeans_predictions_save(const char *path, const char *const *inputs,
-                                     const char *model, const char *source, int64_t n,
-                                     const int32_t *labels, const float *sq_dist);
+pe_status pe_kmeans_predictions_save(const char *path, const char *const *inputs, const char *model,
+                                     const char *source, int64_t n, const int32_t *labels,
+                                     const float *sq_dist);
 
 #ifdef __cplusplus
 }
