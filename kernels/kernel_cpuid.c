@@ -4,6 +4,9 @@
  * This file is compiled without ISA flags, so it never executes an
  * instruction the CPU might lack. */
 #include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kernel_internal.h"
 
@@ -44,11 +47,32 @@ static void detect(pe_cpu_features *f) {
 }
 #endif
 
+/* PERSONAE_CPU_DISABLE=avx512,avx2,fma hides features the CPU has, so the
+ * dispatch, the fallbacks and the test skips of a lesser CPU can be
+ * exercised on this one. */
+static void apply_disable(pe_cpu_features *f, const char *list) {
+  static const struct {
+    const char *name;
+    size_t offset;
+  } hideable[] = {{"avx512", offsetof(pe_cpu_features, avx512f)},
+                  {"avx2", offsetof(pe_cpu_features, avx2)},
+                  {"fma", offsetof(pe_cpu_features, fma)}};
+  while (list && *list) {
+    size_t len = strcspn(list, ",");
+    for (size_t i = 0; i < sizeof hideable / sizeof hideable[0]; i++)
+      if (len == strlen(hideable[i].name) && strncmp(list, hideable[i].name, len) == 0)
+        *(int *)((char *)f + hideable[i].offset) = 0;
+    list += len;
+    if (*list == ',') list++;
+  }
+}
+
 static pe_cpu_features features;
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 
 static void detect_once(void) {
   detect(&features);
+  apply_disable(&features, getenv("PERSONAE_CPU_DISABLE"));
 }
 
 const pe_cpu_features *pe_kernel_cpu(void) {

@@ -82,7 +82,8 @@ typedef struct {
   int os_avx512;
 } pe_cpu_features;
 
-/* Detected once per process (thread-safe). */
+/* Detected once per process (thread-safe). PERSONAE_CPU_DISABLE=avx512,
+ * avx2,fma (any of them, comma-separated) hides features for testing. */
 const pe_cpu_features *pe_kernel_cpu(void);
 
 /* The PERSONAE_KERNEL environment variable as read once at start-up:
