@@ -88,7 +88,7 @@ static const archetype_rule rules[PE_ARCHETYPE_COUNT] = {
     /* Bought several times, then stopped. */
     [PE_ARCH_LAPSED_BUYER] = {0, PE_FEAT_RECENCY_DAYS,
                               {BUYERS_HIGH,
-                               {SIG_REL, PE_FEAT_RECENCY_DAYS, +1, 0.5, 0.3, 2.0},
+                               {SIG_REL, PE_FEAT_RECENCY_DAYS, +1, 0.5, 0.3, 3.0},
                                {SIG_ORDERS_PER_BUYER, 0, +1, 2.5, 0.7, 2.0}}},
 };
 
@@ -96,7 +96,10 @@ int pe__archetype_offered(pe_archetype a, const pe__profile *base, int has_sessi
   if ((unsigned)a >= PE_ARCHETYPE_COUNT) return 0;
   const archetype_rule *r = &rules[a];
   if (r->needs_sessions && !has_sessions) return 0;
-  return base->has[r->key_feature] && base->pop[r->key_feature] > 0;
+  /* The key feature must vary: a discount column that is 0 everywhere (no
+   * discount data) cannot reveal discount hunters. */
+  return base->has[r->key_feature] && base->pop[r->key_feature] > 0 &&
+         base->tsd[r->key_feature] > 0;
 }
 
 /* The term's signal for the group, or NAN when it is undefined. */

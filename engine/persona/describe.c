@@ -206,6 +206,8 @@ static void mark_focus(pe_persona_report *r) {
   }
 }
 
+static const double PE__WEAK_FIT = 0.2;
+
 static pe_status build(const pe_persona_input *in, const pe_persona_params *params,
                        const pe__profile *prof, pe_persona_report *r) {
   const int k = in->k;
@@ -233,6 +235,18 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
       weighted[(size_t)c * PE_ARCHETYPE_COUNT + a] =
           score[(size_t)c * PE_ARCHETYPE_COUNT + a] * (double)prof[c].customers;
   PE_CHECK_GOTO(pe__archetype_assign(k, weighted, offered, assigned), st, done);
+  /* One-to-one is for clusters that compete for an archetype. A cluster left
+   * with an archetype that hardly fits (score below PE__WEAK_FIT: its traits
+   * point as much against it as for it) is not competing: it takes its own
+   * best archetype and shares it, with a qualifier. */
+  for (int c = 0; c < k; c++) {
+    const double *row = score + (size_t)c * PE_ARCHETYPE_COUNT;
+    if (row[assigned[c]] >= PE__WEAK_FIT) continue;
+    int top = assigned[c];
+    for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
+      if (offered[a] && row[a] > row[top]) top = a;
+    assigned[c] = (pe_archetype)top;
+  }
   for (int c = 0; c < k; c++) {
     pe__persona_entry *e = &r->entries[c];
     pe_persona *p = &e->pub;

@@ -161,9 +161,8 @@ static void card(pe__strbuf *b, const pe_persona_report *r, int i) {
   pe__sb_puts(b, "</h3><p class=\"archetype\">");
   pe__sb_html(b, pe_archetype_label(p->archetype));
   if (p->qualifier[0]) {
-    pe__sb_puts(b, " (");
+    pe__sb_puts(b, ", ");
     pe__sb_html(b, p->qualifier);
-    pe__sb_puts(b, ")");
   }
   pe__sb_puts(b, "</p><p class=\"desc\">");
   pe__sb_html(b, p->description);

@@ -6,7 +6,7 @@
 
 static void archetype_label(const pe_persona *p, char *buf, size_t size) {
   if (p->qualifier[0])
-    snprintf(buf, size, "%s (%s)", pe_archetype_label(p->archetype), p->qualifier);
+    snprintf(buf, size, "%s, %s", pe_archetype_label(p->archetype), p->qualifier);
   else
     snprintf(buf, size, "%s", pe_archetype_label(p->archetype));
 }
