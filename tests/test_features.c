@@ -28,7 +28,8 @@ typedef struct {
 } tables;
 
 static void push_tx(tables *t, int64_t c, int64_t o, int64_t ts, double a, float d, int32_t k) {
-  if (t->n == t->cap) t->tx = realloc(t->tx, (size_t)(t->cap = t->cap ? 2 * t->cap : 256) * sizeof *t->tx);
+  if (t->n == t->cap)
+    t->tx = realloc(t->tx, (size_t)(t->cap = t->cap ? 2 * t->cap : 256) * sizeof *t->tx);
   t->tx[t->n++] = (ft_tx){c, o, ts, a, d, k};
 }
 
@@ -45,7 +46,9 @@ static void free_tables(tables *t) {
   memset(t, 0, sizeof *t);
 }
 
-static double cents(pe_rng *r, double hi) { return floor(pe_rng_uniform(r) * hi * 100 + 1) / 100; }
+static double cents(pe_rng *r, double hi) {
+  return floor(pe_rng_uniform(r) * hi * 100 + 1) / 100;
+}
 
 /* Customers with ids spread over the int64 range (negative ones too). */
 static void random_tables(tables *t, uint64_t seed, int customers, int with_sessions) {
@@ -94,7 +97,8 @@ static void random_tables(tables *t, uint64_t seed, int customers, int with_sess
       int pv = pe_rng_below(&r, 3) == 0 ? 1 : 1 + (int)pe_rng_below(&r, 12);
       int ca = pe_rng_below(&r, 3) == 0 ? (int)pe_rng_below(&r, 4) : 0;
       push_session(t, id, T0 + (int64_t)pe_rng_below(&r, 700 * DAY), pv,
-                   (float)(5 + pe_rng_uniform(&r) * 900), ca, (uint8_t)(ca > 0 && pe_rng_below(&r, 3) == 0));
+                   (float)(5 + pe_rng_uniform(&r) * 900), ca,
+                   (uint8_t)(ca > 0 && pe_rng_below(&r, 3) == 0));
     }
   }
   /* Arbitrary row order. */
@@ -143,7 +147,9 @@ static int month_utc(int64_t ts) {
   return tm.tm_mon + 1;
 }
 
-static double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+static double ratio(double a, double b) {
+  return b > 0 ? a / b : 0;
+}
 
 /* Returns the customers, ascending id; *count set. */
 static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) {
@@ -255,8 +261,8 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
     v[PE_FEAT_CART_ADDS] = cart_adds;
     v[PE_FEAT_CART_ABANDONMENT] = ratio(abandoned, cart_sessions);
     v[PE_FEAT_TIME_TO_PURCHASE_S] = matched ? sorted_quantile(ttp, matched, 0.5) : 0;
-    h[PE_FEAT_RECENCY_DAYS] = h[PE_FEAT_AOV] = h[PE_FEAT_TENURE_DAYS] =
-        h[PE_FEAT_DISCOUNT_SHARE] = h[PE_FEAT_HOLIDAY_SHARE] = bought;
+    h[PE_FEAT_RECENCY_DAYS] = h[PE_FEAT_AOV] = h[PE_FEAT_TENURE_DAYS] = h[PE_FEAT_DISCOUNT_SHARE] =
+        h[PE_FEAT_HOLIDAY_SHARE] = bought;
     h[PE_FEAT_FREQUENCY] = h[PE_FEAT_MONETARY] = h[PE_FEAT_CATEGORIES] = rows > 0;
     h[PE_FEAT_RETURN_RATE] = orders > 0;
     h[PE_FEAT_SESSIONS] = h[PE_FEAT_PAGES_PER_SESSION] = h[PE_FEAT_BOUNCE_RATE] =
@@ -278,7 +284,8 @@ static void oracle_scaling(const float *raw, int64_t n, int d, int j, pe_feature
     s[i] = tr == PE_SCALE_LOG1P ? (x >= 0 ? log1p(x) : -log1p(-x)) : x;
   }
   qsort(s, (size_t)n, sizeof *s, cmp_f64);
-  double med = sorted_quantile(s, n, 0.5), iqr = sorted_quantile(s, n, 0.75) - sorted_quantile(s, n, 0.25);
+  double med = sorted_quantile(s, n, 0.5),
+         iqr = sorted_quantile(s, n, 0.75) - sorted_quantile(s, n, 0.25);
   *center = med;
   if (iqr > 0) {
     *scale = iqr;
@@ -460,20 +467,18 @@ static void test_transaction_only(void) {
 static void test_session_rule(void) {
   const int64_t P = T0 + 100 * DAY, Q = T0 + 200 * DAY, R = T0 + 300 * DAY;
   ft_tx tx[] = {
-      {7, 1, P, 10.0, 0, 1},  /* inside sessions A and B: B starts later and wins */
-      {7, 2, Q, 20.0, 0, 1},  /* outside every session */
-      {8, 1, P, 5.0, 0, 2},   /* at the very end of a window (inclusive) */
-      {8, 2, R, 5.0, 0, 2},   /* at the very start of a window: 0 s */
-      {8, 3, Q, 5.0, 0, 2},   /* 300 s after a start */
+      {7, 1, P, 10.0, 0, 1},     /* inside sessions A and B: B starts later and wins */
+      {7, 2, Q, 20.0, 0, 1},     /* outside every session */
+      {8, 1, P, 5.0, 0, 2},      /* at the very end of a window (inclusive) */
+      {8, 2, R, 5.0, 0, 2},      /* at the very start of a window: 0 s */
+      {8, 3, Q, 5.0, 0, 2},      /* 300 s after a start */
       {9, 1, R + 50, 5.0, 0, 1}, /* customer 9's purchase inside customer 8's session: no */
   };
   ft_session ss[] = {
       {7, P - 500, 4, 1000.0f, 1, 1}, /* A */
       {7, P - 100, 4, 200.0f, 1, 1},  /* B */
       {7, Q + 10, 1, 50.0f, 0, 0},    /* starts after the purchase */
-      {8, P - 100, 2, 100.0f, 0, 1},
-      {8, R, 2, 100.0f, 0, 1},
-      {8, Q - 300, 2, 400.0f, 0, 1},
+      {8, P - 100, 2, 100.0f, 0, 1},  {8, R, 2, 100.0f, 0, 1}, {8, Q - 300, 2, 400.0f, 0, 1},
   };
   char path[512];
   pe_test_path(path, sizeof path, "rule.h5");
@@ -623,7 +628,8 @@ static void test_bad_input(void) {
              (const char *[]){"/sessions/duration_s", "row 9", NULL});
   t.ss[9].duration_s = 5;
   tables empty = {0};
-  expect_bad("empty.h5", &empty, NULL, PE_ERR_DATA, (const char *[]){"/transactions", "empty", NULL});
+  expect_bad("empty.h5", &empty, NULL, PE_ERR_DATA,
+             (const char *[]){"/transactions", "empty", NULL});
   pe_features *f = NULL;
   char path[512];
   PE_ASSERT_STATUS(pe_features_compute(pe_test_path(path, sizeof path, "absent.h5"), NULL, &f),
@@ -632,8 +638,11 @@ static void test_bad_input(void) {
 }
 
 static void test_column_stats(void) {
-  ft_tx tx[] = {{1, 1, T0, 10, 0, 1}, {2, 1, T0, 20, 0, 1}, {3, 1, T0, 30, 0, 1},
-                {4, 1, T0, 40, 0, 1}, {4, 2, T0 + DAY, 60, 0.5f, 2}};
+  ft_tx tx[] = {{1, 1, T0, 10, 0, 1},
+                {2, 1, T0, 20, 0, 1},
+                {3, 1, T0, 30, 0, 1},
+                {4, 1, T0, 40, 0, 1},
+                {4, 2, T0 + DAY, 60, 0.5f, 2}};
   ft_session ss[] = {{5, T0, 1, 3.0f, 0, 0}};
   char path[512];
   pe_test_path(path, sizeof path, "stats.h5");
@@ -641,12 +650,14 @@ static void test_column_stats(void) {
   pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
   if (!f) return;
   pe_feature_stats st;
-  PE_ASSERT_STATUS(pe_features_column_stats(f, pe_features_column_of(f, PE_FEAT_MONETARY), &st), PE_OK);
+  PE_ASSERT_STATUS(pe_features_column_stats(f, pe_features_column_of(f, PE_FEAT_MONETARY), &st),
+                   PE_OK);
   PE_ASSERT_NEAR(st.mean, 40.0, 1e-12); /* 10, 20, 30, 100 over the four buyers */
   PE_ASSERT_NEAR(st.median, 25.0, 1e-12);
-  PE_ASSERT_NEAR(st.p90, 79.0, 1e-9);   /* 30 + 0.7 * 70 */
+  PE_ASSERT_NEAR(st.p90, 79.0, 1e-9); /* 30 + 0.7 * 70 */
   PE_ASSERT_NEAR(st.share_with_value, 0.8, 1e-12);
-  PE_ASSERT_STATUS(pe_features_column_stats(f, pe_features_column_of(f, PE_FEAT_DISCOUNT_SHARE), &st), PE_OK);
+  PE_ASSERT_STATUS(
+      pe_features_column_stats(f, pe_features_column_of(f, PE_FEAT_DISCOUNT_SHARE), &st), PE_OK);
   PE_ASSERT_NEAR(st.mean, 0.125, 1e-12);
   /* Customer 5 (sessions only): recency is the period from the first row to
    * as-of (2 days) + 1. */

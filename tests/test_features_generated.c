@@ -39,7 +39,8 @@ static int load_truth(const char *path, const pe_features *f, int32_t **arch) {
   void *ids = NULL, *a = NULL;
   int64_t n = 0, na = 0;
   int ok = pe_h5_read_column_all(fid, path, "/truth/customer_id", PE_I64, &ids, &n) == PE_OK &&
-           pe_h5_read_column_all(fid, path, "/truth/archetype", PE_I32, &a, &na) == PE_OK && n == na;
+           pe_h5_read_column_all(fid, path, "/truth/archetype", PE_I32, &a, &na) == PE_OK &&
+           n == na;
   H5Fclose(fid);
   int64_t rows = pe_features_count(f);
   *arch = malloc((size_t)rows * sizeof **arch);

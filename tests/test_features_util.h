@@ -100,8 +100,10 @@ static inline int ft_write(const char *path, const ft_tx *tx, int64_t n, const f
         H5Gclose(g);
       }
     }
-    if (ok) rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
-    else pe_h5_out_abort(out);
+    if (ok)
+      rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
+    else
+      pe_h5_out_abort(out);
   }
   free(c);
   free(o);

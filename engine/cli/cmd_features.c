@@ -48,12 +48,10 @@ static int print_table(const pe_features *f, const pe_feature_stats *stats, cons
   printf("Features of %lld customers as of %s: %d columns in %.2f s -> %s:/features\n",
          (long long)s.customers, as_of, pe_features_dim(f), seconds, out);
   printf("  transactions %lld rows (%lld after as-of ignored), %lld orders, %lld purchases\n",
-         (long long)s.rows, (long long)s.rows_future, (long long)s.orders,
-         (long long)s.purchases);
+         (long long)s.rows, (long long)s.rows_future, (long long)s.orders, (long long)s.purchases);
   if (s.has_sessions)
     printf("  sessions %lld rows (%lld after as-of ignored); %lld purchases inside a session\n",
-           (long long)s.session_rows, (long long)s.sessions_future,
-           (long long)s.purchases_matched);
+           (long long)s.session_rows, (long long)s.sessions_future, (long long)s.purchases_matched);
   else
     printf("  no /sessions: web behaviour features are absent\n");
   printf("  customers with a purchase %lld, with sessions %lld\n\n",
@@ -88,8 +86,8 @@ static int print_json(const pe_features *f, const pe_feature_stats *stats, const
       "as_of_date", as_of, "as_of", (json_int_t)s.as_of, "customers", (json_int_t)s.customers,
       "features", pe_features_dim(f), "has_sessions", s.has_sessions, "rows", (json_int_t)s.rows,
       "rows_future", (json_int_t)s.rows_future, "session_rows", (json_int_t)s.session_rows,
-      "sessions_future", (json_int_t)s.sessions_future, "orders", (json_int_t)s.orders,
-      "purchases", (json_int_t)s.purchases, "purchases_matched", (json_int_t)s.purchases_matched,
+      "sessions_future", (json_int_t)s.sessions_future, "orders", (json_int_t)s.orders, "purchases",
+      (json_int_t)s.purchases, "purchases_matched", (json_int_t)s.purchases_matched,
       "customers_with_purchase", (json_int_t)s.customers_with_purchase, "customers_with_sessions",
       (json_int_t)s.customers_with_sessions, "seconds", seconds, "columns", cols);
   json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -19,16 +19,22 @@ static const feature_info catalogue[PE_FEATURE_COUNT] = {
 #undef PE__FEATURE_INFO
 };
 
-static int valid(pe_feature f) { return (int)f >= 0 && f < PE_FEATURE_COUNT; }
+static int valid(pe_feature f) {
+  return (int)f >= 0 && f < PE_FEATURE_COUNT;
+}
 
-const char *pe_feature_key(pe_feature f) { return valid(f) ? catalogue[f].key : NULL; }
+const char *pe_feature_key(pe_feature f) {
+  return valid(f) ? catalogue[f].key : NULL;
+}
 const char *pe_feature_description(pe_feature f) {
   return valid(f) ? catalogue[f].description : NULL;
 }
 pe_feature_scaling pe_feature_scaling_of(pe_feature f) {
   return valid(f) ? catalogue[f].scaling : PE_SCALE_LINEAR;
 }
-int pe_feature_needs_sessions(pe_feature f) { return valid(f) ? catalogue[f].needs_sessions : 0; }
+int pe_feature_needs_sessions(pe_feature f) {
+  return valid(f) ? catalogue[f].needs_sessions : 0;
+}
 
 /* Looks up `len` bytes of `key` (not necessarily terminated). */
 static pe_status lookup(const char *key, size_t len, pe_feature *out) {

@@ -10,14 +10,28 @@
 typedef double (*value_fn)(const pe__feat_customer *c, const pe__feat_context *ctx);
 typedef int (*has_fn)(const pe__feat_customer *c);
 
-static double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
+static double ratio(double num, double den) {
+  return den > 0 ? num / den : 0.0;
+}
 
-static int has_rows(const pe__feat_customer *c) { return c->rows > 0; }
-static int has_orders(const pe__feat_customer *c) { return c->orders > 0; }
-static int has_purchase(const pe__feat_customer *c) { return c->purchases > 0; }
-static int has_sessions(const pe__feat_customer *c) { return c->sessions > 0; }
-static int has_cart_sessions(const pe__feat_customer *c) { return c->cart_sessions > 0; }
-static int has_matched(const pe__feat_customer *c) { return c->matched > 0; }
+static int has_rows(const pe__feat_customer *c) {
+  return c->rows > 0;
+}
+static int has_orders(const pe__feat_customer *c) {
+  return c->orders > 0;
+}
+static int has_purchase(const pe__feat_customer *c) {
+  return c->purchases > 0;
+}
+static int has_sessions(const pe__feat_customer *c) {
+  return c->sessions > 0;
+}
+static int has_cart_sessions(const pe__feat_customer *c) {
+  return c->cart_sessions > 0;
+}
+static int has_matched(const pe__feat_customer *c) {
+  return c->matched > 0;
+}
 
 /* Whole days, as RFM counts them. */
 static double recency_days(const pe__feat_customer *c, const pe__feat_context *x) {

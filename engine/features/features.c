@@ -91,8 +91,8 @@ static void drop_empty_sources(pe_features *f, const pe__feat_run *run) {
 static pe_status assemble(const pe__feat_run *run, pe_features *f) {
   pe__feat_context ctx;
   ctx.as_of = run->as_of;
-  int64_t first = run->summary.rows - run->summary.rows_future > 0 ? run->summary.first_timestamp
-                                                                    : run->as_of;
+  int64_t first =
+      run->summary.rows - run->summary.rows_future > 0 ? run->summary.first_timestamp : run->as_of;
   ctx.no_purchase_recency = floor((double)(run->as_of - first) / PE_FEATURES_SECONDS_PER_DAY) + 1;
   const int d = f->d;
   const int64_t n = f->n;
@@ -102,7 +102,8 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
 #pragma omp parallel for schedule(dynamic, 4)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
     for (int64_t s = 0; s < run->ix->part[p].count; s++)
-      where[pe_customer_index_dense_of(run->ix, (unsigned)p, s)] = ((uint64_t)p << 32) | (uint64_t)s;
+      where[pe_customer_index_dense_of(run->ix, (unsigned)p, s)] =
+          ((uint64_t)p << 32) | (uint64_t)s;
   int64_t with_purchase = 0, with_sessions = 0;
 #pragma omp parallel for schedule(static) reduction(+ : with_purchase, with_sessions)
   for (int64_t i = 0; i < n; i++) {
@@ -210,21 +211,41 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   return PE_OK;
 }
 
-int64_t pe_features_count(const pe_features *f) { return f->n; }
-int pe_features_dim(const pe_features *f) { return f->d; }
-const int64_t *pe_features_customer_ids(const pe_features *f) { return f->customer_id; }
-pe_feature pe_features_column(const pe_features *f, int j) { return f->column[j]; }
+int64_t pe_features_count(const pe_features *f) {
+  return f->n;
+}
+int pe_features_dim(const pe_features *f) {
+  return f->d;
+}
+const int64_t *pe_features_customer_ids(const pe_features *f) {
+  return f->customer_id;
+}
+pe_feature pe_features_column(const pe_features *f, int j) {
+  return f->column[j];
+}
 int pe_features_column_of(const pe_features *f, pe_feature feature) {
   for (int j = 0; j < f->d; j++)
     if (f->column[j] == feature) return j;
   return -1;
 }
-const float *pe_features_raw(const pe_features *f) { return f->raw; }
-const float *pe_features_scaled(const pe_features *f) { return f->scaled; }
-const uint8_t *pe_features_has_value(const pe_features *f) { return f->has_value; }
-const double *pe_features_center(const pe_features *f) { return f->center; }
-const double *pe_features_scale_of(const pe_features *f) { return f->scale; }
-int64_t pe_features_as_of(const pe_features *f) { return f->summary.as_of; }
+const float *pe_features_raw(const pe_features *f) {
+  return f->raw;
+}
+const float *pe_features_scaled(const pe_features *f) {
+  return f->scaled;
+}
+const uint8_t *pe_features_has_value(const pe_features *f) {
+  return f->has_value;
+}
+const double *pe_features_center(const pe_features *f) {
+  return f->center;
+}
+const double *pe_features_scale_of(const pe_features *f) {
+  return f->scale;
+}
+int64_t pe_features_as_of(const pe_features *f) {
+  return f->summary.as_of;
+}
 void pe_features_get_summary(const pe_features *f, pe_features_summary *summary) {
   *summary = f->summary;
 }

@@ -55,7 +55,7 @@ typedef struct {
 typedef struct {
   int64_t order_id;
   double net;
-  int64_t first_ts; /* earliest row with a positive amount; INT64_MAX if none */
+  int64_t first_ts;       /* earliest row with a positive amount; INT64_MAX if none */
   uint32_t slot_plus_one; /* 0 = empty */
   uint32_t flags;         /* PE__ORDER_* */
 } pe__feat_order;

@@ -122,7 +122,8 @@ static pe_status read_names(hid_t fid, const char *file, pe_features *f) {
   char *names[PE_FEATURE_COUNT] = {0}, *transforms[PE_FEATURE_COUNT] = {0};
   int d = 0, dt = 0;
   pe_status st = read_strings(fid, file, "/features/names", names, PE_FEATURE_COUNT, &d);
-  if (st == PE_OK) st = read_strings(fid, file, "/features/transform", transforms, PE_FEATURE_COUNT, &dt);
+  if (st == PE_OK)
+    st = read_strings(fid, file, "/features/transform", transforms, PE_FEATURE_COUNT, &dt);
   if (st == PE_OK && dt != d)
     st = pe__fail(PE_ERR_DATA, "%s: /features/transform has %d entries, /features/names %d", file,
                   dt, d);

@@ -23,13 +23,19 @@ double pe__feat_select(double *a, int64_t n, int64_t k) {
     double pivot = a[mid];
     int64_t lt = lo, i = lo, gt = hi;
     while (i <= gt) {
-      if (a[i] < pivot) swap(&a[lt++], &a[i++]);
-      else if (a[i] > pivot) swap(&a[i], &a[gt--]);
-      else i++;
+      if (a[i] < pivot)
+        swap(&a[lt++], &a[i++]);
+      else if (a[i] > pivot)
+        swap(&a[i], &a[gt--]);
+      else
+        i++;
     }
-    if (k < lt) hi = lt - 1;
-    else if (k > gt) lo = gt + 1;
-    else return pivot;
+    if (k < lt)
+      hi = lt - 1;
+    else if (k > gt)
+      lo = gt + 1;
+    else
+      return pivot;
   }
   return a[k];
 }

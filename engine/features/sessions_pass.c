@@ -51,8 +51,10 @@ static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start,
   const int64_t *ts = ps->purchase_ts;
   while (lo < hi) { /* first purchase at or after the start */
     int64_t mid = lo + (hi - lo) / 2;
-    if (ts[mid] < start) lo = mid + 1;
-    else hi = mid;
+    if (ts[mid] < start)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (int64_t i = lo; i < ps->purchase_off[slot + 1] && (double)(ts[i] - start) <= duration; i++)
     if (start > ps->best_start[i]) ps->best_start[i] = start;
@@ -98,7 +100,8 @@ static int64_t check_and_hash(const session_buffers *b, int64_t n) {
   int64_t bad = n;
 #pragma omp parallel for schedule(static) reduction(min : bad)
   for (int64_t i = 0; i < n; i++) {
-    if (b->start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP || b->start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
+    if (b->start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
+        b->start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
         !(b->duration[i] >= 0 && isfinite(b->duration[i])) || b->pageviews[i] < 0 ||
         b->cart_adds[i] < 0)
       bad = i < bad ? i : bad;

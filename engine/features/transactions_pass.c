@@ -244,8 +244,8 @@ static int64_t check_and_hash(const tx_buffers *b, int64_t n, int has_discount, 
 
 static pe_status bad_row_error(const char *input, const tx_buffers *b, int64_t i, int64_t row) {
   if (!isfinite(b->amount[i]))
-    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", input,
-                    (long long)row, isnan(b->amount[i]) ? "NaN" : "infinite");
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", input, (long long)row,
+                    isnan(b->amount[i]) ? "NaN" : "infinite");
   if (b->timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
       b->timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP)
     return pe__fail(PE_ERR_DATA,
@@ -390,8 +390,8 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   run->has_discount = table.present[PE_TX_DISCOUNT];
   run->has_category = table.present[PE_TX_CATEGORY];
   if (rows == 0) {
-    st = pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); no features to compute",
-                  input);
+    st =
+        pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); no features to compute", input);
     goto done;
   }
   int64_t chunk = run->chunk_rows < rows ? run->chunk_rows : rows;
@@ -444,8 +444,9 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
     failed |= resolve_orders(&run->part[p], run->ix->part[p].count) != 0;
-  PE_CHECK_GOTO(failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK,
-                st, done);
+  PE_CHECK_GOTO(
+      failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK, st,
+      done);
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
     sum->purchases += run->part[p].purchase_off[run->part[p].tx_slots];
   st = PE_OK;

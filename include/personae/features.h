@@ -132,7 +132,7 @@ typedef struct {
   int64_t purchases_matched; /* purchases inside one of the customer's sessions */
   int64_t customers;
   int64_t customers_with_purchase, customers_with_sessions;
-  int64_t first_timestamp;   /* earliest transaction row used; 0 if none */
+  int64_t first_timestamp; /* earliest transaction row used; 0 if none */
 } pe_features_summary;
 
 /* After pe_features_read only as_of and customers are known. */
