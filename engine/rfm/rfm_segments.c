@@ -227,8 +227,8 @@ pe_status pe_rfm_segment_map_load(const char *path, pe_rfm_segment_map **out) {
   fclose(f);
   if (st == PE_OK) {
     text[len] = '\0';
-    PE_FAIL_IF(memchr(text, '\0', len) != NULL, PE_ERR_USAGE, "%s: not a text file", path);
-    st = pe_rfm_segment_map_parse(text, path, out);
+    st = memchr(text, '\0', len) != NULL ? pe__fail(PE_ERR_USAGE, "%s: not a text file", path)
+                                          : pe_rfm_segment_map_parse(text, path, out);
   }
   free(text);
   return st;
