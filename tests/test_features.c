@@ -569,6 +569,13 @@ static void test_write_read(void) {
   if (g) {
     same_result(f, g);
     PE_ASSERT_EQ_LL(pe_features_as_of(g), pe_features_as_of(f));
+    pe_features_summary sf, sg;
+    pe_features_get_summary(f, &sf);
+    pe_features_get_summary(g, &sg);
+    PE_ASSERT_EQ_LL(sg.customers, sf.customers);
+    PE_ASSERT_EQ_LL(sg.customers_with_purchase, sf.customers_with_purchase);
+    PE_ASSERT_EQ_LL(sg.customers_with_sessions, sf.customers_with_sessions);
+    PE_ASSERT_EQ_LL(sg.has_sessions, 1);
     /* Scaling the stored raw rows again gives the stored scaled rows. */
     size_t nd = (size_t)pe_features_count(g) * (size_t)pe_features_dim(g);
     float *again = malloc(nd * sizeof *again);

@@ -179,10 +179,18 @@ static pe_status read_group(hid_t fid, const char *file, pe_features *f) {
   for (int j = 0; j < f->d; j++)
     PE_FAIL_IF(!(f->scale[j] > 0), PE_ERR_DATA, "%s: /features/scale: entry %d is not positive",
                file, j);
-  double as_of;
+  double as_of, v;
   PE_FORWARD(pe_h5_attr_read_f64(fid, file, "/features", "as_of", &as_of));
   f->summary.as_of = (int64_t)as_of;
   f->summary.customers = f->n;
+  /* Counts that describe the run; older or hand-made files may lack them. */
+  if (pe_h5_attr_read_f64(fid, file, "/features", "has_sessions", &v) == PE_OK)
+    f->summary.has_sessions = v != 0;
+  if (pe_h5_attr_read_f64(fid, file, "/features", "customers_with_purchase", &v) == PE_OK)
+    f->summary.customers_with_purchase = (int64_t)v;
+  if (pe_h5_attr_read_f64(fid, file, "/features", "customers_with_sessions", &v) == PE_OK)
+    f->summary.customers_with_sessions = (int64_t)v;
+  pe__clear_error();
   return PE_OK;
 }
 

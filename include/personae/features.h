@@ -135,7 +135,8 @@ typedef struct {
   int64_t first_timestamp; /* earliest transaction row used; 0 if none */
 } pe_features_summary;
 
-/* After pe_features_read only as_of and customers are known. */
+/* After pe_features_read only as_of, has_sessions and the customer counts
+ * are known. */
 void pe_features_get_summary(const pe_features *f, pe_features_summary *summary);
 
 /* Column j over the customers that have a value (has_value = 1). */
