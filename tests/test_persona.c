@@ -353,6 +353,50 @@ static void test_save_personas(void) {
   free_customers(&h);
 }
 
+
+/* /customers in any order, with a customer missing and one unknown to the
+ * features: demographics land on the right rows. */
+static void test_customers_join(void) {
+  char path[512];
+  pe_test_path(path, sizeof path, "customers.h5");
+  pe_h5_out *o = NULL;
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  if (!o) return;
+  const int64_t cid[] = {30, 10, 99, 20};
+  const int16_t age[] = {63, 23, 50, 41};
+  const float income[] = {3e4f, 1e4f, 9e4f, 2e4f};
+  const int32_t region[] = {3, 1, 9, 2};
+  hid_t g = H5Gcreate2(pe_h5_out_file(o), "customers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "customer_id", PE_I64, 4, cid, 0), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "age", PE_I16, 4, age, 0), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "income", PE_F32, 4, income, 0), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_write_column(g, path, "region", PE_I32, 4, region, 0), PE_OK);
+  H5Gclose(g);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+  const int64_t ids[] = {10, 20, 30, 40};
+  const pe_feature cols[] = {PE_FEAT_FREQUENCY};
+  const float raw[] = {1, 2, 3, 4};
+  const int32_t labels[] = {0, 0, 1, 1};
+  pe_persona_data *d = NULL;
+  PE_ASSERT_STATUS(pe_persona_data_from_memory(path, 4, 1, cols, raw, ids, labels, 2, 0, 0, NULL,
+                                               NULL, NULL, NULL, 0, 0, NULL, &d),
+                   PE_OK);
+  const pe_persona_input *in = pe_persona_data_input(d);
+  if (in && in->age && in->income && in->region) {
+    const int16_t want_age[] = {23, 41, 63, 0};
+    const int32_t want_region[] = {1, 2, 3, -1};
+    for (int i = 0; i < 4; i++) {
+      PE_ASSERT_EQ_LL(in->age[i], want_age[i]);
+      PE_ASSERT_EQ_LL(in->region[i], want_region[i]);
+    }
+    PE_ASSERT_NEAR(in->income[3], -1.0, 0);
+    PE_ASSERT_NEAR(in->income[0], 1e4, 0);
+  } else {
+    CU_FAIL("demographics were not joined");
+  }
+  pe_persona_data_free(d);
+}
+
 /* ---- clustering ---- */
 
 static void test_cluster_view(void) {
@@ -435,6 +479,7 @@ int main(int argc, char **argv) {
                                    {"bad input", test_bad_input},
                                    {"renderers", test_renderers},
                                    {"/personas", test_save_personas},
+                                   {"/customers join", test_customers_join},
                                    CU_TEST_INFO_NULL};
   static CU_TestInfo cluster[] = {{"clustering view", test_cluster_view},
                                   {"auto K on blobs, any thread count", test_cluster_auto_finds_k},

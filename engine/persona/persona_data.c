@@ -88,35 +88,15 @@ static pe_status copy_names(pe_persona_data *d, int count, const char *const *na
   return PE_OK;
 }
 
-typedef struct {
-  int64_t id, row;
-} id_row;
-
-static int by_id_then_row(const void *a, const void *b) {
-  const id_row *x = a, *y = b;
-  if (x->id != y->id) return x->id < y->id ? -1 : 1;
-  return x->row < y->row ? -1 : x->row > y->row;
-}
-
-/* The rows of `ids` in ascending id order (the /customers table may come in
- * any order). */
-static int64_t *order_by_id(const int64_t *ids, int64_t n) {
-  int64_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
-  if (!idx) return NULL;
-  if (ascending(ids, n)) {
-    for (int64_t i = 0; i < n; i++) idx[i] = i;
-    return idx;
+/* The row of `id` among the n ascending `ids`, or -1. */
+static int64_t find_row(const int64_t *ids, int64_t n, int64_t id) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    if (ids[mid] < id) lo = mid + 1;
+    else hi = mid;
   }
-  id_row *pairs = malloc((size_t)n * sizeof *pairs);
-  if (!pairs) {
-    free(idx);
-    return NULL;
-  }
-  for (int64_t i = 0; i < n; i++) pairs[i] = (id_row){ids[i], i};
-  qsort(pairs, (size_t)n, sizeof *pairs, by_id_then_row);
-  for (int64_t i = 0; i < n; i++) idx[i] = pairs[i].row;
-  free(pairs);
-  return idx;
+  return lo < n && ids[lo] == id ? lo : -1;
 }
 
 /* Reads /customers of the input (when present) and aligns age, income and
@@ -126,7 +106,8 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
   hid_t fid;
   PE_FORWARD(pe_h5_open_read(input, &fid));
   pe_status st = PE_OK;
-  int64_t *cid = NULL, *idx = NULL;
+  int64_t *cid = NULL;
+  uint8_t *seen = NULL;
   int16_t *age = NULL;
   float *income = NULL;
   int32_t *region = NULL;
@@ -147,23 +128,31 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
                                         (void **)&region, &r2), st, done);
   if (region && r2 != rows) goto mismatch;
   if (!age && !income && !region) goto done;
-  idx = order_by_id(cid, rows);
+  /* /customers may come in any order (generated data is in generation
+   * order): look each row up among the ascending customer ids instead of
+   * sorting the table. Customers without a row stay unknown; a duplicated
+   * customer row keeps its first occurrence. */
   const int64_t n = d->in.n;
   if (age) d->age = calloc((size_t)n, sizeof *d->age);
   if (income) d->income = malloc((size_t)n * sizeof *d->income);
   if (region) d->region = malloc((size_t)n * sizeof *d->region);
-  if (!idx || (age && !d->age) || (income && !d->income) || (region && !d->region)) {
+  seen = calloc((size_t)n, 1);
+  if (!seen || (age && !d->age) || (income && !d->income) || (region && !d->region)) {
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory joining /customers", input);
     goto done;
   }
-  int64_t j = 0;
   for (int64_t i = 0; i < n; i++) {
-    const int64_t id = d->in.customer_id ? d->in.customer_id[i] : i;
-    while (j < rows && cid[idx[j]] < id) j++;
-    const int found = j < rows && cid[idx[j]] == id;
-    if (d->income) d->income[i] = found ? income[idx[j]] : -1.0f;
-    if (d->region) d->region[i] = found ? region[idx[j]] : -1;
-    if (d->age) d->age[i] = found ? age[idx[j]] : 0;
+    if (d->income) d->income[i] = -1.0f;
+    if (d->region) d->region[i] = -1;
+  }
+  for (int64_t j = 0; j < rows; j++) {
+    const int64_t i = d->in.customer_id ? find_row(d->in.customer_id, n, cid[j])
+                                        : (cid[j] >= 0 && cid[j] < n ? cid[j] : -1);
+    if (i < 0 || seen[i]) continue;
+    seen[i] = 1;
+    if (d->age) d->age[i] = age[j];
+    if (d->income) d->income[i] = income[j];
+    if (d->region) d->region[i] = region[j];
   }
   d->in.age = d->age;
   d->in.income = d->income;
@@ -173,7 +162,7 @@ mismatch:
   st = pe__fail(PE_ERR_DATA, "%s: /customers columns have different lengths", input);
 done:
   free(cid);
-  free(idx);
+  free(seen);
   free(age);
   free(income);
   free(region);
