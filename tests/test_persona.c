@@ -119,16 +119,32 @@ static void make_customers(handmade *h, int kinds_used, int with_sessions) {
     const shopper *s = &kinds[c];
     const double jitter = 0.85 + 0.3 * pe_rng_uniform(&rng);
     const double freq = s->freq > 0 ? floor(s->freq * jitter + 0.5) : 0;
-    const double v[PE_FEATURE_COUNT] = {
-        s->recency * jitter, freq, freq * s->aov * jitter, s->aov * jitter, s->tenure * jitter,
-        s->disc, s->ret, s->cats, s->holiday, floor(s->sessions * jitter + 0.5),
-        s->pages * jitter, s->bounce, floor(s->carts * jitter), s->abandon, s->ttp * jitter};
+    const double v[PE_FEATURE_COUNT] = {s->recency * jitter,
+                                        freq,
+                                        freq * s->aov * jitter,
+                                        s->aov * jitter,
+                                        s->tenure * jitter,
+                                        s->disc,
+                                        s->ret,
+                                        s->cats,
+                                        s->holiday,
+                                        floor(s->sessions * jitter + 0.5),
+                                        s->pages * jitter,
+                                        s->bounce,
+                                        floor(s->carts * jitter),
+                                        s->abandon,
+                                        s->ttp * jitter};
     for (int j = 0; j < d; j++) h->raw[i * d + j] = (float)v[j];
     h->labels[i] = c;
     h->ids[i] = 1000 + 3 * i;
   }
-  h->in = (pe_persona_input){.n = h->n, .d = d, .columns = h->columns, .raw = h->raw,
-                             .labels = h->labels, .k = kinds_used, .customer_id = h->ids,
+  h->in = (pe_persona_input){.n = h->n,
+                             .d = d,
+                             .columns = h->columns,
+                             .raw = h->raw,
+                             .labels = h->labels,
+                             .k = kinds_used,
+                             .customer_id = h->ids,
                              .has_sessions = with_sessions};
 }
 
@@ -152,8 +168,8 @@ static void test_describe_handmade(void) {
   PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
   if (!r) return;
   PE_ASSERT_EQ_LL(pe_persona_report_count(r), 4);
-  const pe_archetype expected[4] = {PE_ARCH_BOUNCER, PE_ARCH_DISCOUNT_HUNTER,
-                                    PE_ARCH_REPEAT_BUYER, PE_ARCH_HOLIDAY_SHOPPER};
+  const pe_archetype expected[4] = {PE_ARCH_BOUNCER, PE_ARCH_DISCOUNT_HUNTER, PE_ARCH_REPEAT_BUYER,
+                                    PE_ARCH_HOLIDAY_SHOPPER};
   double share = 0, revenue_share = 0, previous = INFINITY;
   for (int i = 0; i < 4; i++) {
     const pe_persona *q = pe_persona_report_get(r, i);
@@ -203,7 +219,8 @@ static void test_duplicates_get_qualifiers(void) {
   pe_persona_params p = pe_persona_params_default();
   pe_persona_report *r = NULL;
   PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
-  const pe_persona *dear = r ? persona_with_id(r, 2) : NULL, *cheap = r ? persona_with_id(r, 4) : NULL;
+  const pe_persona *dear = r ? persona_with_id(r, 2) : NULL,
+                   *cheap = r ? persona_with_id(r, 4) : NULL;
   if (dear && cheap) {
     PE_ASSERT_EQ_LL(dear->archetype, PE_ARCH_REPEAT_BUYER);
     PE_ASSERT_EQ_LL(cheap->archetype, PE_ARCH_REPEAT_BUYER);
@@ -245,8 +262,8 @@ static void test_transactions_only(void) {
   PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
   for (int i = 0; r && i < 4; i++) {
     const pe_archetype a = pe_persona_report_get(r, i)->archetype;
-    CU_ASSERT(a != PE_ARCH_BOUNCER && a != PE_ARCH_PASSIVE_BROWSER &&
-              a != PE_ARCH_CART_ABANDONER && a != PE_ARCH_IMPULSE_BUYER);
+    CU_ASSERT(a != PE_ARCH_BOUNCER && a != PE_ARCH_PASSIVE_BROWSER && a != PE_ARCH_CART_ABANDONER &&
+              a != PE_ARCH_IMPULSE_BUYER);
   }
   const pe_persona *dh = r ? persona_with_id(r, 1) : NULL;
   if (dh) PE_ASSERT_EQ_LL(dh->archetype, PE_ARCH_DISCOUNT_HUNTER);
@@ -297,9 +314,9 @@ static void test_renderers(void) {
   CU_ASSERT_PTR_NOT_NULL(root);
   json_t *list = json_object_get(root, "personas");
   PE_ASSERT_EQ_LL(json_array_size(list), 4);
-  static const char *const keys[] = {"id", "archetype", "name", "description", "customers",
-                                     "share_customers", "revenue", "share_revenue", "traits",
-                                     "actions", "focus"};
+  static const char *const keys[] = {"id",        "archetype",       "name",    "description",
+                                     "customers", "share_customers", "revenue", "share_revenue",
+                                     "traits",    "actions",         "focus"};
   for (size_t i = 0; i < json_array_size(list); i++)
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       CU_ASSERT_PTR_NOT_NULL(json_object_get(json_array_get(list, i), keys[k]));
@@ -332,12 +349,14 @@ static void test_save_personas(void) {
   PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
   int32_t *persona = NULL, *arch = NULL;
   int64_t *ids = NULL, rows = 0, k = 0;
-  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/personas/persona", PE_I32,
-                                         (void **)&persona, &rows), PE_OK);
-  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/personas/customer_id", PE_I64,
-                                         (void **)&ids, &rows), PE_OK);
-  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/personas/archetype", PE_I32,
-                                         (void **)&arch, &k), PE_OK);
+  PE_ASSERT_STATUS(
+      pe_h5_read_column_all(fid, path, "/personas/persona", PE_I32, (void **)&persona, &rows),
+      PE_OK);
+  PE_ASSERT_STATUS(
+      pe_h5_read_column_all(fid, path, "/personas/customer_id", PE_I64, (void **)&ids, &rows),
+      PE_OK);
+  PE_ASSERT_STATUS(
+      pe_h5_read_column_all(fid, path, "/personas/archetype", PE_I32, (void **)&arch, &k), PE_OK);
   PE_ASSERT_EQ_LL(rows, h.n);
   PE_ASSERT_EQ_LL(k, 4);
   int same = persona && ids && arch;
@@ -352,7 +371,6 @@ static void test_save_personas(void) {
   pe_persona_report_free(r);
   free_customers(&h);
 }
-
 
 /* /customers in any order, with a customer missing and one unknown to the
  * features: demographics land on the right rows. */
@@ -428,8 +446,8 @@ static void test_cluster_auto_finds_k(void) {
   for (int i = 0; i < N; i++) {
     truth[i] = i % K;
     for (int t = 0; t < D; t++)
-      x[i * D + t] = (float)(10.0 * ((truth[i] >> (t % 2)) & 1) + (t == 2 ? 10.0 * (truth[i] == 3) : 0) +
-                             pe_rng_normal(&rng));
+      x[i * D + t] = (float)(10.0 * ((truth[i] >> (t % 2)) & 1) +
+                             (t == 2 ? 10.0 * (truth[i] == 3) : 0) + pe_rng_normal(&rng));
   }
   pe_persona_cluster_params p = pe_persona_cluster_params_default();
   p.k_min = 2;
@@ -445,11 +463,13 @@ static void test_cluster_auto_finds_k(void) {
     PE_ASSERT_EQ_LL(pe_persona_clustering_curve_count(a), 6);
     double ari = 0;
     PE_ASSERT_STATUS(pe_adjusted_rand_index(pe_kmeans_model_labels(pe_persona_clustering_model(a)),
-                                            truth, N, &ari), PE_OK);
+                                            truth, N, &ari),
+                     PE_OK);
     CU_ASSERT(ari > 0.99);
-    CU_ASSERT_EQUAL(memcmp(pe_kmeans_model_labels(pe_persona_clustering_model(a)),
-                           pe_kmeans_model_labels(pe_persona_clustering_model(b)),
-                           N * sizeof(int32_t)), 0);
+    CU_ASSERT_EQUAL(
+        memcmp(pe_kmeans_model_labels(pe_persona_clustering_model(a)),
+               pe_kmeans_model_labels(pe_persona_clustering_model(b)), N * sizeof(int32_t)),
+        0);
   }
   pe_persona_clustering_free(a);
   pe_persona_clustering_free(b);

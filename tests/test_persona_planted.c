@@ -36,11 +36,11 @@ static int32_t *planted(const char *path, const int64_t *ids, int64_t n) {
   if (pe_h5_open_read(path, &fid) != PE_OK) return NULL;
   int64_t *tid = NULL, rows = 0, r2 = 0;
   int32_t *arch = NULL, *out = calloc((size_t)n, sizeof *out);
-  int ok = pe_h5_read_column_all(fid, path, "/truth/customer_id", PE_I64, (void **)&tid, &rows) ==
-               PE_OK &&
-           pe_h5_read_column_all(fid, path, "/truth/archetype", PE_I32, (void **)&arch, &r2) ==
-               PE_OK &&
-           rows == r2 && out;
+  int ok =
+      pe_h5_read_column_all(fid, path, "/truth/customer_id", PE_I64, (void **)&tid, &rows) ==
+          PE_OK &&
+      pe_h5_read_column_all(fid, path, "/truth/archetype", PE_I32, (void **)&arch, &r2) == PE_OK &&
+      rows == r2 && out;
   H5Fclose(fid);
   /* /truth is in generation order (ids are not sorted): sort (id, archetype)
    * pairs and merge with the ascending feature ids. */
@@ -51,8 +51,10 @@ static int32_t *planted(const char *path, const int64_t *ids, int64_t n) {
   int64_t j = 0;
   for (int64_t i = 0; ok && i < n; i++) {
     while (j < rows && pairs[j].id < ids[i]) j++;
-    if (j >= rows || pairs[j].id != ids[i]) ok = 0;
-    else out[i] = pairs[j].archetype;
+    if (j >= rows || pairs[j].id != ids[i])
+      ok = 0;
+    else
+      out[i] = pairs[j].archetype;
   }
   free(pairs);
   free(tid);
@@ -89,8 +91,8 @@ static void run_pipeline(int with_sessions, int k, outcome *o) {
   pe_feature columns[PE_FEATURE_COUNT];
   for (int j = 0; j < d; j++) columns[j] = pe_features_column(f, j);
   float *view = NULL;
-  PE_ASSERT_STATUS(pe_persona_cluster_view(pe_features_scaled(f), pe_features_has_value(f),
-                                           columns, n, d, &view),
+  PE_ASSERT_STATUS(pe_persona_cluster_view(pe_features_scaled(f), pe_features_has_value(f), columns,
+                                           n, d, &view),
                    PE_OK);
   if (view) PE_ASSERT_STATUS(pe_persona_cluster(view, n, d, &cp, &c), PE_OK);
   free(view);
@@ -106,10 +108,9 @@ static void run_pipeline(int with_sessions, int k, outcome *o) {
   for (int j = 0; j < d; j++) has_sessions |= pe_feature_needs_sessions(columns[j]);
   CU_ASSERT_EQUAL(has_sessions, with_sessions);
   pe_persona_data *data = NULL;
-  PE_ASSERT_STATUS(pe_persona_data_from_memory(path, n, d, columns, pe_features_raw(f),
-                                               pe_features_customer_ids(f), labels, o->k,
-                                               has_sessions, 0, NULL, NULL, NULL, NULL, 0, 0,
-                                               NULL, &data),
+  PE_ASSERT_STATUS(pe_persona_data_from_memory(
+                       path, n, d, columns, pe_features_raw(f), pe_features_customer_ids(f), labels,
+                       o->k, has_sessions, 0, NULL, NULL, NULL, NULL, 0, 0, NULL, &data),
                    PE_OK);
   pe_persona_params pp = pe_persona_params_default();
   pe_persona_report *r = NULL;
@@ -134,11 +135,13 @@ static void run_pipeline(int with_sessions, int k, outcome *o) {
             count[(size_t)cl * PE_ARCHETYPE_COUNT + major])
           major = a;
       int64_t size = 0;
-      for (int a = 0; a < PE_ARCHETYPE_COUNT; a++) size += count[(size_t)cl * PE_ARCHETYPE_COUNT + a];
-      if (given[cl] == (pe_archetype)major) right += size;
+      for (int a = 0; a < PE_ARCHETYPE_COUNT; a++)
+        size += count[(size_t)cl * PE_ARCHETYPE_COUNT + a];
+      if (given[cl] == (pe_archetype)major)
+        right += size;
       else
-        fprintf(stderr, "\n  cluster %d (%lld customers): planted majority %s, given %s",
-                cl, (long long)size, pe_archetype_key(major), pe_archetype_key(given[cl]));
+        fprintf(stderr, "\n  cluster %d (%lld customers): planted majority %s, given %s", cl,
+                (long long)size, pe_archetype_key(major), pe_archetype_key(given[cl]));
     }
     o->archetype_accuracy = (double)right / (double)n;
     free(count);
@@ -169,16 +172,18 @@ static void test_planted_with_sessions(void) {
 static void test_planted_without_sessions(void) {
   outcome o;
   run_pipeline(0, 7, &o);
-  fprintf(stderr, "\n  without sessions: K = %d, ARI %.4f, archetype = planted majority for "
-                  "%.1f%%\n", o.k, o.ari, 100 * o.archetype_accuracy);
+  fprintf(stderr,
+          "\n  without sessions: K = %d, ARI %.4f, archetype = planted majority for "
+          "%.1f%%\n",
+          o.k, o.ari, 100 * o.archetype_accuracy);
   PE_ASSERT_EQ_LL(o.session_archetypes, 0);
 }
 
 int main(int argc, char **argv) {
-  static CU_TestInfo tests[] = {{"planted archetypes, with sessions", test_planted_with_sessions},
-                                {"planted archetypes, transactions only",
-                                 test_planted_without_sessions},
-                                CU_TEST_INFO_NULL};
+  static CU_TestInfo tests[] = {
+      {"planted archetypes, with sessions", test_planted_with_sessions},
+      {"planted archetypes, transactions only", test_planted_without_sessions},
+      CU_TEST_INFO_NULL};
   static const pe_test_suite suites[] = {{"persona_planted", tests, NULL}, {NULL, NULL, NULL}};
   return pe_test_run(argc, argv, suites);
 }

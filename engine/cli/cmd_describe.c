@@ -54,8 +54,10 @@ int pe_cmd_describe(int argc, char **argv) {
   if (optind != argc - 1) return pe_cli_usage_error("describe", "expected exactly one input file");
   const char *input = argv[optind];
   char results[4096];
-  if (common.out) snprintf(results, sizeof results, "%s", common.out);
-  else pe_default_result_path(input, results, sizeof results);
+  if (common.out)
+    snprintf(results, sizeof results, "%s", common.out);
+  else
+    pe_default_result_path(input, results, sizeof results);
   pe_cli_apply_threads(&common);
 
   pe_persona_data *data = NULL;
@@ -76,14 +78,16 @@ int pe_cmd_describe(int argc, char **argv) {
   }
   free(text);
   text = NULL;
-  st = common.json ? pe_persona_report_json(report, &text) : pe_persona_report_markdown(report, &text);
+  st = common.json ? pe_persona_report_json(report, &text)
+                   : pe_persona_report_markdown(report, &text);
   if (st != PE_OK) {
     rc = pe_cli_fail("describe", st);
     goto done;
   }
   fputs(text, stdout);
   if (common.json) fputc('\n', stdout);
-  pe_cli_log(&common, "personae describe: %d personas of %lld customers in %.2f s -> %s:/personas%s%s",
+  pe_cli_log(&common,
+             "personae describe: %d personas of %lld customers in %.2f s -> %s:/personas%s%s",
              pe_persona_report_count(report), (long long)pe_persona_data_input(data)->n,
              pe_cli_now() - t0, results, html ? ", " : "", html ? html : "");
 done:

@@ -55,15 +55,18 @@ typedef struct {
 static int parse_range(const char *arg, int *lo, int *hi) {
   int64_t a, b;
   const char *dots = strstr(arg, "..");
-  if (!dots || dots == arg) return pe_cli_usage_error("run", "--k-range: expected A..B, got '%s'", arg);
+  if (!dots || dots == arg)
+    return pe_cli_usage_error("run", "--k-range: expected A..B, got '%s'", arg);
   char first[32];
   const size_t len = (size_t)(dots - arg);
   if (len >= sizeof first) return pe_cli_usage_error("run", "--k-range: '%s' is too long", arg);
   memcpy(first, arg, len);
   first[len] = '\0';
-  if (pe_cli_parse_i64("k-range", first, 2, 64, &a) || pe_cli_parse_i64("k-range", dots + 2, 2, 64, &b))
+  if (pe_cli_parse_i64("k-range", first, 2, 64, &a) ||
+      pe_cli_parse_i64("k-range", dots + 2, 2, 64, &b))
     return 1;
-  if (a > b) return pe_cli_usage_error("run", "--k-range: %lld..%lld is empty", (long long)a, (long long)b);
+  if (a > b)
+    return pe_cli_usage_error("run", "--k-range: %lld..%lld is empty", (long long)a, (long long)b);
   *lo = (int)a;
   *hi = (int)b;
   return 0;
@@ -156,8 +159,9 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
   const int n = pe_persona_clustering_curve_count(c);
   if (n == 0 || a->common.json) return;
   const pe_persona_k_score *s = pe_persona_clustering_curve(c);
-  printf("Choosing K on a sample: simplified silhouette (higher is better)\n\n"
-         "| K | silhouette | Calinski-Harabasz | inertia/point |\n|--:|--:|--:|--:|\n");
+  printf(
+      "Choosing K on a sample: simplified silhouette (higher is better)\n\n"
+      "| K | silhouette | Calinski-Harabasz | inertia/point |\n|--:|--:|--:|--:|\n");
   for (int i = 0; i < n; i++)
     printf("| %d%s | %.4f | %.0f | %.4f |\n", s[i].k,
            s[i].k == pe_persona_clustering_k(c) ? " *" : "", s[i].silhouette,
@@ -165,10 +169,11 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
   double top = s[0].silhouette;
   for (int i = 1; i < n; i++)
     if (s[i].silhouette > top) top = s[i].silhouette;
-  printf("\nChose K = %d: the fewest personas whose simplified silhouette (how much closer "
-         "customers are to their own persona than to the next one) is within %.2f of the best "
-         "(%.4f).\n\n",
-         pe_persona_clustering_k(c), PE_PERSONA_SILHOUETTE_SLACK, top);
+  printf(
+      "\nChose K = %d: the fewest personas whose simplified silhouette (how much closer "
+      "customers are to their own persona than to the next one) is within %.2f of the best "
+      "(%.4f).\n\n",
+      pe_persona_clustering_k(c), PE_PERSONA_SILHOUETTE_SLACK, top);
 }
 
 static pe_status run_steps(const run_args *a, const char *results, pipeline *p) {
@@ -218,11 +223,11 @@ static pe_status run_steps(const run_args *a, const char *results, pipeline *p) 
   int nseg = pe_rfm_segment_map_count(map);
   if (nseg > 256) nseg = 256;
   for (int s = 0; s < nseg; s++) p->segment_names[s] = pe_rfm_segment_map_name(map, s);
-  PE_FORWARD(pe_persona_data_from_memory(
-      a->input, n, d, p->columns, pe_features_raw(p->features),
-      pe_features_customer_ids(p->features), pe_kmeans_model_labels(model),
-      pe_kmeans_model_k(model), has_sessions, rc.count, rc.customer_id, rc.segment, rc.r, rc.f,
-      rs.bins, nseg, p->segment_names, &p->data));
+  PE_FORWARD(pe_persona_data_from_memory(a->input, n, d, p->columns, pe_features_raw(p->features),
+                                         pe_features_customer_ids(p->features),
+                                         pe_kmeans_model_labels(model), pe_kmeans_model_k(model),
+                                         has_sessions, rc.count, rc.customer_id, rc.segment, rc.r,
+                                         rc.f, rs.bins, nseg, p->segment_names, &p->data));
   PE_FORWARD(pe_persona_describe(pe_persona_data_input(p->data), &a->describe, &p->report));
   w = pe_cli_now();
   PE_FORWARD(pe_persona_report_save(p->report, pe_persona_data_input(p->data), results, inputs));
@@ -243,20 +248,20 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
   json_t *curve = json_array();
   const pe_persona_k_score *s = pe_persona_clustering_curve(p->clustering);
   for (int i = 0; i < pe_persona_clustering_curve_count(p->clustering); i++)
-    json_array_append_new(curve, json_pack("{s:i, s:f, s:f, s:f}", "k", s[i].k, "silhouette",
-                                           s[i].silhouette, "calinski_harabasz",
-                                           s[i].calinski_harabasz, "inertia", s[i].inertia));
+    json_array_append_new(
+        curve, json_pack("{s:i, s:f, s:f, s:f}", "k", s[i].k, "silhouette", s[i].silhouette,
+                         "calinski_harabasz", s[i].calinski_harabasz, "inertia", s[i].inertia));
   json_t *timing = json_object();
-  for (int i = 0; i < STEPS; i++) json_object_set_new(timing, step_names[i], json_real(p->seconds[i]));
+  for (int i = 0; i < STEPS; i++)
+    json_object_set_new(timing, step_names[i], json_real(p->seconds[i]));
   json_object_set_new(timing, "total", json_real(total));
   const pe_kmeans_model *m = pe_persona_clustering_model(p->clustering);
-  json_object_set_new(root, "clustering",
-                      json_pack("{s:s, s:i, s:o, s:f, s:i, s:s}", "k_mode",
-                                a->cluster.k ? "given" : "auto", "k_chosen",
-                                pe_persona_clustering_k(p->clustering), "k_curve", curve,
-                                "inertia", pe_kmeans_model_inertia(m), "iterations",
-                                pe_kmeans_model_iterations(m), "kernel",
-                                pe_kmeans_model_kernel(m)));
+  json_object_set_new(
+      root, "clustering",
+      json_pack("{s:s, s:i, s:o, s:f, s:i, s:s}", "k_mode", a->cluster.k ? "given" : "auto",
+                "k_chosen", pe_persona_clustering_k(p->clustering), "k_curve", curve, "inertia",
+                pe_kmeans_model_inertia(m), "iterations", pe_kmeans_model_iterations(m), "kernel",
+                pe_kmeans_model_kernel(m)));
   json_object_set_new(root, "seconds", timing);
   char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
   if (text) puts(text);
@@ -270,8 +275,10 @@ int pe_cmd_run(int argc, char **argv) {
   int rc = parse_args(argc, argv, &a);
   if (rc) return rc < 0 ? 0 : rc;
   char results[4096];
-  if (a.common.out) snprintf(results, sizeof results, "%s", a.common.out);
-  else pe_default_result_path(a.input, results, sizeof results);
+  if (a.common.out)
+    snprintf(results, sizeof results, "%s", a.common.out);
+  else
+    pe_default_result_path(a.input, results, sizeof results);
   pe_cli_apply_threads(&a.common);
 
   pipeline p;

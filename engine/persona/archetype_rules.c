@@ -34,59 +34,71 @@ typedef struct {
   rule_term terms[MAX_TERMS];
 } archetype_rule;
 
-#define BUYERS_HIGH {SIG_BUYER_SHARE, 0, +1, 0.5, 0.15, 1.0}
-#define BUYERS_LOW(t) {SIG_BUYER_SHARE, 0, -1, t, 0.1, 2.0}
+#define BUYERS_HIGH \
+  { SIG_BUYER_SHARE, 0, +1, 0.5, 0.15, 1.0 }
+#define BUYERS_LOW(t) \
+  { SIG_BUYER_SHARE, 0, -1, t, 0.1, 2.0 }
 
 static const archetype_rule rules[PE_ARCHETYPE_COUNT] = {
     /* Lands, sees one page, leaves; never buys. */
-    [PE_ARCH_BOUNCER] = {1, PE_FEAT_BOUNCE_RATE,
+    [PE_ARCH_BOUNCER] = {1,
+                         PE_FEAT_BOUNCE_RATE,
                          {BUYERS_LOW(0.25),
                           {SIG_ABS, PE_FEAT_BOUNCE_RATE, +1, 0.5, 0.15, 3.0},
                           {SIG_REL, PE_FEAT_PAGES_PER_SESSION, -1, -0.3, 0.3, 1.0}}},
     /* Comes back often and reads many pages, but neither carts nor buys. */
-    [PE_ARCH_PASSIVE_BROWSER] = {1, PE_FEAT_PAGES_PER_SESSION,
+    [PE_ARCH_PASSIVE_BROWSER] = {1,
+                                 PE_FEAT_PAGES_PER_SESSION,
                                  {BUYERS_LOW(0.25),
                                   {SIG_ABS, PE_FEAT_BOUNCE_RATE, -1, 0.35, 0.15, 1.0},
                                   {SIG_REL, PE_FEAT_SESSIONS, +1, 0.5, 0.5, 1.0},
                                   {SIG_REL, PE_FEAT_PAGES_PER_SESSION, +1, 0.3, 0.3, 1.0},
                                   {SIG_ABS, PE_FEAT_CART_ABANDONMENT, -1, 0.6, 0.2, 1.0}}},
     /* Fills carts and leaves them; seldom completes an order. */
-    [PE_ARCH_CART_ABANDONER] = {1, PE_FEAT_CART_ABANDONMENT,
+    [PE_ARCH_CART_ABANDONER] = {1,
+                                PE_FEAT_CART_ABANDONMENT,
                                 {{SIG_ABS, PE_FEAT_CART_ABANDONMENT, +1, 0.6, 0.15, 3.0},
                                  {SIG_REL, PE_FEAT_CART_ADDS, +1, 0.5, 0.5, 1.0},
                                  {SIG_BUYER_SHARE, 0, -1, 0.6, 0.2, 1.0}}},
     /* One small order. */
-    [PE_ARCH_FIRST_TIME_LOW_AOV] = {0, PE_FEAT_FREQUENCY,
+    [PE_ARCH_FIRST_TIME_LOW_AOV] = {0,
+                                    PE_FEAT_FREQUENCY,
                                     {BUYERS_HIGH,
                                      {SIG_ORDERS_PER_BUYER, 0, -1, 1.7, 0.3, 2.0},
                                      {SIG_REL, PE_FEAT_AOV, -1, -0.3, 0.4, 2.0}}},
     /* One large order. */
-    [PE_ARCH_FIRST_TIME_HIGH_AOV] = {0, PE_FEAT_FREQUENCY,
+    [PE_ARCH_FIRST_TIME_HIGH_AOV] = {0,
+                                     PE_FEAT_FREQUENCY,
                                      {BUYERS_HIGH,
                                       {SIG_ORDERS_PER_BUYER, 0, -1, 1.7, 0.3, 2.0},
                                       {SIG_REL, PE_FEAT_AOV, +1, 0.8, 0.4, 2.0}}},
     /* Orders often and recently, across categories. */
-    [PE_ARCH_REPEAT_BUYER] = {0, PE_FEAT_FREQUENCY,
+    [PE_ARCH_REPEAT_BUYER] = {0,
+                              PE_FEAT_FREQUENCY,
                               {BUYERS_HIGH,
                                {SIG_ORDERS_PER_BUYER, 0, +1, 5.0, 2.0, 2.0},
                                {SIG_REL, PE_FEAT_RECENCY_DAYS, -1, -0.5, 0.5, 1.0},
                                {SIG_REL, PE_FEAT_CATEGORIES, +1, 0.3, 0.3, 1.0}}},
     /* Most orders carry a discount. */
-    [PE_ARCH_DISCOUNT_HUNTER] = {0, PE_FEAT_DISCOUNT_SHARE,
+    [PE_ARCH_DISCOUNT_HUNTER] = {0,
+                                 PE_FEAT_DISCOUNT_SHARE,
                                  {BUYERS_HIGH,
                                   {SIG_ABS, PE_FEAT_DISCOUNT_SHARE, +1, 0.5, 0.15, 3.0},
                                   {SIG_ABS, PE_FEAT_RETURN_RATE, +1, 0.1, 0.08, 0.5}}},
     /* Buys within a minute or two of arriving, after few pages. */
-    [PE_ARCH_IMPULSE_BUYER] = {1, PE_FEAT_TIME_TO_PURCHASE_S,
+    [PE_ARCH_IMPULSE_BUYER] = {1,
+                               PE_FEAT_TIME_TO_PURCHASE_S,
                                {BUYERS_HIGH,
                                 {SIG_REL, PE_FEAT_TIME_TO_PURCHASE_S, -1, -1.0, 0.5, 3.0},
                                 {SIG_REL, PE_FEAT_PAGES_PER_SESSION, -1, -0.3, 0.3, 1.0}}},
     /* Orders in November and December. */
-    [PE_ARCH_HOLIDAY_SHOPPER] = {0, PE_FEAT_HOLIDAY_SHARE,
+    [PE_ARCH_HOLIDAY_SHOPPER] = {0,
+                                 PE_FEAT_HOLIDAY_SHARE,
                                  {BUYERS_HIGH,
                                   {SIG_ABS, PE_FEAT_HOLIDAY_SHARE, +1, 0.5, 0.15, 3.0}}},
     /* Bought several times, then stopped. */
-    [PE_ARCH_LAPSED_BUYER] = {0, PE_FEAT_RECENCY_DAYS,
+    [PE_ARCH_LAPSED_BUYER] = {0,
+                              PE_FEAT_RECENCY_DAYS,
                               {BUYERS_HIGH,
                                {SIG_REL, PE_FEAT_RECENCY_DAYS, +1, 0.5, 0.3, 3.0},
                                {SIG_ORDERS_PER_BUYER, 0, +1, 2.5, 0.7, 2.0}}},
@@ -112,8 +124,7 @@ static double signal_value(const rule_term *t, const pe__profile *g, const pe__p
       return g->has[t->feature] && g->pop[t->feature] > 0 ? pe__profile_typical(g, t->feature)
                                                           : NAN;
     case SIG_REL:
-      if (!g->has[t->feature] || g->pop[t->feature] == 0 || base->pop[t->feature] == 0)
-        return NAN;
+      if (!g->has[t->feature] || g->pop[t->feature] == 0 || base->pop[t->feature] == 0) return NAN;
       /* For log1p features the difference of mean log1p values is the log of
        * the ratio of typical values (each plus one). */
       return (g->tmean[t->feature] - base->tmean[t->feature]) / log(2.0);

@@ -6,7 +6,9 @@
 #include "core/error.h"
 #include "persona/persona_internal.h"
 
-static double pairs(double x) { return x * (x - 1) / 2; }
+static double pairs(double x) {
+  return x * (x - 1) / 2;
+}
 
 pe_status pe_adjusted_rand_index(const int32_t *a, const int32_t *b, int64_t n, double *ari) {
   PE_FAIL_IF(!a || !b || !ari || n < 1, PE_ERR_USAGE, "ARI: no labels given");
@@ -17,8 +19,7 @@ pe_status pe_adjusted_rand_index(const int32_t *a, const int32_t *b, int64_t n, 
     if (a[i] >= ka) ka = a[i] + 1;
     if (b[i] >= kb) kb = b[i] + 1;
   }
-  PE_FAIL_IF((int64_t)ka * kb > 100000000, PE_ERR_USAGE, "ARI: too many labels (%d x %d)", ka,
-             kb);
+  PE_FAIL_IF((int64_t)ka * kb > 100000000, PE_ERR_USAGE, "ARI: too many labels (%d x %d)", ka, kb);
   int64_t *table = calloc((size_t)ka * (size_t)kb, sizeof *table);
   int64_t *rows = calloc((size_t)ka, sizeof *rows), *cols = calloc((size_t)kb, sizeof *cols);
   if (!table || !rows || !cols) {

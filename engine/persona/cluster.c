@@ -24,8 +24,14 @@ struct pe_persona_clustering {
 };
 
 pe_persona_cluster_params pe_persona_cluster_params_default(void) {
-  pe_persona_cluster_params p = {.k = 0, .k_min = 3, .k_max = 12, .sample = 50000,
-                                 .n_init = 4, .max_iter = 100, .seed = 42, .threads = 0,
+  pe_persona_cluster_params p = {.k = 0,
+                                 .k_min = 3,
+                                 .k_max = 12,
+                                 .sample = 50000,
+                                 .n_init = 4,
+                                 .max_iter = 100,
+                                 .seed = 42,
+                                 .threads = 0,
                                  .kernel = NULL};
   return p;
 }
@@ -85,8 +91,10 @@ static void evaluate(const float *x, int64_t n, int d, const pe_kmeans_model *m,
             const double diff = (double)x[i * d + t] - c[j * d + t];
             s += diff * diff;
           }
-          if (j == label[i]) own = s;
-          else if (s < other) other = s;
+          if (j == label[i])
+            own = s;
+          else if (s < other)
+            other = s;
         }
         const double a = sqrt(own), b = sqrt(other), hi = a > b ? a : b;
         acc += hi > 0 && k > 1 ? (b - a) / hi : 0.0;
@@ -123,8 +131,7 @@ static void evaluate(const float *x, int64_t n, int d, const pe_kmeans_model *m,
 }
 
 static pe_status fit(const float *x, int64_t n, int d, int k, uint64_t seed, int threads,
-                     const float *init, const pe_persona_cluster_params *p,
-                     pe_kmeans_model **m) {
+                     const float *init, const pe_persona_cluster_params *p, pe_kmeans_model **m) {
   pe_kmeans_params kp = pe_kmeans_params_default();
   kp.k = k;
   kp.n_init = 1;
@@ -183,10 +190,12 @@ static pe_status fit_sample(const float *xs, int64_t m, int d, const int *ks, in
   return PE_OK;
 }
 
-static double now(void) { return omp_get_wtime(); }
+static double now(void) {
+  return omp_get_wtime();
+}
 
-pe_status pe_persona_cluster(const float *x, int64_t n, int d,
-                             const pe_persona_cluster_params *p, pe_persona_clustering **out) {
+pe_status pe_persona_cluster(const float *x, int64_t n, int d, const pe_persona_cluster_params *p,
+                             pe_persona_clustering **out) {
   PE_FAIL_IF(!out, PE_ERR_USAGE, "cluster: no output given");
   *out = NULL;
   PE_FORWARD(check_params(n, d, p));
@@ -242,8 +251,8 @@ pe_status pe_persona_cluster(const float *x, int64_t n, int d,
   if (!best) PE_CHECK_GOTO(fit_sample(xs, m, d, &k, 1, p, &best), st, fail);
   double t2 = now();
   /* Refine on every customer from the best sample centroids. */
-  PE_CHECK_GOTO(fit(x, n, d, k, p->seed, p->threads, pe_kmeans_model_centroids(best), p,
-                    &c->model), st, fail);
+  PE_CHECK_GOTO(fit(x, n, d, k, p->seed, p->threads, pe_kmeans_model_centroids(best), p, &c->model),
+                st, fail);
   c->k = k;
   c->seconds_choose = t1 - t0;
   c->seconds_sample = t2 - t1;
@@ -259,7 +268,9 @@ fail:
   return st;
 }
 
-int pe_persona_clustering_k(const pe_persona_clustering *c) { return c ? c->k : 0; }
+int pe_persona_clustering_k(const pe_persona_clustering *c) {
+  return c ? c->k : 0;
+}
 const pe_kmeans_model *pe_persona_clustering_model(const pe_persona_clustering *c) {
   return c ? c->model : NULL;
 }

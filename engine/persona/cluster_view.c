@@ -45,9 +45,12 @@ static float select_kth(float *a, int64_t n, int64_t k) {
         a[j--] = t;
       }
     }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
+    if (k <= j)
+      hi = j;
+    else if (k >= i)
+      lo = i;
+    else
+      return a[k];
   }
   return a[k];
 }
@@ -87,8 +90,8 @@ pe_status pe_persona_cluster_view(const float *scaled, const uint8_t *has_value,
     free(v);
     free(scratch);
     free(partial);
-    return pe__fail(PE_ERR_NOMEM, "cluster view: out of memory for %lld x %d values",
-                    (long long)n, d);
+    return pe__fail(PE_ERR_NOMEM, "cluster view: out of memory for %lld x %d values", (long long)n,
+                    d);
   }
   float fill[MAX_COLUMNS];
   int refill[MAX_COLUMNS];

@@ -74,11 +74,16 @@ static void qualify_duplicates(pe__persona_entry *e, int k, const pe__profile *p
     for (int r = 0; r < count; r++) {
       pe__persona_entry *p = &e[members[r]];
       snprintf(p->name, sizeof p->name, "%s", pe__persona_name((pe_archetype)a, r));
-      if (count == 1) p->qualifier[0] = '\0';
-      else if (r == 0) snprintf(p->qualifier, sizeof p->qualifier, "high value");
-      else if (r == count - 1) snprintf(p->qualifier, sizeof p->qualifier, "low value");
-      else if (count == 3) snprintf(p->qualifier, sizeof p->qualifier, "mid value");
-      else snprintf(p->qualifier, sizeof p->qualifier, "mid value %d", r);
+      if (count == 1)
+        p->qualifier[0] = '\0';
+      else if (r == 0)
+        snprintf(p->qualifier, sizeof p->qualifier, "high value");
+      else if (r == count - 1)
+        snprintf(p->qualifier, sizeof p->qualifier, "low value");
+      else if (count == 3)
+        snprintf(p->qualifier, sizeof p->qualifier, "mid value");
+      else
+        snprintf(p->qualifier, sizeof p->qualifier, "mid value %d", r);
     }
   }
 }
@@ -125,7 +130,8 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
       age_sum[c] += in->age[i];
       age_known[c]++;
     }
-    if (in->income && in->income[i] >= 0) income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
+    if (in->income && in->income[i] >= 0)
+      income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
     if (in->region && in->region[i] >= 0 && in->region[i] < REGION_CODES)
       region_n[(size_t)c * REGION_CODES + in->region[i]]++;
   }
@@ -144,7 +150,8 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
     for (int b = 0; b < INCOME_BINS && total > 0; b++) {
       seen += income_hist[(size_t)c * INCOME_BINS + b];
       if (2 * seen >= total) {
-        const double mid = income_log_lo + (b + 0.5) * (income_log_hi - income_log_lo) / INCOME_BINS;
+        const double mid =
+            income_log_lo + (b + 0.5) * (income_log_hi - income_log_lo) / INCOME_BINS;
         p->median_income = pow(10.0, mid);
         break;
       }
@@ -157,7 +164,8 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
         int taken = 0;
         for (int u = 0; u < t; u++) taken |= p->top_regions[u] == g;
         const int64_t v = region_n[(size_t)c * REGION_CODES + g];
-        if (!taken && v > 0 && (best < 0 || v > region_n[(size_t)c * REGION_CODES + best])) best = g;
+        if (!taken && v > 0 && (best < 0 || v > region_n[(size_t)c * REGION_CODES + best]))
+          best = g;
       }
       p->top_regions[t] = best;
       p->top_region_share[t] =
@@ -181,8 +189,8 @@ static pe_status copy_segment_names(const pe_persona_input *in, pe_persona_repor
   r->rfm_mix = calloc((size_t)in->k * (size_t)in->rfm_segment_count, sizeof *r->rfm_mix);
   PE_FAIL_IF(!r->rfm_segment_names || !r->rfm_mix, PE_ERR_NOMEM, "describe: out of memory");
   for (int s = 0; s < in->rfm_segment_count; s++) {
-    const char *name = in->rfm_segment_names && in->rfm_segment_names[s]
-                           ? in->rfm_segment_names[s] : "Unnamed";
+    const char *name =
+        in->rfm_segment_names && in->rfm_segment_names[s] ? in->rfm_segment_names[s] : "Unnamed";
     r->rfm_segment_names[s] = strdup(name);
     PE_FAIL_IF(!r->rfm_segment_names[s], PE_ERR_NOMEM, "describe: out of memory");
   }
@@ -259,8 +267,8 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
     p->share_customers = (double)prof[c].customers / (double)base->customers;
     p->revenue = prof[c].revenue;
     p->share_revenue = base->revenue > 0 ? prof[c].revenue / base->revenue : 0.0;
-    p->trait_count = pe__traits_phrase(&prof[c], base, params->max_traits, e->traits,
-                                       sizeof e->traits[0]);
+    p->trait_count =
+        pe__traits_phrase(&prof[c], base, params->max_traits, e->traits, sizeof e->traits[0]);
     for (int t = 0; t < p->trait_count; t++) p->traits[t] = e->traits[t];
     p->actions = pe__persona_actions(assigned[c], &p->action_count);
     for (int f = 0; f < PE_FEATURE_COUNT; f++) e->trait_z[f] = pe__trait_z(&prof[c], base, f);
@@ -324,7 +332,9 @@ pe_status pe_persona_describe(const pe_persona_input *in, const pe_persona_param
   return PE_OK;
 }
 
-int pe_persona_report_count(const pe_persona_report *r) { return r ? r->k : 0; }
+int pe_persona_report_count(const pe_persona_report *r) {
+  return r ? r->k : 0;
+}
 
 const pe_persona *pe_persona_report_get(const pe_persona_report *r, int i) {
   return r && i >= 0 && i < r->k ? &r->entries[i].pub : NULL;

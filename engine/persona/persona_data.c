@@ -50,8 +50,8 @@ static int ascending(const int64_t *ids, int64_t n) {
 
 /* Aligns RFM rows (ascending ids) with the customers; customers without an
  * RFM row get segment 0 ("No Purchase") and scores 0. */
-static pe_status join_rfm(pe_persona_data *d, int64_t rn, const int64_t *rid,
-                          const int16_t *seg, const uint8_t *r, const uint8_t *f) {
+static pe_status join_rfm(pe_persona_data *d, int64_t rn, const int64_t *rid, const int16_t *seg,
+                          const uint8_t *r, const uint8_t *f) {
   const int64_t n = d->in.n;
   const int64_t *ids = d->in.customer_id;
   PE_FAIL_IF(!ascending(rid, rn), PE_ERR_DATA, "/rfm/customer_id is not strictly ascending");
@@ -93,8 +93,10 @@ static int64_t find_row(const int64_t *ids, int64_t n, int64_t id) {
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     const int64_t mid = lo + (hi - lo) / 2;
-    if (ids[mid] < id) lo = mid + 1;
-    else hi = mid;
+    if (ids[mid] < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && ids[lo] == id ? lo : -1;
 }
@@ -113,19 +115,22 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
   int32_t *region = NULL;
   int64_t rows = 0, r2;
   if (!pe_h5_exists(fid, "/customers") || !pe_h5_exists(fid, "/customers/customer_id")) goto done;
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, input, "/customers/customer_id", PE_I64,
-                                      (void **)&cid, &rows), st, done);
+  PE_CHECK_GOTO(
+      pe_h5_read_column_all(fid, input, "/customers/customer_id", PE_I64, (void **)&cid, &rows), st,
+      done);
   if (pe_h5_exists(fid, "/customers/age"))
     PE_CHECK_GOTO(pe_h5_read_column_all(fid, input, "/customers/age", PE_I16, (void **)&age, &r2),
                   st, done);
   if (age && r2 != rows) goto mismatch;
   if (pe_h5_exists(fid, "/customers/income"))
-    PE_CHECK_GOTO(pe_h5_read_column_all(fid, input, "/customers/income", PE_F32,
-                                        (void **)&income, &r2), st, done);
+    PE_CHECK_GOTO(
+        pe_h5_read_column_all(fid, input, "/customers/income", PE_F32, (void **)&income, &r2), st,
+        done);
   if (income && r2 != rows) goto mismatch;
   if (pe_h5_exists(fid, "/customers/region"))
-    PE_CHECK_GOTO(pe_h5_read_column_all(fid, input, "/customers/region", PE_I32,
-                                        (void **)&region, &r2), st, done);
+    PE_CHECK_GOTO(
+        pe_h5_read_column_all(fid, input, "/customers/region", PE_I32, (void **)&region, &r2), st,
+        done);
   if (region && r2 != rows) goto mismatch;
   if (!age && !income && !region) goto done;
   /* /customers may come in any order (generated data is in generation
@@ -176,8 +181,7 @@ pe_status pe_persona_data_from_memory(const char *input, int64_t n, int d,
                                       int has_sessions, int64_t rfm_count,
                                       const int64_t *rfm_customer_id, const int16_t *rfm_segment,
                                       const uint8_t *rfm_r, const uint8_t *rfm_f, int rfm_bins,
-                                      int rfm_segment_count,
-                                      const char *const *rfm_segment_names,
+                                      int rfm_segment_count, const char *const *rfm_segment_names,
                                       pe_persona_data **out) {
   PE_FAIL_IF(!out, PE_ERR_USAGE, "describe: no output given");
   *out = NULL;
@@ -227,8 +231,10 @@ static pe_status read_strings(hid_t fid, const char *file, const char *path, cha
   } else if (n > 0) {
     *names = calloc((size_t)n, sizeof **names);
     for (hssize_t i = 0; *names && i < n; i++) (*names)[i] = strdup(buf[i] ? buf[i] : "");
-    if (!*names) st = pe__fail(PE_ERR_NOMEM, "out of memory");
-    else *count = (int)n;
+    if (!*names)
+      st = pe__fail(PE_ERR_NOMEM, "out of memory");
+    else
+      *count = (int)n;
     H5Dvlen_reclaim(t, space, H5P_DEFAULT, buf);
   }
   free(buf);
@@ -248,10 +254,11 @@ static pe_status load_rfm(pe_persona_data *d, const char *results) {
   char **names = NULL;
   int count = 0;
   if (!pe_h5_exists(fid, "/rfm")) goto done;
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/customer_id", PE_I64, (void **)&rid,
-                                      &rows), st, done);
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/segment", PE_I16, (void **)&seg, &r2),
-                st, done);
+  PE_CHECK_GOTO(
+      pe_h5_read_column_all(fid, results, "/rfm/customer_id", PE_I64, (void **)&rid, &rows), st,
+      done);
+  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/segment", PE_I16, (void **)&seg, &r2), st,
+                done);
   PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/r", PE_U8, (void **)&r, &r2), st, done);
   PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/f", PE_U8, (void **)&f, &r2), st, done);
   double bins = 5;

@@ -14,8 +14,13 @@
  * nothing for a customer without orders, so such features are averaged over
  * the customers for whom they are defined, whatever value the feature table
  * stores for the others. */
-typedef enum { PE__POP_ALL, PE__POP_BUYERS, PE__POP_SESSIONS, PE__POP_CARTERS,
-               PE__POP_SESSION_BUYERS } pe__population;
+typedef enum {
+  PE__POP_ALL,
+  PE__POP_BUYERS,
+  PE__POP_SESSIONS,
+  PE__POP_CARTERS,
+  PE__POP_SESSION_BUYERS
+} pe__population;
 
 pe__population pe__feature_population(pe_feature f);
 
@@ -23,9 +28,9 @@ typedef struct {
   int64_t customers, buyers, with_sessions;
   double revenue;
   double orders_per_buyer;
-  int has[PE_FEATURE_COUNT];       /* the input has this feature's column */
-  int64_t pop[PE_FEATURE_COUNT];   /* customers in the feature's population */
-  double mean[PE_FEATURE_COUNT];   /* arithmetic mean of the raw value over pop */
+  int has[PE_FEATURE_COUNT];     /* the input has this feature's column */
+  int64_t pop[PE_FEATURE_COUNT]; /* customers in the feature's population */
+  double mean[PE_FEATURE_COUNT]; /* arithmetic mean of the raw value over pop */
   /* Mean and standard deviation of the transformed value t = log1p(max(x, 0))
    * for LOG1P features, x for LINEAR ones, over pop. */
   double tmean[PE_FEATURE_COUNT], tsd[PE_FEATURE_COUNT];

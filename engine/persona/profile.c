@@ -9,20 +9,30 @@
 #include "persona/persona_internal.h"
 
 static const pe__population populations[PE_FEATURE_COUNT] = {
-    [PE_FEAT_RECENCY_DAYS] = PE__POP_BUYERS,   [PE_FEAT_FREQUENCY] = PE__POP_ALL,
-    [PE_FEAT_MONETARY] = PE__POP_ALL,          [PE_FEAT_AOV] = PE__POP_BUYERS,
-    [PE_FEAT_TENURE_DAYS] = PE__POP_BUYERS,    [PE_FEAT_DISCOUNT_SHARE] = PE__POP_BUYERS,
-    [PE_FEAT_RETURN_RATE] = PE__POP_BUYERS,    [PE_FEAT_CATEGORIES] = PE__POP_BUYERS,
-    [PE_FEAT_HOLIDAY_SHARE] = PE__POP_BUYERS,  [PE_FEAT_SESSIONS] = PE__POP_ALL,
-    [PE_FEAT_PAGES_PER_SESSION] = PE__POP_SESSIONS, [PE_FEAT_BOUNCE_RATE] = PE__POP_SESSIONS,
-    [PE_FEAT_CART_ADDS] = PE__POP_SESSIONS,    [PE_FEAT_CART_ABANDONMENT] = PE__POP_CARTERS,
+    [PE_FEAT_RECENCY_DAYS] = PE__POP_BUYERS,
+    [PE_FEAT_FREQUENCY] = PE__POP_ALL,
+    [PE_FEAT_MONETARY] = PE__POP_ALL,
+    [PE_FEAT_AOV] = PE__POP_BUYERS,
+    [PE_FEAT_TENURE_DAYS] = PE__POP_BUYERS,
+    [PE_FEAT_DISCOUNT_SHARE] = PE__POP_BUYERS,
+    [PE_FEAT_RETURN_RATE] = PE__POP_BUYERS,
+    [PE_FEAT_CATEGORIES] = PE__POP_BUYERS,
+    [PE_FEAT_HOLIDAY_SHARE] = PE__POP_BUYERS,
+    [PE_FEAT_SESSIONS] = PE__POP_ALL,
+    [PE_FEAT_PAGES_PER_SESSION] = PE__POP_SESSIONS,
+    [PE_FEAT_BOUNCE_RATE] = PE__POP_SESSIONS,
+    [PE_FEAT_CART_ADDS] = PE__POP_SESSIONS,
+    [PE_FEAT_CART_ABANDONMENT] = PE__POP_CARTERS,
     [PE_FEAT_TIME_TO_PURCHASE_S] = PE__POP_SESSION_BUYERS,
 };
 
-pe__population pe__feature_population(pe_feature f) { return populations[f]; }
+pe__population pe__feature_population(pe_feature f) {
+  return populations[f];
+}
 
 static const int log1p_features[PE_FEATURE_COUNT] = {
-#define PE__FEATURE_LOG(name, key, scaling, needs_sessions, text) [name] = scaling == PE_SCALE_LOG1P,
+#define PE__FEATURE_LOG(name, key, scaling, needs_sessions, text) \
+  [name] = scaling == PE_SCALE_LOG1P,
     PE_FEATURE_MAP(PE__FEATURE_LOG)
 #undef PE__FEATURE_LOG
 };
@@ -37,9 +47,15 @@ static const char *const feature_texts[PE_FEATURE_COUNT] = {
 #undef PE__FEATURE_TEXT
 };
 
-int pe__feature_is_log1p(pe_feature f) { return log1p_features[f]; }
-const char *pe__feature_key(pe_feature f) { return feature_keys[f]; }
-const char *pe__feature_text(pe_feature f) { return feature_texts[f]; }
+int pe__feature_is_log1p(pe_feature f) {
+  return log1p_features[f];
+}
+const char *pe__feature_key(pe_feature f) {
+  return feature_keys[f];
+}
+const char *pe__feature_text(pe_feature f) {
+  return feature_texts[f];
+}
 
 double pe__profile_typical(const pe__profile *p, pe_feature f) {
   return log1p_features[f] ? expm1(p->tmean[f]) : p->tmean[f];
@@ -70,8 +86,10 @@ static void accumulate_block(const pe_persona_input *in, const int *col_of, int6
     const int buyer = fcol < 0 || row[fcol] >= 1.0f;
     const int sessions = scol >= 0 && row[scol] >= 1.0f;
     const int carter = sessions && ccol >= 0 && row[ccol] > 0.0f;
-    const int in_pop[] = {[PE__POP_ALL] = 1, [PE__POP_BUYERS] = buyer,
-                          [PE__POP_SESSIONS] = sessions, [PE__POP_CARTERS] = carter,
+    const int in_pop[] = {[PE__POP_ALL] = 1,
+                          [PE__POP_BUYERS] = buyer,
+                          [PE__POP_SESSIONS] = sessions,
+                          [PE__POP_CARTERS] = carter,
                           [PE__POP_SESSION_BUYERS] = sessions && buyer};
     accumulator *groups[2] = {&acc[in->labels[i]], &acc[k]};
     for (int g = 0; g < 2; g++) {
@@ -140,8 +158,8 @@ pe_status pe__profiles_compute(const pe_persona_input *in, pe__profile *profiles
       col_of[in->columns[c]] = c;
   const int64_t nblocks = (in->n + PROFILE_BLOCK - 1) / PROFILE_BLOCK;
   const int groups = in->k + 1;
-  accumulator *partial = calloc((size_t)(nblocks > 0 ? nblocks : 1) * (size_t)groups,
-                                sizeof *partial);
+  accumulator *partial =
+      calloc((size_t)(nblocks > 0 ? nblocks : 1) * (size_t)groups, sizeof *partial);
   PE_FAIL_IF(!partial, PE_ERR_NOMEM, "describe: out of memory for %lld profile blocks",
              (long long)nblocks);
 #pragma omp parallel for schedule(dynamic, 1)

@@ -7,9 +7,9 @@
 #include "persona/persona_internal.h"
 
 /* Colour of the persona in report position i (colour-blind-friendly order). */
-static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-                                      "#1f77b4", "#8c564b"};
+static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
+                                      "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
+                                      "#9c755f", "#bab0ac", "#1f77b4", "#8c564b"};
 enum { PALETTE = sizeof palette / sizeof palette[0] };
 
 static const char style[] =
@@ -37,13 +37,15 @@ static const char style[] =
 static void share_chart(pe__strbuf *b, const pe_persona_report *r) {
   const int row = 34, left = 190, width = 560, bar = 300;
   const int height = 40 + row * r->k;
-  pe__sb_printf(b, "<svg id=\"share-chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                   "role=\"img\" aria-label=\"share of customers vs share of revenue\">",
+  pe__sb_printf(b,
+                "<svg id=\"share-chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                "role=\"img\" aria-label=\"share of customers vs share of revenue\">",
                 width, height, width, height);
-  pe__sb_printf(b, "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"10\" fill=\"#9aa3b0\"/>"
-                   "<text x=\"%d\" y=\"15\" font-size=\"12\">share of customers</text>"
-                   "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"10\" fill=\"#333\"/>"
-                   "<text x=\"%d\" y=\"15\" font-size=\"12\">share of revenue</text>",
+  pe__sb_printf(b,
+                "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"10\" fill=\"#9aa3b0\"/>"
+                "<text x=\"%d\" y=\"15\" font-size=\"12\">share of customers</text>"
+                "<rect x=\"%d\" y=\"6\" width=\"12\" height=\"10\" fill=\"#333\"/>"
+                "<text x=\"%d\" y=\"15\" font-size=\"12\">share of revenue</text>",
                 left, left + 16, left + 150, left + 166);
   double top = 0.01;
   for (int i = 0; i < r->k; i++) {
@@ -58,14 +60,16 @@ static void share_chart(pe__strbuf *b, const pe_persona_report *r) {
     pe__sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"13\" text-anchor=\"end\">", left - 8,
                   y + 17);
     pe__sb_html(b, p->name);
-    pe__sb_printf(b, "</text><rect class=\"bar-customers\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
-                     "height=\"12\" fill=\"%s\" opacity=\"0.55\"/>"
-                     "<rect class=\"bar-revenue\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"12\" "
-                     "fill=\"%s\"/>",
+    pe__sb_printf(b,
+                  "</text><rect class=\"bar-customers\" x=\"%d\" y=\"%d\" width=\"%.1f\" "
+                  "height=\"12\" fill=\"%s\" opacity=\"0.55\"/>"
+                  "<rect class=\"bar-revenue\" x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"12\" "
+                  "fill=\"%s\"/>",
                   left, y + 2, bar * p->share_customers / top, palette[i % PALETTE], left, y + 15,
                   bar * rev / top, palette[i % PALETTE]);
-    pe__sb_printf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%.1f%%</text>"
-                     "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" font-weight=\"bold\">%.1f%%</text>",
+    pe__sb_printf(b,
+                  "<text x=\"%.1f\" y=\"%d\" font-size=\"11\">%.1f%%</text>"
+                  "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" font-weight=\"bold\">%.1f%%</text>",
                   left + bar * p->share_customers / top + 4, y + 12, 100 * p->share_customers,
                   left + bar * rev / top + 4, y + 25, 100 * p->share_revenue);
   }
@@ -90,8 +94,9 @@ static void rf_grid(pe__strbuf *b, const pe_persona_report *r) {
       if (total[rr][ff] > top) top = total[rr][ff];
     }
   const int cell = 64, left = 60, topy = 20;
-  pe__sb_printf(b, "<svg id=\"rfm-grid\" width=\"%d\" height=\"%d\" role=\"img\" "
-                   "aria-label=\"RFM recency by frequency grid\">",
+  pe__sb_printf(b,
+                "<svg id=\"rfm-grid\" width=\"%d\" height=\"%d\" role=\"img\" "
+                "aria-label=\"RFM recency by frequency grid\">",
                 left + 5 * cell + 10, topy + 5 * cell + 50);
   for (int rr = 0; rr < 5; rr++)
     for (int ff = 0; ff < 5; ff++) {
@@ -101,11 +106,14 @@ static void rf_grid(pe__strbuf *b, const pe_persona_report *r) {
       const int o = owner[rr][ff];
       char count[32];
       pe__format_count(count, sizeof count, total[rr][ff]);
-      pe__sb_printf(b, "<rect class=\"rf-cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
-                       "fill=\"#1d2330\" fill-opacity=\"%.2f\" stroke=\"%s\" stroke-width=\"4\"/>",
-                    x + 2, y + 2, cell - 4, cell - 4, shade, o >= 0 ? palette[o % PALETTE] : "#ddd");
-      pe__sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
-                       "fill=\"%s\">%s</text>",
+      pe__sb_printf(b,
+                    "<rect class=\"rf-cell\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+                    "fill=\"#1d2330\" fill-opacity=\"%.2f\" stroke=\"%s\" stroke-width=\"4\"/>",
+                    x + 2, y + 2, cell - 4, cell - 4, shade,
+                    o >= 0 ? palette[o % PALETTE] : "#ddd");
+      pe__sb_printf(b,
+                    "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"middle\" "
+                    "fill=\"%s\">%s</text>",
                     x + cell / 2, y + cell / 2 + 4, shade > 0.45 ? "#fff" : "#000", count);
     }
   for (int i = 0; i < 5; i++) {
@@ -114,8 +122,9 @@ static void rf_grid(pe__strbuf *b, const pe_persona_report *r) {
     pe__sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">F%d</text>",
                   left + i * cell + cell / 2, topy + 5 * cell + 16, i + 1);
   }
-  pe__sb_printf(b, "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">frequency "
-                   "score &#8594;  (outline: dominant persona)</text></svg>",
+  pe__sb_printf(b,
+                "<text x=\"%d\" y=\"%d\" font-size=\"12\" text-anchor=\"middle\">frequency "
+                "score &#8594;  (outline: dominant persona)</text></svg>",
                 left + 5 * cell / 2, topy + 5 * cell + 40);
 }
 
@@ -126,8 +135,9 @@ static void profile_chart(pe__strbuf *b, const pe_persona_report *r, int i) {
   int features = 0;
   for (int f = 0; f < PE_FEATURE_COUNT; f++) features += r->feature_present[f];
   const int row = 17, label = 130, half = 90, height = 10 + row * features;
-  pe__sb_printf(b, "<svg class=\"profile\" width=\"%d\" height=\"%d\" role=\"img\" "
-                   "aria-label=\"trait profile\">",
+  pe__sb_printf(b,
+                "<svg class=\"profile\" width=\"%d\" height=\"%d\" role=\"img\" "
+                "aria-label=\"trait profile\">",
                 label + 2 * half + 10, height);
   pe__sb_printf(b, "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>", label + half,
                 label + half, height);
@@ -153,8 +163,9 @@ static void card(pe__strbuf *b, const pe_persona_report *r, int i) {
   char customers[32], revenue[32];
   pe__format_count(customers, sizeof customers, p->customers);
   pe__format_money(revenue, sizeof revenue, p->revenue);
-  pe__sb_printf(b, "<article class=\"persona%s\" id=\"persona-%d\" data-archetype=\"%s\" "
-                   "style=\"--c:%s\"><h3>",
+  pe__sb_printf(b,
+                "<article class=\"persona%s\" id=\"persona-%d\" data-archetype=\"%s\" "
+                "style=\"--c:%s\"><h3>",
                 p->focus ? " focus" : "", p->id, p->archetype_key, palette[i % PALETTE]);
   pe__sb_html(b, p->name);
   if (p->focus) pe__sb_puts(b, "<span class=\"badge\">focus</span>");
@@ -166,8 +177,9 @@ static void card(pe__strbuf *b, const pe_persona_report *r, int i) {
   }
   pe__sb_puts(b, "</p><p class=\"desc\">");
   pe__sb_html(b, p->description);
-  pe__sb_printf(b, "</p><div class=\"sizes\"><div><b>%s</b>customers (%.1f%%)</div>"
-                   "<div><b>%s</b>revenue (%.1f%%)</div></div>",
+  pe__sb_printf(b,
+                "</p><div class=\"sizes\"><div><b>%s</b>customers (%.1f%%)</div>"
+                "<div><b>%s</b>revenue (%.1f%%)</div></div>",
                 customers, 100 * p->share_customers, revenue, 100 * p->share_revenue);
   pe__sb_puts(b, "<h4>Defining traits</h4><ul class=\"traits\">");
   for (int t = 0; t < p->trait_count; t++) {
@@ -195,13 +207,13 @@ static void card(pe__strbuf *b, const pe_persona_report *r, int i) {
       if (p->age_band_share[a] > p->age_band_share[top]) top = a;
     char income[32];
     pe__format_money(income, sizeof income, p->median_income);
-    pe__sb_printf(b, "<h4>Demographics</h4><p class=\"demographics\">Most often %s (%.0f%%), "
-                     "mean age %.0f, median income ~%s",
+    pe__sb_printf(b,
+                  "<h4>Demographics</h4><p class=\"demographics\">Most often %s (%.0f%%), "
+                  "mean age %.0f, median income ~%s",
                   pe_persona_age_band_label(top), 100 * p->age_band_share[top], p->mean_age,
                   income);
     if (p->top_regions[0] >= 0)
-      pe__sb_printf(b, "; top region %d (%.0f%%)", p->top_regions[0],
-                    100 * p->top_region_share[0]);
+      pe__sb_printf(b, "; top region %d (%.0f%%)", p->top_regions[0], 100 * p->top_region_share[0]);
     pe__sb_puts(b, "</p>");
   }
   pe__sb_puts(b, "<h4>Recommended actions</h4><ul class=\"actions\">");
@@ -218,14 +230,16 @@ pe_status pe_persona_report_html(const pe_persona_report *r, const char *title, 
   char customers[32], revenue[32];
   pe__format_count(customers, sizeof customers, r->customers);
   pe__format_money(revenue, sizeof revenue, r->revenue);
-  pe__sb_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                  "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                  "<title>");
+  pe__sb_puts(&b,
+              "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+              "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+              "<title>");
   pe__sb_html(&b, title ? title : "Personas");
   pe__sb_printf(&b, "</title><style>%s</style></head>\n<body><header><h1>", style);
   pe__sb_html(&b, title ? title : "Personas");
-  pe__sb_printf(&b, "</h1><p>%s customers, net revenue %s, %d personas. Focus (fewest personas "
-                    "with &#8805; %.0f%% of revenue): ",
+  pe__sb_printf(&b,
+                "</h1><p>%s customers, net revenue %s, %d personas. Focus (fewest personas "
+                "with &#8805; %.0f%% of revenue): ",
                 customers, revenue, r->k, 100 * r->focus_share);
   int first = 1;
   for (int i = 0; i < r->k; i++)
@@ -235,8 +249,9 @@ pe_status pe_persona_report_html(const pe_persona_report *r, const char *title, 
       first = 0;
     }
   pe__sb_puts(&b, first ? "none.</p></header>\n<main>" : ".</p></header>\n<main>");
-  pe__sb_puts(&b, "<section class=\"charts\"><div class=\"panel\"><h2>Share of customers vs "
-                  "share of revenue</h2>");
+  pe__sb_puts(&b,
+              "<section class=\"charts\"><div class=\"panel\"><h2>Share of customers vs "
+              "share of revenue</h2>");
   share_chart(&b, r);
   pe__sb_puts(&b, "</div>");
   if (r->has_rfm) {

@@ -29,8 +29,8 @@ static json_t *persona_object(const pe_persona_report *r, const pe__persona_entr
                         "id", p->id, "archetype", p->archetype_key, "archetype_label",
                         pe_archetype_label(p->archetype), "qualifier", p->qualifier, "match",
                         p->match, "name", p->name, "description", p->description, "customers",
-                        (json_int_t)p->customers, "share_customers", p->share_customers,
-                        "revenue", p->revenue, "share_revenue", p->share_revenue, "traits",
+                        (json_int_t)p->customers, "share_customers", p->share_customers, "revenue",
+                        p->revenue, "share_revenue", p->share_revenue, "traits",
                         string_array(p->traits, p->trait_count), "actions",
                         string_array(p->actions, p->action_count), "focus", p->focus);
   if (!o) return NULL;
@@ -61,10 +61,9 @@ pe_status pe_persona_report_json(const pe_persona_report *r, char **text) {
     }
     json_array_append_new(list, o);
   }
-  json_t *root = json_pack("{s:I, s:f, s:i, s:b, s:f, s:o}", "customers",
-                           (json_int_t)r->customers, "revenue", r->revenue, "k", r->k,
-                           "has_sessions", r->has_sessions, "focus_revenue_share",
-                           r->focus_share, "personas", list);
+  json_t *root = json_pack("{s:I, s:f, s:i, s:b, s:f, s:o}", "customers", (json_int_t)r->customers,
+                           "revenue", r->revenue, "k", r->k, "has_sessions", r->has_sessions,
+                           "focus_revenue_share", r->focus_share, "personas", list);
   char *s = root ? json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
   json_decref(root);
   PE_FAIL_IF(!s, PE_ERR_NOMEM, "out of memory while rendering the persona JSON");

@@ -33,8 +33,9 @@ static void demographics_line(pe__strbuf *b, const pe_persona *p) {
     if (p->age_band_share[a] > p->age_band_share[top]) top = a;
   char income[32];
   pe__format_money(income, sizeof income, p->median_income);
-  pe__sb_printf(b, "- **Demographics:** most often aged %s (%.0f%%), mean age %.0f, median income ~%s",
-                pe_persona_age_band_label(top), 100.0 * p->age_band_share[top], p->mean_age, income);
+  pe__sb_printf(
+      b, "- **Demographics:** most often aged %s (%.0f%%), mean age %.0f, median income ~%s",
+      pe_persona_age_band_label(top), 100.0 * p->age_band_share[top], p->mean_age, income);
   if (p->top_regions[0] >= 0) {
     pe__sb_puts(b, "; top regions:");
     for (int t = 0; t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
@@ -50,10 +51,12 @@ pe_status pe_persona_report_markdown(const pe_persona_report *r, char **text) {
   pe__format_count(customers, sizeof customers, r->customers);
   pe__format_money(revenue, sizeof revenue, r->revenue);
   pe__sb_printf(&b, "# Personas\n\n%s customers, net revenue %s, %d personas%s.\n\n", customers,
-                revenue, r->k, r->has_sessions ? "" : " (no web sessions: session-based "
-                                                     "archetypes not offered)");
-  pe__sb_printf(&b, "**Focus** (the fewest personas with >= %.0f%% of revenue): ",
-                100.0 * r->focus_share);
+                revenue, r->k,
+                r->has_sessions ? ""
+                                : " (no web sessions: session-based "
+                                  "archetypes not offered)");
+  pe__sb_printf(
+      &b, "**Focus** (the fewest personas with >= %.0f%% of revenue): ", 100.0 * r->focus_share);
   int first = 1;
   for (int i = 0; i < r->k; i++)
     if (r->entries[i].pub.focus) {
@@ -61,8 +64,10 @@ pe_status pe_persona_report_markdown(const pe_persona_report *r, char **text) {
       first = 0;
     }
   pe__sb_puts(&b, first ? "none (no positive revenue)\n\n" : "\n\n");
-  pe__sb_puts(&b, "| # | Persona | Archetype | Customers | % customers | Revenue | % revenue | Focus |\n"
-                  "|---|---------|-----------|----------:|------------:|--------:|----------:|:-----:|\n");
+  pe__sb_puts(
+      &b,
+      "| # | Persona | Archetype | Customers | % customers | Revenue | % revenue | Focus |\n"
+      "|---|---------|-----------|----------:|------------:|--------:|----------:|:-----:|\n");
   for (int i = 0; i < r->k; i++) {
     const pe_persona *p = &r->entries[i].pub;
     pe__format_count(customers, sizeof customers, p->customers);
@@ -79,8 +84,9 @@ pe_status pe_persona_report_markdown(const pe_persona_report *r, char **text) {
     pe__format_money(revenue, sizeof revenue, p->revenue);
     pe__sb_printf(&b, "\n## %s — %s%s\n\n%s\n\n", p->name, label, p->focus ? " (focus)" : "",
                   p->description);
-    pe__sb_printf(&b, "- **Size:** %s customers (%.1f%%), revenue %s (%.1f%%); persona %d, "
-                      "archetype fit %+.2f\n",
+    pe__sb_printf(&b,
+                  "- **Size:** %s customers (%.1f%%), revenue %s (%.1f%%); persona %d, "
+                  "archetype fit %+.2f\n",
                   customers, 100.0 * p->share_customers, revenue, 100.0 * p->share_revenue, p->id,
                   p->match);
     pe__sb_puts(&b, "- **Traits:**\n");

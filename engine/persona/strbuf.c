@@ -83,8 +83,12 @@ void pe__format_count(char *buf, size_t size, int64_t v) {
 
 void pe__format_money(char *buf, size_t size, double v) {
   const double a = v < 0 ? -v : v;
-  if (a >= 1e9) snprintf(buf, size, "%.2fB", v / 1e9);
-  else if (a >= 1e6) snprintf(buf, size, "%.2fM", v / 1e6);
-  else if (a >= 1e4) snprintf(buf, size, "%.1fk", v / 1e3);
-  else snprintf(buf, size, "%.0f", v);
+  if (a >= 1e9)
+    snprintf(buf, size, "%.2fB", v / 1e9);
+  else if (a >= 1e6)
+    snprintf(buf, size, "%.2fM", v / 1e6);
+  else if (a >= 1e4)
+    snprintf(buf, size, "%.1fk", v / 1e3);
+  else
+    snprintf(buf, size, "%.0f", v);
 }

@@ -29,19 +29,16 @@ static const trait_phrase phrases[PE_FEATURE_COUNT] = {
     [PE_FEAT_MONETARY] = {PHRASE_RATIO,
                           "spends %.1f× as much as the average customer (%.0f vs %.0f)",
                           "spends %.1f× less than the average customer (%.0f vs %.0f)"},
-    [PE_FEAT_AOV] = {PHRASE_RATIO,
-                     "orders are %.1f× the average order value (%.0f vs %.0f)",
+    [PE_FEAT_AOV] = {PHRASE_RATIO, "orders are %.1f× the average order value (%.0f vs %.0f)",
                      "orders are %.1f× smaller than the average order (%.0f vs %.0f)"},
     [PE_FEAT_TENURE_DAYS] = {PHRASE_RATIO,
                              "has bought over a %.1f× longer span than the average buyer "
                              "(%.0f vs %.0f days from first to last order)",
                              "has bought over a %.1f× shorter span than the average buyer "
                              "(%.0f vs %.0f days from first to last order)"},
-    [PE_FEAT_DISCOUNT_SHARE] = {PHRASE_SHARE,
-                                "%.0f%% of orders use a discount (vs %.0f%% overall)",
+    [PE_FEAT_DISCOUNT_SHARE] = {PHRASE_SHARE, "%.0f%% of orders use a discount (vs %.0f%% overall)",
                                 "only %.0f%% of orders use a discount (vs %.0f%% overall)"},
-    [PE_FEAT_RETURN_RATE] = {PHRASE_SHARE,
-                             "%.0f%% of orders have a return (vs %.0f%% overall)",
+    [PE_FEAT_RETURN_RATE] = {PHRASE_SHARE, "%.0f%% of orders have a return (vs %.0f%% overall)",
                              "only %.0f%% of orders have a return (vs %.0f%% overall)"},
     [PE_FEAT_CATEGORIES] = {PHRASE_RATIO,
                             "buys from %.1f× as many categories as average (%.1f vs %.1f)",
@@ -101,8 +98,7 @@ static int phrasable(const pe__profile *g, const pe__profile *base, pe_feature f
   return base->mean[f] > 0 || phrases[f].kind == PHRASE_SHARE;
 }
 
-static void phrase(const pe__profile *g, const pe__profile *base, int c, char *out,
-                   size_t size) {
+static void phrase(const pe__profile *g, const pe__profile *base, int c, char *out, size_t size) {
   if (c == BUYER_SHARE_TRAIT) {
     snprintf(out, size, "%.0f%% have ever placed an order (vs %.0f%% overall)",
              100.0 * pe__profile_buyer_share(g), 100.0 * pe__profile_buyer_share(base));

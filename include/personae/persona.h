@@ -33,15 +33,15 @@ extern "C" {
 /* ---- choosing K and clustering ---- */
 
 typedef struct {
-  int k;           /* clusters; 0 (default) = choose automatically in k_min..k_max */
-  int k_min, k_max;/* the range tried by auto, 2 <= k_min <= k_max; default 3..12 */
-  int64_t sample;  /* customers sampled (uniformly, seeded) to choose K and to run
-                      the restarts; default 50000. All customers when n is smaller. */
-  int n_init;      /* k-means++ restarts on the sample; the lowest inertia is kept.
-                      Default 4. */
-  int max_iter;    /* Lloyd iterations per run (sample and full data); default 100 */
-  uint64_t seed;   /* default 42 */
-  int threads;     /* OpenMP threads, 0 (default) = OpenMP's default */
+  int k;              /* clusters; 0 (default) = choose automatically in k_min..k_max */
+  int k_min, k_max;   /* the range tried by auto, 2 <= k_min <= k_max; default 3..12 */
+  int64_t sample;     /* customers sampled (uniformly, seeded) to choose K and to run
+                         the restarts; default 50000. All customers when n is smaller. */
+  int n_init;         /* k-means++ restarts on the sample; the lowest inertia is kept.
+                         Default 4. */
+  int max_iter;       /* Lloyd iterations per run (sample and full data); default 100 */
+  uint64_t seed;      /* default 42 */
+  int threads;        /* OpenMP threads, 0 (default) = OpenMP's default */
   const char *kernel; /* k-means kernel, NULL/"auto" (default) */
 } pe_persona_cluster_params;
 
@@ -50,8 +50,8 @@ pe_persona_cluster_params pe_persona_cluster_params_default(void);
 /* One point of the K curve that `auto` computes on the sample. */
 typedef struct {
   int k;
-  double inertia;     /* per sampled point */
-  double silhouette;  /* simplified silhouette, -1..1; higher is better */
+  double inertia;           /* per sampled point */
+  double silhouette;        /* simplified silhouette, -1..1; higher is better */
   double calinski_harabasz; /* reported for reference, not used to choose */
 } pe_persona_k_score;
 
@@ -69,8 +69,7 @@ typedef struct pe_persona_clustering pe_persona_clustering;
  * Lloyd iterations over all n customers from the best sample centroids.
  * Deterministic for a seed, whatever the thread count. */
 pe_status pe_persona_cluster(const float *scaled, int64_t n, int d,
-                             const pe_persona_cluster_params *params,
-                             pe_persona_clustering **out);
+                             const pe_persona_cluster_params *params, pe_persona_clustering **out);
 int pe_persona_clustering_k(const pe_persona_clustering *c);
 /* The k-means model fitted on all customers (labels, centroids, inertia;
  * save it with pe_kmeans_model_save). Owned by the clustering. */
@@ -107,8 +106,8 @@ typedef struct {
   const float *raw;          /* n x d, original units (days, orders, money, shares) */
   const int32_t *labels;     /* n cluster indices in 0..k-1 */
   int k;
-  const int64_t *customer_id;/* for /personas; NULL: row numbers */
-  int has_sessions;          /* 0: archetypes that need web sessions are not offered */
+  const int64_t *customer_id; /* for /personas; NULL: row numbers */
+  int has_sessions;           /* 0: archetypes that need web sessions are not offered */
   /* RFM (optional): segment code per customer and the code names, and the R
    * and F scores 1..rfm_bins (0 = no purchase) for the R x F grid. */
   const int16_t *rfm_segment;
@@ -145,8 +144,7 @@ pe_status pe_persona_data_from_memory(const char *input, int64_t n, int d,
                                       int has_sessions, int64_t rfm_count,
                                       const int64_t *rfm_customer_id, const int16_t *rfm_segment,
                                       const uint8_t *rfm_r, const uint8_t *rfm_f, int rfm_bins,
-                                      int rfm_segment_count,
-                                      const char *const *rfm_segment_names,
+                                      int rfm_segment_count, const char *const *rfm_segment_names,
                                       pe_persona_data **out);
 const pe_persona_input *pe_persona_data_input(const pe_persona_data *data);
 void pe_persona_data_free(pe_persona_data *data); /* NULL is a no-op */
@@ -165,7 +163,7 @@ enum { PE_PERSONA_MAX_TRAITS = 5, PE_PERSONA_AGE_BANDS = 6, PE_PERSONA_TOP_REGIO
 
 /* One persona. Strings and arrays are owned by the report. */
 typedef struct {
-  int id;                    /* the cluster index */
+  int id; /* the cluster index */
   pe_archetype archetype;
   const char *archetype_key; /* "discount_hunter" */
   const char *qualifier;     /* "high value" when archetypes are shared, else "" */
@@ -173,21 +171,21 @@ typedef struct {
   const char *name;          /* "Discount-Hunting Dana" */
   const char *description;   /* one line */
   int64_t customers;
-  double share_customers;    /* 0..1 */
-  double revenue;            /* net revenue of its customers */
-  double share_revenue;      /* 0..1 of the total net revenue */
-  int trait_count;           /* 3..5 */
+  double share_customers; /* 0..1 */
+  double revenue;         /* net revenue of its customers */
+  double share_revenue;   /* 0..1 of the total net revenue */
+  int trait_count;        /* 3..5 */
   const char *traits[PE_PERSONA_MAX_TRAITS];
   int action_count;
   const char *const *actions;
-  int focus;                 /* 1: among the personas to act on first */
+  int focus; /* 1: among the personas to act on first */
   /* RFM mix: customers per segment code (rfm_segment_count entries, NULL without RFM). */
   const int64_t *rfm_mix;
   /* Demographics (has_demographics 0 without /customers). */
   int has_demographics;
   double age_band_share[PE_PERSONA_AGE_BANDS]; /* 18-24, 25-34, 35-44, 45-54, 55-64, 65+ */
   double mean_age, median_income;
-  int top_regions[PE_PERSONA_TOP_REGIONS];     /* -1 when fewer */
+  int top_regions[PE_PERSONA_TOP_REGIONS]; /* -1 when fewer */
   double top_region_share[PE_PERSONA_TOP_REGIONS];
 } pe_persona;
 
