@@ -201,7 +201,10 @@ pe_status pe_persona_cluster(const float *x, int64_t n, int d, const pe_persona_
   PE_FORWARD(check_params(n, d, p));
   pe_persona_clustering *c = calloc(1, sizeof *c);
   PE_FAIL_IF(!c, PE_ERR_NOMEM, "cluster: out of memory");
-  const int64_t m = n < p->sample ? n : p->sample;
+  /* At least ten customers per cluster in the sample, whatever --sample. */
+  int64_t m = n < p->sample ? n : p->sample;
+  const int64_t k_top = p->k > 0 ? p->k : p->k_max;
+  if (m < 10 * k_top) m = n < 10 * k_top ? n : 10 * k_top;
   const float *xs = x;
   float *sample = NULL;
   pe_kmeans_model *best = NULL;
