@@ -58,9 +58,10 @@ typedef struct {
    * are ignored (and counted). Default PE_FEATURES_AS_OF_AUTO. */
   int64_t as_of;
   /* The columns to compute, in this order; borrowed. Default NULL: every
-   * feature the input supports, in feature_list.h order (session features
-   * only when /sessions exists). Naming a feature whose source is missing is
-   * PE_ERR_DATA. */
+   * feature the input supports, in feature_list.h order: session features
+   * only when /sessions exists, categories / discount_share only when some
+   * row has a known category (>= 0) / a discount > 0. Naming a feature whose
+   * source dataset is missing is PE_ERR_DATA. */
   const pe_feature *features;
   int nfeatures;
   /* Rows per HDF5 read (any size works; a multiple of the file's chunk size
