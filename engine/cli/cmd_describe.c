@@ -19,22 +19,26 @@ static const char usage_text[] =
     "options:\n"
     "  -o, --out FILE      results file (default: IN.personae.h5)\n"
     "      --html FILE     also write a self-contained HTML report (cards + SVG charts)\n"
+    "      --kmeans FILE   take the cluster labels from FILE:/kmeans (default: the results\n"
+    "                      file; `personae cluster IN.personae.h5 ...` writes its model to\n"
+    "                      IN.personae.personae.h5)\n"
     "      --focus SHARE   focus personas cover at least this share of revenue (default 0.8)\n"
     "      --json          print the personas as JSON (stable keys) instead of Markdown\n"
     "      --threads N     threads (default: all cores)\n"
     "      --quiet         no log lines on stderr\n"
     "  -h, --help          this help\n";
 
-enum { OPT_HTML = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_FOCUS };
+enum { OPT_HTML = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_FOCUS, OPT_KMEANS };
 
 int pe_cmd_describe(int argc, char **argv) {
   static const struct option options[] = {PE_CLI_COMMON_OPTIONS,
                                           {"html", required_argument, NULL, OPT_HTML},
                                           {"focus", required_argument, NULL, OPT_FOCUS},
+                                          {"kmeans", required_argument, NULL, OPT_KMEANS},
                                           {NULL, 0, NULL, 0}};
   pe_cli_common common;
   pe_cli_common_init(&common);
-  const char *html = NULL;
+  const char *html = NULL, *kmeans = NULL;
   pe_persona_params params = pe_persona_params_default();
   int opt;
   optind = 1;
@@ -45,6 +49,7 @@ int pe_cmd_describe(int argc, char **argv) {
     switch (opt) {
       case 'h': fputs(usage_text, stdout); return 0;
       case OPT_HTML: html = optarg; break;
+      case OPT_KMEANS: kmeans = optarg; break;
       case OPT_FOCUS:
         if (pe_cli_parse_double("focus", optarg, 0.01, 1.0, &params.focus_revenue_share)) return 1;
         break;
@@ -58,6 +63,7 @@ int pe_cmd_describe(int argc, char **argv) {
     snprintf(results, sizeof results, "%s", common.out);
   else
     pe_default_result_path(input, results, sizeof results);
+  if (kmeans && strcmp(kmeans, results) == 0) kmeans = NULL;
   pe_cli_apply_threads(&common);
 
   pe_persona_data *data = NULL;
@@ -65,11 +71,11 @@ int pe_cmd_describe(int argc, char **argv) {
   char *text = NULL;
   int rc = 0;
   const double t0 = pe_cli_now();
-  pe_status st = pe_persona_data_load(input, results, &data);
+  pe_status st = pe_persona_data_load(input, results, kmeans, &data);
   if (st == PE_OK) st = pe_persona_describe(pe_persona_data_input(data), &params, &report);
   if (st == PE_OK)
     st = pe_persona_report_save(report, pe_persona_data_input(data), results,
-                                (const char *[]){input, NULL});
+                                (const char *[]){input, kmeans, NULL});
   if (st == PE_OK && html) st = pe_persona_report_html(report, "Personas", &text);
   if (st == PE_OK && html) st = pe_persona_write_text_file(html, text);
   if (st != PE_OK) {

@@ -282,22 +282,24 @@ done:
   return st;
 }
 
-pe_status pe_persona_data_load(const char *input, const char *results, pe_persona_data **out) {
+pe_status pe_persona_data_load(const char *input, const char *results, const char *kmeans_results,
+                               pe_persona_data **out) {
   PE_FAIL_IF(!out || !results, PE_ERR_USAGE, "describe: no results file given");
   *out = NULL;
   pe_persona_data *d = calloc(1, sizeof *d);
   PE_FAIL_IF(!d, PE_ERR_NOMEM, "describe: out of memory");
   pe_status st = pe_features_read(results, &d->features);
   if (st != PE_OK) goto fail;
-  st = pe_kmeans_model_load(results, &d->model);
+  if (!kmeans_results) kmeans_results = results;
+  st = pe_kmeans_model_load(kmeans_results, &d->model);
   if (st != PE_OK) goto fail;
   const int64_t n = pe_features_count(d->features);
   const int dim = pe_features_dim(d->features);
   if (pe_kmeans_model_n(d->model) != n || !pe_kmeans_model_labels(d->model)) {
     st = pe__fail(PE_ERR_DATA,
-                  "%s: /kmeans/labels has %lld rows but /features has %lld customers; run "
+                  "%s: /kmeans/labels has %lld rows but %s:/features has %lld customers; run "
                   "`personae cluster` on /features/scaled again",
-                  results, (long long)pe_kmeans_model_n(d->model), (long long)n);
+                  kmeans_results, (long long)pe_kmeans_model_n(d->model), results, (long long)n);
     goto fail;
   }
   d->columns = malloc((size_t)dim * sizeof *d->columns);

@@ -127,12 +127,15 @@ typedef struct {
 /* Owns (or borrows) the arrays a pe_persona_input points into. */
 typedef struct pe_persona_data pe_persona_data;
 
-/* Reads everything `describe` needs: /features, /kmeans labels and (when
- * present) /rfm from the results file, and /customers (when present) from
- * the input file, joined on customer id. A missing /features or /kmeans, or
- * labels that do not match the features' rows, are PE_ERR_DATA naming the
- * file and group. */
-pe_status pe_persona_data_load(const char *input, const char *results, pe_persona_data **out);
+/* Reads everything `describe` needs: /features and (when present) /rfm from
+ * the results file, the cluster labels from /kmeans of `kmeans_results` (NULL:
+ * the results file itself; `personae cluster` run on the results file writes
+ * its model to another file), and /customers (when present) from the input
+ * file, joined on customer id. A missing /features or /kmeans, or labels
+ * that do not match the features' rows, are PE_ERR_DATA naming the file and
+ * group. */
+pe_status pe_persona_data_load(const char *input, const char *results, const char *kmeans_results,
+                               pe_persona_data **out);
 /* The same from results already in memory (borrowed: they must outlive the
  * data): feature columns raw (n x d, with their feature ids and customer
  * ids), cluster labels, and optionally RFM per-customer arrays (any customer

@@ -32,6 +32,16 @@ assert 1 <= fb <= fa, (fa, fb)
 assert sum(p["share_revenue"] for p in b["personas"] if p["focus"]) >= 0.5
 PY
 
+# Step by step, as the README's tour: rfm, features, cluster on the results
+# file (its model goes to shop.personae.personae.h5), then describe with --kmeans.
+cp "$shop" "$TMP/step.h5"
+"$PERSONAE" rfm "$TMP/step.h5" --quiet >/dev/null
+"$PERSONAE" features "$TMP/step.h5" --quiet >/dev/null
+"$PERSONAE" cluster "$TMP/step.personae.h5" --dataset /features/scaled -k 5 --quiet >/dev/null
+check "cluster wrote its model beside the results" test -f "$TMP/step.personae.personae.h5"
+expect 0 "## " -- "$PERSONAE" describe "$TMP/step.h5" --kmeans "$TMP/step.personae.personae.h5" --quiet
+expect 2 "/kmeans" -- "$PERSONAE" describe "$TMP/step.h5" --quiet
+
 expect 3 "missing.personae.h5" -- "$PERSONAE" describe "$TMP/missing.h5" --quiet
 # A results file with /features but no /kmeans.
 "$PERSONAE" features "$shop" -o "$TMP/only_features.h5" --quiet >/dev/null 2>&1
