@@ -170,44 +170,48 @@ static void candidate_potentials(const pe__kmeans_data *data, const float *cand,
     gather_scratch *g = &gather[omp_get_thread_num()];
     int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
     pe__kmeans_assign_block2(data, begin, end, cand, cand_norms, ncand, s);
+    /* Potential of candidate l over the block = common + delta[l]: every
+     * point adds w * mind to all candidates alike, and only a candidate
+     * nearer than mind adds its (negative) improvement. Fixed order within
+     * the block, so still independent of the thread count. */
+    double common = 0.0, delta[MAX_TRIALS] = {0};
     int count = 0;
     for (int64_t i = begin; i < end; i++) {
       float m = mind[i], a = s->dist[i - begin], second = s->dist2[i - begin];
+      double w = data->w ? (double)data->w[i] : 1.0;
       if (!(a < m)) {
         nearest[i] = NEAREST_NONE;
+        common += w * (double)m;
       } else if (!(second < m)) {
-        nearest[i] = s->labels[i - begin];
+        int32_t l1 = s->labels[i - begin];
+        nearest[i] = l1;
         near_dist[i] = a;
+        common += w * (double)m;
+        delta[l1] += w * ((double)a - (double)m);
       } else {
         nearest[i] = NEAREST_MANY;
         g->many[count++] = (int32_t)(i - begin);
       }
     }
     competing_dists(data, begin, count, cand, cand_norms, ncand, g, s);
-    double sum[MAX_TRIALS] = {0};
-    int j = 0;
-    for (int64_t i = begin; i < end; i++) {
+    for (int j = 0; j < count; j++) {
+      int64_t i = begin + g->many[j];
       float m = mind[i];
       double w = data->w ? (double)data->w[i] : 1.0;
-      if (nearest[i] == NEAREST_NONE) {
-        for (int l = 0; l < ncand; l++) sum[l] += w * (double)m;
-      } else if (nearest[i] >= 0) {
-        for (int l = 0; l < ncand; l++) sum[l] += w * (double)(l == nearest[i] ? near_dist[i] : m);
-      } else {
-        for (int l = 0; l < ncand; l++) {
-          float dl = g->dist[(size_t)l * PE_KMEANS_BLOCK + j];
-          sum[l] += w * (double)(dl < m ? dl : m);
-        }
-        j++;
+      common += w * (double)m;
+      for (int l = 0; l < ncand; l++) {
+        float dl = g->dist[(size_t)l * PE_KMEANS_BLOCK + j];
+        if (dl < m) delta[l] += w * ((double)dl - (double)m);
       }
     }
+    double sum[MAX_TRIALS];
+    for (int l = 0; l < ncand; l++) sum[l] = common + delta[l];
     for (int l = 0; l < ncand; l++) part[l * data->nblocks + b] = sum[l];
   }
 }
 
-/* mind <- min(mind, ||x - best||^2) from what candidate_potentials learnt;
- * bsum[b] <- sum over block b of w * mind (bit-identical to the chosen
- * candidate's partial potential: same values, same order). */
+/* mind <- min(mind, ||x - best||^2) from what candidate_potentials learnt
+ * (the same distances it used), and bsum[b] <- sum over block b of w * mind. */
 static void apply_choice(const pe__kmeans_data *data, int best, const float *c, float c_norm,
                          float *mind, const int32_t *nearest, const float *near_dist, double *bsum,
                          pe__kmeans_scratch *scratch, gather_scratch *gather) {
