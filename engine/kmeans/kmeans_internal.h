@@ -109,11 +109,12 @@ pe_status pe__kmeans_init_random(const pe__kmeans_data *data, int k, uint64_t se
 
 /* ---- empty clusters ---- */
 
-/* For every cluster with zero weight, moves its centroid onto one of the
- * points farthest from their own centroid (largest dist, ties: lowest index;
- * each point used once, the emptiest-cluster-first order is cluster index),
- * and moves that point's contribution from its old cluster's sums/counts to
- * the new one, as scikit-learn does. Returns how many were relocated. */
+/* For every cluster with zero weight, in cluster-index order, moves its
+ * centroid onto the next of the points farthest from their own centroid
+ * (largest dist, ties to the lowest index, each point used once, zero-weight
+ * points never), and moves that point's contribution from its old cluster's
+ * sums/counts to the new one, as scikit-learn does. Returns how many clusters
+ * were relocated. */
 int pe__kmeans_relocate_empty(const pe__kmeans_data *data, int k, const int32_t *labels,
                               const float *dist, double *sums, double *counts);
 
@@ -141,7 +142,8 @@ typedef pe_status (*pe__kmeans_algorithm_fn)(const pe__kmeans_data *data,
 pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_params *p,
                            float *centers, int32_t *labels, pe__kmeans_run_result *res);
 
-/* The algorithm slot table: a new algorithm is one entry here plus its file. */
+/* The run function of an algorithm, or NULL. The table lives in
+ * kmeans_params.c: a new algorithm is one entry there plus its own file. */
 pe__kmeans_algorithm_fn pe__kmeans_algorithm_get(pe_kmeans_algorithm a);
 
 double pe__kmeans_now(void);
