@@ -537,6 +537,28 @@ static void test_subset_and_names(void) {
     CU_ASSERT(same);
   }
   pe_features_free(sub);
+  /* Without session features /sessions only contributes its customers: the
+   * same rows, the same values. */
+  pe_feature tx_only[2] = {PE_FEAT_FREQUENCY, PE_FEAT_RECENCY_DAYS};
+  p.features = tx_only;
+  p.nfeatures = 2;
+  sub = NULL;
+  PE_ASSERT_STATUS(pe_features_compute(path, &p, &sub), PE_OK);
+  if (sub && all) {
+    int64_t n = pe_features_count(all);
+    int da = pe_features_dim(all), same = pe_features_count(sub) == n;
+    for (int64_t i = 0; same && i < n; i++) {
+      same &= pe_features_customer_ids(sub)[i] == pe_features_customer_ids(all)[i];
+      for (int j = 0; j < 2; j++)
+        same &= pe_features_raw(sub)[i * 2 + j] ==
+                pe_features_raw(all)[i * da + pe_features_column_of(all, tx_only[j])];
+    }
+    CU_ASSERT(same);
+    pe_features_summary s;
+    pe_features_get_summary(sub, &s);
+    PE_ASSERT_EQ_LL(s.session_rows, t.ns);
+  }
+  pe_features_free(sub);
   pe_features_free(all);
   PE_ASSERT_STATUS(pe_feature_parse_list("recency_days,nope", want, &count), PE_ERR_USAGE);
   CU_ASSERT(strstr(personae_last_error(), "'nope'") != NULL);

@@ -121,6 +121,24 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
   return PE_OK;
 }
 
+static int needs_sessions(const pe_features *f) {
+  for (int j = 0; j < f->d; j++)
+    if (pe_feature_needs_sessions(f->column[j])) return 1;
+  return 0;
+}
+
+/* When no session feature is wanted, /sessions only adds its customers (as
+ * customers without orders): one id column is read instead of six. */
+static pe_status add_session_customers(pe__feat_run *run, int64_t fid) {
+  PE_FORWARD(pe_customer_index_add_column(run->ix, fid, run->input, "/sessions/customer_id",
+                                          run->chunk_rows));
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+    PE_FAIL_IF(pe__feat_grow_customers(&run->part[p], run->ix->part[p].count) != 0, PE_ERR_NOMEM,
+               "%s: out of memory adding the customers of /sessions", run->input);
+  run->summary.session_rows = run->rows_total - run->summary.rows;
+  return PE_OK;
+}
+
 static void free_run(pe__feat_run *run) {
   if (run->part)
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
@@ -186,7 +204,12 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
   }
   if (st == PE_OK && !params->features) drop_empty_sources(f, &run);
-  if (st == PE_OK && run.has_sessions) st = pe__feat_sessions_pass(&run, (int64_t)fid);
+  if (st == PE_OK && run.has_sessions) {
+    if (needs_sessions(f))
+      st = pe__feat_sessions_pass(&run, (int64_t)fid);
+    else
+      st = add_session_customers(&run, (int64_t)fid);
+  }
   if (fid >= 0) H5Fclose(fid);
   if (st == PE_OK) st = pe__feat_resolve_purchases(&run);
   if (st == PE_OK) st = pe_customer_index_finish(run.ix);
