@@ -38,7 +38,8 @@ static double read_columns(const char *file, const char *const *cols, int ncols)
     char path[128];
     snprintf(path, sizeof path, "/transactions/%s", cols[c]);
     pe_h5_column col;
-    if (pe_h5_column_open(fid, file, path, strcmp(cols[c], "amount") ? PE_I64 : PE_F64, &col) != PE_OK)
+    if (pe_h5_column_open(fid, file, path, strcmp(cols[c], "amount") ? PE_I64 : PE_F64, &col) !=
+        PE_OK)
       return -1;
     for (int64_t off = 0; off < col.rows; off += chunk)
       pe_h5_column_read(&col, off, col.rows - off < chunk ? col.rows - off : chunk, buf);
@@ -74,8 +75,10 @@ static int measure(int what, const char *file, const char *out, measurement *m) 
     measurement r = {0};
     static const char *const three[] = {"customer_id", "timestamp", "amount"};
     static const char *const four[] = {"customer_id", "order_id", "timestamp", "amount"};
-    if (what == READ3) r.seconds = read_columns(file, three, 3);
-    else if (what == READ4) r.seconds = read_columns(file, four, 4);
+    if (what == READ3)
+      r.seconds = read_columns(file, three, 3);
+    else if (what == READ4)
+      r.seconds = read_columns(file, four, 4);
     else {
       pe_rfm_params p;
       pe_rfm_params_init(&p);
@@ -161,11 +164,16 @@ int main(int argc, char **argv) {
   const char *file = NULL, *peers = "bench/peers_rfm.py";
   int repeat = 3, pandas = 0, json = 0;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--repeat") && i + 1 < argc) repeat = atoi(argv[++i]);
-    else if (!strcmp(argv[i], "--pandas")) pandas = 1;
-    else if (!strcmp(argv[i], "--peers") && i + 1 < argc) peers = argv[++i];
-    else if (!strcmp(argv[i], "--json")) json = 1;
-    else file = argv[i];
+    if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+      repeat = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--pandas"))
+      pandas = 1;
+    else if (!strcmp(argv[i], "--peers") && i + 1 < argc)
+      peers = argv[++i];
+    else if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else
+      file = argv[i];
   }
   if (!file) {
     fprintf(stderr, "usage: bench_rfm FILE.h5 [--repeat R] [--pandas] [--peers PATH] [--json]\n");
@@ -186,16 +194,17 @@ int main(int argc, char **argv) {
   double table_mb = (double)rfm.rows * 36 / 1e6;
   double output_mb = (double)rfm.customers * 66 / 1e6;
   if (json) {
-    printf("{\"rows\": %lld, \"customers\": %lld, \"scored\": %lld, \"threads\": %d,\n"
-           " \"read3_s\": %.3f, \"read3_cpu_s\": %.3f, \"read4_s\": %.3f, \"read4_cpu_s\": %.3f,\n"
-           " \"rfm_s\": %.3f, \"rfm_cpu_s\": %.3f, \"rfm_write_s\": %.3f,\n"
-           " \"rfm_maxrss_mb\": %.0f, \"table_mb\": %.0f, \"output_mb\": %.0f,\n"
-           " \"pandas_read_s\": %.3f, \"pandas_compute_s\": %.3f, \"pandas_cpu_s\": %.3f, "
-           "\"pandas_maxrss_mb\": %.0f}\n",
-           (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored,
-           omp_get_max_threads(), r3.seconds, r3.cpu, r4.seconds, r4.cpu, rfm.seconds, rfm.cpu,
-           rfm.extra, rfm.maxrss_kb / 1024.0, table_mb, output_mb, pd.extra, pd.seconds, pd.cpu,
-           pd.maxrss_kb / 1024.0);
+    printf(
+        "{\"rows\": %lld, \"customers\": %lld, \"scored\": %lld, \"threads\": %d,\n"
+        " \"read3_s\": %.3f, \"read3_cpu_s\": %.3f, \"read4_s\": %.3f, \"read4_cpu_s\": %.3f,\n"
+        " \"rfm_s\": %.3f, \"rfm_cpu_s\": %.3f, \"rfm_write_s\": %.3f,\n"
+        " \"rfm_maxrss_mb\": %.0f, \"table_mb\": %.0f, \"output_mb\": %.0f,\n"
+        " \"pandas_read_s\": %.3f, \"pandas_compute_s\": %.3f, \"pandas_cpu_s\": %.3f, "
+        "\"pandas_maxrss_mb\": %.0f}\n",
+        (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored, omp_get_max_threads(),
+        r3.seconds, r3.cpu, r4.seconds, r4.cpu, rfm.seconds, rfm.cpu, rfm.extra,
+        rfm.maxrss_kb / 1024.0, table_mb, output_mb, pd.extra, pd.seconds, pd.cpu,
+        pd.maxrss_kb / 1024.0);
     return 0;
   }
   printf("bench_rfm: %s: %lld rows, %lld customers (%lld scored); %d threads; medians of %d\n",
@@ -211,10 +220,11 @@ int main(int argc, char **argv) {
   printf("  peak memory: rfm %.0f MB; transactions table %.0f MB + per-customer output %.0f MB\n",
          rfm.maxrss_kb / 1024.0, table_mb, output_mb);
   if (pd.seconds > 0)
-    printf("  pandas: read %.3f s, groupby + qcut %.3f s, CPU %.3f s, peak %.0f MB\n"
-           "  pandas groupby + qcut / personae rfm (whole, reads included): %.1fx wall\n"
-           "  pandas read + compute / personae rfm: %.1fx wall, %.1fx CPU\n",
-           pd.extra, pd.seconds, pd.cpu, pd.maxrss_kb / 1024.0, pd.seconds / rfm.seconds,
-           (pd.extra + pd.seconds) / rfm.seconds, pd.cpu / rfm.cpu);
+    printf(
+        "  pandas: read %.3f s, groupby + qcut %.3f s, CPU %.3f s, peak %.0f MB\n"
+        "  pandas groupby + qcut / personae rfm (whole, reads included): %.1fx wall\n"
+        "  pandas read + compute / personae rfm: %.1fx wall, %.1fx CPU\n",
+        pd.extra, pd.seconds, pd.cpu, pd.maxrss_kb / 1024.0, pd.seconds / rfm.seconds,
+        (pd.extra + pd.seconds) / rfm.seconds, pd.cpu / rfm.cpu);
   return 0;
 }

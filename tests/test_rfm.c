@@ -114,9 +114,12 @@ static expected *brute_force(const rfm_test_row *rows, int64_t n, const int64_t 
       int64_t bin = ns_ == 1 ? 1 : ((r - 1) * 5 + (ns_ - 2)) / (ns_ - 1);
       if (bin < 1) bin = 1;
       expected *x = &e[order[r - 1]];
-      if (dim == 0) x->r = 6 - (int)bin;
-      else if (dim == 1) x->f = (int)bin;
-      else x->m = (int)bin;
+      if (dim == 0)
+        x->r = 6 - (int)bin;
+      else if (dim == 1)
+        x->f = (int)bin;
+      else
+        x->m = (int)bin;
     }
     free(order);
   }
@@ -155,10 +158,9 @@ static void check_against(const pe_rfm_result *res, const expected *e, int64_t c
               "first=%lld last=%lld rfm=%d%d%d %s\n",
               (long long)x->id, col.has_purchase[k], col.recency_days[k], col.frequency[k],
               col.tenure_days[k], col.orders_returned[k], col.monetary[k],
-              (long long)col.first_purchase[k], (long long)col.last_purchase[k], col.r[k],
-              col.f[k], col.m[k], g.name, x->has_purchase, x->recency, x->frequency, x->tenure,
-              x->returned, x->monetary, (long long)x->first, (long long)x->last, x->r, x->f, x->m,
-              x->segment);
+              (long long)col.first_purchase[k], (long long)col.last_purchase[k], col.r[k], col.f[k],
+              col.m[k], g.name, x->has_purchase, x->recency, x->frequency, x->tenure, x->returned,
+              x->monetary, (long long)x->first, (long long)x->last, x->r, x->f, x->m, x->segment);
     }
   }
   CU_ASSERT_EQUAL(bad, 0);
@@ -182,7 +184,8 @@ static rfm_test_row *random_rows(uint64_t seed, int64_t n, int64_t customers, in
     int64_t k = (int64_t)pe_rng_below(&rng, (uint64_t)customers);
     t->customer_id = ids[k];
     t->order_id = (int64_t)pe_rng_below(&rng, 40); /* shared across customers on purpose */
-    t->timestamp = t0 + (int64_t)pe_rng_below(&rng, 60) * DAY + (int64_t)pe_rng_below(&rng, 3) * 3600;
+    t->timestamp =
+        t0 + (int64_t)pe_rng_below(&rng, 60) * DAY + (int64_t)pe_rng_below(&rng, 3) * 3600;
     t->amount = amounts[pe_rng_below(&rng, sizeof amounts / sizeof amounts[0])];
     if (k % 17 == 0) t->amount = -fabs(t->amount) - 1; /* return-only customers */
   }
@@ -274,8 +277,10 @@ static void test_one_transaction(void) {
 }
 
 static void test_only_returns(void) {
-  rfm_test_row rows[] = {{1, 10, 1700000000, -20}, {1, 11, 1700000100, -5},
-                         {2, 12, 1700000000, 30},  {3, 13, 1700000000, 10},
+  rfm_test_row rows[] = {{1, 10, 1700000000, -20},
+                         {1, 11, 1700000100, -5},
+                         {2, 12, 1700000000, 30},
+                         {3, 13, 1700000000, 10},
                          {3, 13, 1700000000, -10}};
   run_case(rows, 5, NULL, 0, PE_RFM_AS_OF_AUTO, 0);
   char path[512];
@@ -323,8 +328,8 @@ static void test_qcut_matches_pandas(void) {
       int bin = 1;
       while (bin < cases[c].bins && K[bin] < r) bin++;
       if (bin != cases[c].want[r - 1])
-        fprintf(stderr, "\n  bins %d n %d rank %d: bin %d, pandas %d\n", cases[c].bins,
-                cases[c].n, r, bin, cases[c].want[r - 1]);
+        fprintf(stderr, "\n  bins %d n %d rank %d: bin %d, pandas %d\n", cases[c].bins, cases[c].n,
+                r, bin, cases[c].want[r - 1]);
       CU_ASSERT_EQUAL(bin, cases[c].want[r - 1]);
     }
   }
@@ -411,7 +416,8 @@ static void test_threads_bit_identical(void) {
   rfm_test_row *rows = malloc((size_t)n * sizeof *rows);
   for (int64_t i = 0; i < n; i++)
     rows[i] = (rfm_test_row){(int64_t)pe_rng_below(&rng, (uint64_t)customers) * 7919,
-                             (int64_t)pe_rng_below(&rng, 100000), 1600000000 + (int64_t)pe_rng_below(&rng, 400 * DAY),
+                             (int64_t)pe_rng_below(&rng, 100000),
+                             1600000000 + (int64_t)pe_rng_below(&rng, 400 * DAY),
                              pe_rng_lognormal(&rng, 3, 1) * (pe_rng_uniform(&rng) < 0.1 ? -1 : 1)};
   char path[512];
   pe_test_path(path, sizeof path, "threads.h5");

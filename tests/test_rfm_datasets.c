@@ -98,9 +98,12 @@ static int64_t expected_from_text(int64_t *as_of, int64_t *future, double *reven
       int bin = (int)(((int64_t)(r - 1) * 5 + (ns - 2)) / (ns - 1)); /* ceil((r-1)*5/(n-1)) */
       if (bin < 1) bin = 1;
       cust *c = &C[order[r - 1]];
-      if (cmp_dim == 0) c->r = 6 - bin;
-      else if (cmp_dim == 1) c->f = bin;
-      else c->m = bin;
+      if (cmp_dim == 0)
+        c->r = 6 - bin;
+      else if (cmp_dim == 1)
+        c->f = bin;
+      else
+        c->m = bin;
     }
     free(order);
   }
@@ -148,10 +151,11 @@ static void check_cdnow(int64_t as_of_param) {
                                     c.f[i] == w->f && c.m[i] == w->m)) &&
              c.monetary[i] - w->monetary < 1e-6 && w->monetary - c.monetary[i] < 1e-6;
     if (!ok && bad++ < 3)
-      fprintf(stderr, "\n  customer %lld: got f=%d rec=%d rfm=%d%d%d mon=%.2f, want f=%d rec=%d "
-              "rfm=%d%d%d mon=%.2f\n", (long long)id, c.frequency[i], c.recency_days[i], c.r[i],
-              c.f[i], c.m[i], c.monetary[i], w->frequency, w->recency, w->r, w->f, w->m,
-              w->monetary);
+      fprintf(stderr,
+              "\n  customer %lld: got f=%d rec=%d rfm=%d%d%d mon=%.2f, want f=%d rec=%d "
+              "rfm=%d%d%d mon=%.2f\n",
+              (long long)id, c.frequency[i], c.recency_days[i], c.r[i], c.f[i], c.m[i],
+              c.monetary[i], w->frequency, w->recency, w->r, w->f, w->m, w->monetary);
     dist_got[0][c.r[i]]++;
     dist_got[1][c.f[i]]++;
     dist_got[2][c.m[i]]++;

@@ -14,14 +14,14 @@ static const char *name_at(const pe_rfm_segment_map *m, int r, int f, int mm) {
 static void test_default_map_partitions_rf(void) {
   static const char *const want[5][5] = {
       /* F=1              F=2                    F=3                    F=4                F=5 */
-      {"Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"},             /* R1 */
-      {"Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"},             /* R2 */
+      {"Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"}, /* R1 */
+      {"Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"}, /* R2 */
       {"About To Sleep", "About To Sleep", "Need Attention", "Loyal Customers",
-       "Loyal Customers"},                                                                  /* R3 */
+       "Loyal Customers"}, /* R3 */
       {"Promising", "Potential Loyalists", "Potential Loyalists", "Loyal Customers",
-       "Loyal Customers"},                                                                  /* R4 */
+       "Loyal Customers"}, /* R4 */
       {"New Customers", "Potential Loyalists", "Potential Loyalists", "Champions",
-       "Champions"},                                                                        /* R5 */
+       "Champions"}, /* R5 */
   };
   pe_rfm_segment_map *m;
   PE_ASSERT_STATUS(pe_rfm_segment_map_default(&m), PE_OK);
@@ -32,7 +32,8 @@ static void test_default_map_partitions_rf(void) {
   PE_ASSERT_EQ_LL(pe_rfm_segment_map_unreachable_segments(m, codes, 64), 0);
   for (int r = 1; r <= 5; r++)
     for (int f = 1; f <= 5; f++)
-      for (int mm = 1; mm <= 5; mm++) CU_ASSERT_STRING_EQUAL(name_at(m, r, f, mm), want[r - 1][f - 1]);
+      for (int mm = 1; mm <= 5; mm++)
+        CU_ASSERT_STRING_EQUAL(name_at(m, r, f, mm), want[r - 1][f - 1]);
   pe_rfm_segment_map_free(m);
   pe_rfm_segment_map_free(NULL);
 }

@@ -46,8 +46,10 @@ static inline int rfm_test_write(const char *path, const rfm_test_row *rows, int
         H5Gclose(g);
       }
     }
-    if (ok) rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
-    else pe_h5_out_abort(out);
+    if (ok)
+      rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
+    else
+      pe_h5_out_abort(out);
   }
   free(c);
   free(o);

@@ -35,15 +35,19 @@ static void warn_map(const pe_rfm_segment_map *map, const char *source) {
   int cells[125], codes[256];
   int nc = pe_rfm_segment_map_unassigned_cells(map, cells, 125);
   if (nc > 0) {
-    fprintf(stderr, "personae rfm: warning: %s: %d (R,F,M) cell%s reached by no rule go to "
-            "\"Others\":", source, nc, nc == 1 ? "" : "s");
+    fprintf(stderr,
+            "personae rfm: warning: %s: %d (R,F,M) cell%s reached by no rule go to "
+            "\"Others\":",
+            source, nc, nc == 1 ? "" : "s");
     for (int i = 0; i < nc; i++) fprintf(stderr, " %03d", cells[i]);
     fprintf(stderr, "\n");
   }
   int nu = pe_rfm_segment_map_unreachable_segments(map, codes, 256);
   for (int i = 0; i < nu && i < 256; i++)
-    fprintf(stderr, "personae rfm: warning: %s: segment \"%s\" is reached by no cell (earlier "
-            "rules take all of its cells)\n", source, pe_rfm_segment_map_name(map, codes[i]));
+    fprintf(stderr,
+            "personae rfm: warning: %s: segment \"%s\" is reached by no cell (earlier "
+            "rules take all of its cells)\n",
+            source, pe_rfm_segment_map_name(map, codes[i]));
 }
 
 static void print_table(const pe_rfm_result *res, const char *out, double seconds) {
@@ -67,21 +71,25 @@ static void print_table(const pe_rfm_result *res, const char *out, double second
     pe_rfm_segment_stats g;
     pe_rfm_result_segment(res, c, &g);
     printf("  %-22s %10lld %6.1f%% %15.2f %7.1f%% %6.2f %6.2f %6.2f\n", g.name,
-           (long long)g.customers, s.customers ? 100.0 * (double)g.customers / (double)s.customers : 0,
-           g.revenue, s.revenue != 0 ? 100.0 * g.revenue / s.revenue : 0.0, g.mean_r, g.mean_f,
-           g.mean_m);
+           (long long)g.customers,
+           s.customers ? 100.0 * (double)g.customers / (double)s.customers : 0, g.revenue,
+           s.revenue != 0 ? 100.0 * g.revenue / s.revenue : 0.0, g.mean_r, g.mean_f, g.mean_m);
   }
-  printf("\n  cut points (min .. max raw value of each score; recency reversed: %d = most recent)\n",
-         s.bins);
+  printf(
+      "\n  cut points (min .. max raw value of each score; recency reversed: %d = most recent)\n",
+      s.bins);
   for (int d = 0; d < 3; d++) {
     printf("  %-13s", dim_names[d]);
     for (int score = 1; score <= s.bins; score++) {
       double lo, hi;
       int64_t cnt;
       pe_rfm_result_bounds(res, d, score, &lo, &hi, &cnt);
-      if (cnt == 0) printf("  %d: -", score);
-      else if (d == 2) printf("  %d: %.2f..%.2f", score, lo, hi);
-      else printf("  %d: %.0f..%.0f", score, lo, hi);
+      if (cnt == 0)
+        printf("  %d: -", score);
+      else if (d == 2)
+        printf("  %d: %.2f..%.2f", score, lo, hi);
+      else
+        printf("  %d: %.0f..%.0f", score, lo, hi);
     }
     printf("\n");
   }
@@ -166,7 +174,8 @@ int pe_cmd_rfm(int argc, char **argv) {
     }
   }
   if (optind >= argc) return pe_cli_usage_error("rfm", "missing input file IN.h5");
-  if (optind + 1 < argc) return pe_cli_usage_error("rfm", "unexpected argument '%s'", argv[optind + 1]);
+  if (optind + 1 < argc)
+    return pe_cli_usage_error("rfm", "unexpected argument '%s'", argv[optind + 1]);
   const char *input = argv[optind];
   char default_out[4096];
   pe_default_result_path(input, default_out, sizeof default_out);
@@ -195,8 +204,10 @@ int pe_cmd_rfm(int argc, char **argv) {
     return pe_cli_fail("rfm", st);
   }
   double seconds = pe_cli_now() - t0;
-  if (common.json) print_json(res, out, seconds);
-  else print_table(res, out, seconds);
+  if (common.json)
+    print_json(res, out, seconds);
+  else
+    print_table(res, out, seconds);
   pe_rfm_result_free(res);
   return 0;
 }

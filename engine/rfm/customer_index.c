@@ -97,7 +97,8 @@ pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64
   uint64_t *hash = malloc((size_t)n * sizeof *hash);
   int64_t *grouped = malloc((size_t)n * sizeof *grouped);
   pe_cix_plan plan = {0};
-  pe_status st = (hash && grouped) ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
+  pe_status st =
+      (hash && grouped) ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
   if (st == PE_OK) {
 #pragma omp parallel for schedule(static)
     for (int64_t i = 0; i < n; i++) hash[i] = pe_cix_hash(ids[i]);
@@ -153,7 +154,8 @@ pe_status pe_customer_index_finish(pe_customer_index *ix) {
   }
   uint64_t *keys = malloc((size_t)(total ? total : 1) * sizeof *keys);
   uint64_t *vals = malloc((size_t)(total ? total : 1) * sizeof *vals);
-  pe_status st = keys && vals ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory sorting customer ids");
+  pe_status st =
+      keys && vals ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory sorting customer ids");
   int failed = 0;
   if (st == PE_OK) {
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
@@ -189,8 +191,12 @@ pe_status pe_customer_index_finish(pe_customer_index *ix) {
   return st;
 }
 
-int64_t pe_customer_index_count(const pe_customer_index *ix) { return ix->count; }
-const int64_t *pe_customer_index_ids(const pe_customer_index *ix) { return ix->sorted_ids; }
+int64_t pe_customer_index_count(const pe_customer_index *ix) {
+  return ix->count;
+}
+const int64_t *pe_customer_index_ids(const pe_customer_index *ix) {
+  return ix->sorted_ids;
+}
 
 int64_t pe_customer_index_find(const pe_customer_index *ix, int64_t id) {
   uint64_t h = pe_cix_hash(id);

@@ -8,7 +8,7 @@
 pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
   if (n < 2) return PE_OK;
   /* One counting pass gives the histograms of all eight digits. */
-  int64_t (*hist)[256] = calloc(8, sizeof *hist);
+  int64_t(*hist)[256] = calloc(8, sizeof *hist);
   uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = malloc((size_t)n * sizeof *v2);
   if (!hist || !k2 || !v2) {
     free(hist);
@@ -31,8 +31,12 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
       kd[at] = ks[i];
       vd[at] = vs[i];
     }
-    uint64_t *t = ks; ks = kd; kd = t;
-    t = vs; vs = vd; vd = t;
+    uint64_t *t = ks;
+    ks = kd;
+    kd = t;
+    t = vs;
+    vs = vd;
+    vd = t;
   }
   if (ks != keys) {
     memcpy(keys, ks, (size_t)n * sizeof *keys);

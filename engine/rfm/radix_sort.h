@@ -8,7 +8,9 @@
 #include "personae/status.h"
 
 /* Maps a signed id to an unsigned key with the same order. */
-static inline uint64_t pe_radix_key_i64(int64_t v) { return (uint64_t)v ^ 0x8000000000000000ull; }
+static inline uint64_t pe_radix_key_i64(int64_t v) {
+  return (uint64_t)v ^ 0x8000000000000000ull;
+}
 
 /* Sorts keys ascending, moving vals along; stable. Byte positions where
  * every key has the same digit are skipped, so small ids cost few passes. */

@@ -200,7 +200,9 @@ void pe_rfm_result_columns(const pe_rfm_result *res, pe_rfm_columns *c) {
   c->segment = res->segment;
 }
 
-int pe_rfm_result_segment_count(const pe_rfm_result *res) { return res->nseg; }
+int pe_rfm_result_segment_count(const pe_rfm_result *res) {
+  return res->nseg;
+}
 
 void pe_rfm_result_segment(const pe_rfm_result *res, int code, pe_rfm_segment_stats *stats) {
   if (code < 0 || code >= res->nseg) {
@@ -223,4 +225,6 @@ void pe_rfm_result_bounds(const pe_rfm_result *res, int dim, int score, double *
   *count = res->bound_count[dim][score];
 }
 
-const pe_rfm_segment_map *pe_rfm_result_segment_map(const pe_rfm_result *res) { return res->map; }
+const pe_rfm_segment_map *pe_rfm_result_segment_map(const pe_rfm_result *res) {
+  return res->map;
+}

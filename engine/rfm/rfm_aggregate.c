@@ -41,7 +41,7 @@ typedef struct __attribute__((packed)) {
 /* A customer's running values, kept together so one cache line serves a row. */
 typedef struct {
   double monetary;
-  int64_t first, last; /* of rows with a positive amount */
+  int64_t first, last;         /* of rows with a positive amount */
   int32_t frequency, returned; /* filled when orders are resolved */
 } slot_state;
 
@@ -245,8 +245,10 @@ static int64_t resolve_orders(part_state *parts) {
       const order_entry *e = &ps->orders[i];
       if (!e->slot_plus_one) continue;
       slot_state *v = &ps->slots[e->slot_plus_one - 1];
-      if (e->net > 0) v->frequency++;
-      else if (e->net < 0) v->returned++;
+      if (e->net > 0)
+        v->frequency++;
+      else if (e->net < 0)
+        v->returned++;
     }
     orders += ps->norders;
     free(ps->orders);
@@ -355,9 +357,9 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
     for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-      failed |= process_partition(&ix->part[p], &parts[p], buf.grouped + plan.offset[p],
-                                  plan.offset[p + 1] - plan.offset[p], params->as_of,
-                                  filter_future) != 0;
+      failed |=
+          process_partition(&ix->part[p], &parts[p], buf.grouped + plan.offset[p],
+                            plan.offset[p + 1] - plan.offset[p], params->as_of, filter_future) != 0;
     if (failed) {
       st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
       goto done;
@@ -384,9 +386,9 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   pe_cix_plan_free(&plan);
   res->summary.orders = resolve_orders(parts);
   if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
-    PE_CHECK_GOTO(pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id",
-                                               chunk),
-                  st, done);
+    PE_CHECK_GOTO(
+        pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id", chunk), st,
+        done);
   PE_CHECK_GOTO(pe_customer_index_finish(ix), st, done);
   PE_CHECK_GOTO(pe__rfm_result_alloc(res, pe_customer_index_count(ix)), st, done);
   PE_CHECK_GOTO(finish_customers(ix, parts, txn_customers, res), st, done);

@@ -34,19 +34,16 @@ static const char *const others_name = "Others";
 /* The default R x F map (docs/rfm.md). Its ten rules partition the 25 (R, F)
  * cells exactly; M does not take part. */
 static const rule default_rules[] = {
-    {"Hibernating", {1, 1, 1}, {2, 2, 5}},
-    {"At Risk", {1, 3, 1}, {2, 4, 5}},
-    {"Can't Lose Them", {1, 5, 1}, {2, 5, 5}},
-    {"About To Sleep", {3, 1, 1}, {3, 2, 5}},
-    {"Need Attention", {3, 3, 1}, {3, 3, 5}},
-    {"Loyal Customers", {3, 4, 1}, {4, 5, 5}},
-    {"Promising", {4, 1, 1}, {4, 1, 5}},
-    {"New Customers", {5, 1, 1}, {5, 1, 5}},
-    {"Potential Loyalists", {4, 2, 1}, {5, 3, 5}},
-    {"Champions", {5, 4, 1}, {5, 5, 5}},
+    {"Hibernating", {1, 1, 1}, {2, 2, 5}},         {"At Risk", {1, 3, 1}, {2, 4, 5}},
+    {"Can't Lose Them", {1, 5, 1}, {2, 5, 5}},     {"About To Sleep", {3, 1, 1}, {3, 2, 5}},
+    {"Need Attention", {3, 3, 1}, {3, 3, 5}},      {"Loyal Customers", {3, 4, 1}, {4, 5, 5}},
+    {"Promising", {4, 1, 1}, {4, 1, 5}},           {"New Customers", {5, 1, 1}, {5, 1, 5}},
+    {"Potential Loyalists", {4, 2, 1}, {5, 3, 5}}, {"Champions", {5, 4, 1}, {5, 5, 5}},
 };
 
-static int cell_index(int r, int f, int m) { return (r - 1) * 25 + (f - 1) * 5 + (m - 1); }
+static int cell_index(int r, int f, int m) {
+  return (r - 1) * 25 + (f - 1) * 5 + (m - 1);
+}
 
 static int code_of_name(pe_rfm_segment_map *map, const char *name) {
   for (int c = 1; c < map->nseg; c++)
@@ -60,7 +57,8 @@ static int code_of_name(pe_rfm_segment_map *map, const char *name) {
 
 /* Assigns every cell its first matching rule, then records what no rule
  * reaches and which segments no cell reaches. */
-static pe_status build(const rule *rules, int nrules, const char *source, pe_rfm_segment_map **out) {
+static pe_status build(const rule *rules, int nrules, const char *source,
+                       pe_rfm_segment_map **out) {
   pe_rfm_segment_map *map = calloc(1, sizeof *map);
   PE_FAIL_IF(!map, PE_ERR_NOMEM, "out of memory building the segment map");
   snprintf(map->names[0], NAME_LEN, "%s", no_purchase_name);
@@ -148,13 +146,13 @@ static pe_status parse_line(char *line, const char *source, int lineno, rule *ou
   }
   char *save = NULL;
   for (char *tok = strtok_r(colon + 1, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
-    int d = tok[0] == 'r' || tok[0] == 'R' ? 0 : tok[0] == 'f' || tok[0] == 'F' ? 1
-            : tok[0] == 'm' || tok[0] == 'M'                                   ? 2
-                                                                               : -1;
+    static const char dims[] = "rfm";
+    const char *at = tok[0] ? strchr(dims, tolower((unsigned char)tok[0])) : NULL;
+    int d = at ? (int)(at - dims) : -1;
     PE_FAIL_IF(d < 0 || tok[1] != '=', PE_ERR_USAGE,
                "%s:%d: '%s': expected r=, f= or m= followed by a score range like 4-5", source,
                lineno, tok);
-    PE_FAIL_IF(seen[d], PE_ERR_USAGE, "%s:%d: '%c' given twice", source, lineno, "rfm"[d]);
+    PE_FAIL_IF(seen[d], PE_ERR_USAGE, "%s:%d: '%c' given twice", source, lineno, dims[d]);
     seen[d] = 1;
     PE_FAIL_IF(parse_range(tok + 2, &out->lo[d], &out->hi[d]) != 0, PE_ERR_USAGE,
                "%s:%d: '%s': a range is N or LO-HI with 1 <= LO <= HI <= 5", source, lineno, tok);
@@ -228,13 +226,15 @@ pe_status pe_rfm_segment_map_load(const char *path, pe_rfm_segment_map **out) {
   if (st == PE_OK) {
     text[len] = '\0';
     st = memchr(text, '\0', len) != NULL ? pe__fail(PE_ERR_USAGE, "%s: not a text file", path)
-                                          : pe_rfm_segment_map_parse(text, path, out);
+                                         : pe_rfm_segment_map_parse(text, path, out);
   }
   free(text);
   return st;
 }
 
-void pe_rfm_segment_map_free(pe_rfm_segment_map *map) { free(map); }
+void pe_rfm_segment_map_free(pe_rfm_segment_map *map) {
+  free(map);
+}
 
 pe_status pe__rfm_segment_map_clone(const pe_rfm_segment_map *map, pe_rfm_segment_map **out) {
   *out = malloc(sizeof **out);
@@ -243,7 +243,9 @@ pe_status pe__rfm_segment_map_clone(const pe_rfm_segment_map *map, pe_rfm_segmen
   return PE_OK;
 }
 
-int pe_rfm_segment_map_count(const pe_rfm_segment_map *map) { return map->nseg; }
+int pe_rfm_segment_map_count(const pe_rfm_segment_map *map) {
+  return map->nseg;
+}
 
 const char *pe_rfm_segment_map_name(const pe_rfm_segment_map *map, int code) {
   return code >= 0 && code < map->nseg ? map->names[code] : "";

@@ -12,14 +12,25 @@ typedef struct {
   size_t offset; /* of the array pointer inside pe_rfm_result */
 } column_def;
 
-#define COL(field, type) {#field, type, offsetof(pe_rfm_result, field)}
+#define COL(field, type) \
+  { #field, type, offsetof(pe_rfm_result, field) }
 
 static const column_def rfm_columns[] = {
-    COL(customer_id, PE_I64),     COL(has_purchase, PE_U8),    COL(recency_days, PE_I32),
-    COL(frequency, PE_I32),       COL(monetary, PE_F64),       COL(first_purchase, PE_I64),
-    COL(last_purchase, PE_I64),   COL(tenure_days, PE_I32),    COL(aov, PE_F64),
-    COL(orders_returned, PE_I32), COL(r, PE_U8),               COL(f, PE_U8),
-    COL(m, PE_U8),                COL(rfm_code, PE_I32),       COL(segment, PE_I16),
+    COL(customer_id, PE_I64),
+    COL(has_purchase, PE_U8),
+    COL(recency_days, PE_I32),
+    COL(frequency, PE_I32),
+    COL(monetary, PE_F64),
+    COL(first_purchase, PE_I64),
+    COL(last_purchase, PE_I64),
+    COL(tenure_days, PE_I32),
+    COL(aov, PE_F64),
+    COL(orders_returned, PE_I32),
+    COL(r, PE_U8),
+    COL(f, PE_U8),
+    COL(m, PE_U8),
+    COL(rfm_code, PE_I32),
+    COL(segment, PE_I16),
 };
 
 static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *file) {
@@ -64,8 +75,7 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers", s->customers);
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers_scored", s->customers_scored);
   if (st == PE_OK) st = pe_h5_attr_f64(gid, "revenue", s->revenue);
-  if (st == PE_OK)
-    st = pe_h5_attr_str(gid, "bounds_columns", "min, max, count per score 1..bins");
+  if (st == PE_OK) st = pe_h5_attr_str(gid, "bounds_columns", "min, max, count per score 1..bins");
   H5Gclose(gid);
   return st;
 }

@@ -100,15 +100,15 @@ pe_status pe_rfm_write(const pe_rfm_result *result, const char *output, const ch
 void pe_rfm_result_free(pe_rfm_result *result);
 
 typedef struct {
-  int64_t as_of;             /* reference time used, Unix s */
+  int64_t as_of; /* reference time used, Unix s */
   int bins;
-  int64_t rows;              /* transaction rows read */
-  int64_t rows_future;       /* rows after as_of, ignored */
-  int64_t orders;            /* distinct (customer, order) pairs up to as_of */
-  int64_t customers;         /* all customers kept, including No Purchase */
-  int64_t customers_scored;  /* frequency >= 1 */
+  int64_t rows;             /* transaction rows read */
+  int64_t rows_future;      /* rows after as_of, ignored */
+  int64_t orders;           /* distinct (customer, order) pairs up to as_of */
+  int64_t customers;        /* all customers kept, including No Purchase */
+  int64_t customers_scored; /* frequency >= 1 */
   int64_t customers_from_sessions_only;
-  double revenue;            /* sum of monetary over all customers */
+  double revenue;                          /* sum of monetary over all customers */
   int64_t first_timestamp, last_timestamp; /* of rows up to as_of; 0 if none */
 } pe_rfm_summary;
 
