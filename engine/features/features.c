@@ -189,6 +189,9 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     run.has_discount = pe_h5_exists(fid, "/transactions/discount");
     run.has_category = pe_h5_exists(fid, "/transactions/category");
     st = choose_columns(params, &run, f);
+    /* A column no chosen feature needs is not read. */
+    run.has_discount &= pe_features_column_of(f, PE_FEAT_DISCOUNT_SHARE) >= 0;
+    run.has_category &= pe_features_column_of(f, PE_FEAT_CATEGORIES) >= 0;
   }
   if (st == PE_OK) {
     run.part = calloc(PE_CIX_PARTITIONS, sizeof *run.part);

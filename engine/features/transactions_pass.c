@@ -366,14 +366,15 @@ static pe_status alloc_buffers(tx_buffers *b, int64_t chunk, const char *input) 
   return PE_OK;
 }
 
-static pe_status read_chunk(const pe_h5_table *t, int64_t off, int64_t n, tx_buffers *b) {
+static pe_status read_chunk(const pe_h5_table *t, const pe__feat_run *run, int64_t off, int64_t n,
+                            tx_buffers *b) {
   PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CUSTOMER_ID], off, n, b->customer));
   PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_ORDER_ID], off, n, b->order));
   PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_TIMESTAMP], off, n, b->timestamp));
   PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_AMOUNT], off, n, b->amount));
-  if (t->present[PE_TX_DISCOUNT])
+  if (run->has_discount)
     PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_DISCOUNT], off, n, b->discount));
-  if (t->present[PE_TX_CATEGORY])
+  if (run->has_category)
     PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CATEGORY], off, n, b->category));
   return PE_OK;
 }
@@ -387,8 +388,9 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   PE_FORWARD(pe_h5_table_open((hid_t)fid, input, "/transactions", pe_transactions_spec,
                               PE_TX_COLUMN_COUNT, &table));
   const int64_t rows = table.rows;
-  run->has_discount = table.present[PE_TX_DISCOUNT];
-  run->has_category = table.present[PE_TX_CATEGORY];
+  /* Optional columns are read only when present and wanted. */
+  run->has_discount &= table.present[PE_TX_DISCOUNT];
+  run->has_category &= table.present[PE_TX_CATEGORY];
   if (rows == 0) {
     st =
         pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); no features to compute", input);
@@ -400,7 +402,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   int64_t max_ts = INT64_MIN;
   for (int64_t off = 0; off < rows; off += chunk) {
     int64_t n = rows - off < chunk ? rows - off : chunk;
-    PE_CHECK_GOTO(read_chunk(&table, off, n, &buf), st, done);
+    PE_CHECK_GOTO(read_chunk(&table, run, off, n, &buf), st, done);
     int64_t chunk_max;
     int64_t bad = check_and_hash(&buf, n, run->has_discount, &chunk_max);
     if (bad < n) {
