@@ -113,6 +113,17 @@ expect 2 "/sessions is absent" -- "$PERSONAE" features "$TMP/tx.h5" --features s
 check "/rfm kept beside /features" $PY -c '
 import sys, h5py
 f = h5py.File(sys.argv[1]); assert "rfm" in f and "features" in f' "$TMP/both.h5"
+"$PERSONAE" rfm "$TMP/shop.h5" -o "$TMP/both.h5" --as-of 2025-06-01 --quiet >/dev/null
+"$PERSONAE" features "$TMP/shop.h5" -o "$TMP/both.h5" --as-of 2025-06-01 --quiet >/dev/null
+check "/features rows line up with /rfm; frequency, recency, monetary agree" $PY -c '
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1]); r, g = f["rfm"], f["features"]
+assert np.array_equal(r["customer_id"][:], g["customer_id"][:])
+names = [n.decode() if isinstance(n, bytes) else n for n in g["names"][:]]
+raw, buyer = g["raw"][:], r["has_purchase"][:].astype(bool)
+assert np.array_equal(raw[:, names.index("frequency")], r["frequency"][:])
+assert np.array_equal(raw[buyer, names.index("recency_days")], r["recency_days"][buyer])
+assert np.allclose(raw[:, names.index("monetary")], r["monetary"][:], rtol=1e-7)' "$TMP/both.h5"
 
 # Bad input: exit 2 naming file, dataset and row.
 $PY - "$TMP/shop.h5" "$TMP/nan.h5" "$TMP/nocol.h5" "$TMP/short.h5" <<'EOF'
