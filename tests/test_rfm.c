@@ -212,6 +212,17 @@ static void run_case(const rfm_test_row *rows, int64_t n, const int64_t *sess, i
   int64_t c, future;
   expected *e = brute_force(rows, n, sess, ns, as_of, &c, &future);
   check_against(res, e, c, future);
+  /* Customers seen only in /sessions are kept and counted. */
+  int64_t only_sessions = 0;
+  for (int64_t k = 0; k < c; k++) {
+    int in_rows = 0;
+    for (int64_t i = 0; i < n && !in_rows; i++) in_rows = rows[i].customer_id == e[k].id;
+    only_sessions += !in_rows;
+  }
+  pe_rfm_summary s;
+  pe_rfm_result_summary(res, &s);
+  PE_ASSERT_EQ_LL(s.customers_from_sessions_only, only_sessions);
+  CU_ASSERT(ns == 0 || only_sessions >= 3);
   free(e);
   pe_rfm_result_free(res);
 }
