@@ -56,6 +56,9 @@ case "${1:-}" in
       ./build/personae generate --customers 20000 --seed 42 --out sample/shop.h5 --quiet >/dev/null
     fi
     ./build/personae inspect sample/shop.h5
+    echo
+    ./build/personae run sample/shop.h5 --html sample/report.html
+    log "results in sample/shop.personae.h5; the report is sample/report.html"
     ;;
   test)
     install_missing "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
