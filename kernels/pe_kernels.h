@@ -61,7 +61,9 @@ typedef struct {
 void pe_kernel_sq_norms(const float *c, int k, int d, float *norms);
 
 /* The table of a variant, or NULL when this CPU or build cannot run it.
- * PE_KERNEL_AUTO is resolved with pe_kernel_choose(). */
+ * PE_KERNEL_AUTO is resolved with pe_kernel_choose(): call
+ * pe_kernel_get(pe_kernel_choose(d, k)) for the per-shape choice;
+ * pe_kernel_get(PE_KERNEL_AUTO) itself gives the choice for a small shape. */
 const pe_kernel_table *pe_kernel_get(pe_kernel_id id);
 /* The variant `auto` picks for this shape (per-shape, from measurements). The
  * environment variable PERSONAE_KERNEL=scalar|avx2|avx512|blas overrides it. */
