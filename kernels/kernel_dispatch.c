@@ -12,9 +12,11 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
     [PE_KERNEL_AVX512] = "avx512", [PE_KERNEL_BLAS] = "blas",
 };
 
-/* A SIMD table ranks centroids with the direct form ‖x − c‖² when K·D is
- * small (memory-bound: the extra subtraction is free) and with the guarded
- * dot form when it is large (compute-bound: one FMA per multiply-add). */
+/* A SIMD table ranks centroids with the direct form ‖x − c‖² unless the
+ * shape passes the variant's measured dot-form rule (kernel_auto.c: long
+ * coordinate loops, where one FMA per multiply-add and the guard pay off).
+ * Labels travel in float lanes, so beyond 2^24 centroids the reference
+ * takes the call. */
 #define PE__SIMD_ASSIGN(isa)                                                                       \
   static void isa##_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms, \
                            int k, int32_t *labels, float *d1, float *d2, void *work) {             \
