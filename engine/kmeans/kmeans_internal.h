@@ -66,10 +66,11 @@ void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_
 
 /* The result of one assignment pass. */
 typedef struct {
-  double *sums;   /* k x d weighted sums of the assigned points (NULL: not wanted) */
-  double *counts; /* k summed weights (with sums) */
-  double inertia; /* sum of w * kernel distance, folded in block order */
-  int64_t moved;  /* labels that differ from what `labels` held before */
+  double *sums;     /* k x d weighted sums of the assigned points (NULL: not wanted) */
+  double *counts;   /* k summed weights (with sums) */
+  int want_inertia; /* in: also sum the distances (only progress reports need it) */
+  double inertia;   /* sum of w * kernel distance, folded in block order (else 0) */
+  int64_t moved;    /* labels that differ from what `labels` held before */
 } pe__kmeans_pass_out;
 
 /* One pass over all blocks: labels[i] <- nearest centroid of c, dist[i] <- its

@@ -52,7 +52,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
 
   for (int it = 1; it <= p->max_iter; it++) {
     double t0 = pe__kmeans_now();
-    pe__kmeans_pass_out out = {.sums = sums, .counts = counts};
+    pe__kmeans_pass_out out = {.sums = sums, .counts = counts, .want_inertia = p->progress != NULL};
     PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st, done);
     if (has_empty(k, counts)) {
       /* The same centroids, kernel and blocks give the same labels again,

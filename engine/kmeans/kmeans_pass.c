@@ -110,6 +110,7 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
                                  pe__kmeans_pass_out *out) {
   const int d = data->d;
   const int want_sums = out && out->sums;
+  const int want_inertia = out && out->want_inertia;
   /* A slot holds one block's partial: sums (k x d), counts (k), inertia (1). */
   const int64_t sums_len = want_sums ? (int64_t)k * d : 0;
   const int64_t slot_len = sums_len + (want_sums ? k : 0) + 1;
@@ -136,17 +137,23 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
       int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
       pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
+      int64_t changed = 0;
+      if (out) {
+        for (int64_t i = begin; i < end; i++) {
+          changed += labels[i] != s->labels[i - begin];
+          labels[i] = s->labels[i - begin];
+        }
+      } else {
+        memcpy(labels + begin, s->labels, (size_t)(end - begin) * sizeof(int32_t));
+      }
       /* Four interleaved sums break the add latency chain; they are
        * combined in a fixed order, so the result is still thread-free. */
       double part[4] = {0.0, 0.0, 0.0, 0.0};
-      int64_t changed = 0;
-      for (int64_t i = begin; i < end; i++) {
-        int32_t lab = s->labels[i - begin];
-        float dd = s->dist[i - begin];
-        part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
-        changed += out && labels[i] != lab;
-        labels[i] = lab;
-      }
+      if (want_inertia)
+        for (int64_t i = begin; i < end; i++) {
+          float dd = s->dist[i - begin];
+          part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
+        }
       if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
       moved += changed;
       double *slot = slots + (b - r0) * slot_len;
