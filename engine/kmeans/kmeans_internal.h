@@ -49,6 +49,13 @@ typedef struct {
   float *dist2; /* second-nearest distances, when asked for */
   void *work;
   int64_t sub; /* points per kernel call: keeps the kernel's scratch small */
+  /* Points of the block whose label changed (offsets, previous labels), and
+   * gathered rows for the incremental centroid update. */
+  int32_t *moved_at, *moved_old;
+  int gather;  /* rows per gathered accumulate call */
+  float *rows; /* gather x d */
+  int32_t *lab_new, *lab_old;
+  float *w_plus, *w_minus;
 } pe__kmeans_scratch;
 
 /* Allocates `threads` scratch sets for centroid count k (and frees them). */
@@ -68,6 +75,9 @@ void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_
 typedef struct {
   double *sums;     /* k x d weighted sums of the assigned points (NULL: not wanted) */
   double *counts;   /* k summed weights (with sums) */
+  int incremental;  /* in: sums/counts hold the sums of the labels `labels` holds
+                       before the pass; only the points that change label are
+                       moved between clusters (labels must all be valid) */
   int want_inertia; /* in: also sum the distances (only progress reports need it) */
   double inertia;   /* sum of w * kernel distance, folded in block order (else 0) */
   int64_t moved;    /* labels that differ from what `labels` held before */

@@ -37,6 +37,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
   /* Point distances are only needed to relocate empty clusters, which is
    * rare: the array is allocated on the first need. */
   float *dist = NULL;
+  int relocated = 0;
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
   if (!sums || !counts) {
@@ -52,9 +53,19 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
 
   for (int it = 1; it <= p->max_iter; it++) {
     double t0 = pe__kmeans_now();
-    pe__kmeans_pass_out out = {.sums = sums, .counts = counts, .want_inertia = p->progress != NULL};
+    /* From the second iteration on, sums/counts are those of the labels the
+     * pass starts from, unless a relocation changed them: then only the
+     * points that change label need to move between clusters. Unweighted
+     * data only: integer counts then return exactly to 0 when a cluster
+     * empties, where float weights could leave a residue. */
+    pe__kmeans_pass_out out = {.sums = sums,
+                               .counts = counts,
+                               .incremental = it > 1 && !relocated && !data->w,
+                               .want_inertia = p->progress != NULL};
     PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st, done);
+    relocated = 0;
     if (has_empty(k, counts)) {
+      relocated = 1;
       /* The same centroids, kernel and blocks give the same labels again,
        * now with their distances. */
       if (!dist && !(dist = malloc((size_t)data->n * sizeof(float)))) {

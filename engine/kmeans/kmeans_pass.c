@@ -10,7 +10,7 @@
 /* Largest scratch a single kernel call may ask for: the BLAS variant keeps a
  * points x centroids distance tile there, which for a full block and k = 1024
  * would be 16 MiB per thread. Smaller calls give the same labels. */
-enum { KERNEL_WORK_LIMIT = 1 << 20, MIN_SUB_BLOCK = 64 };
+enum { KERNEL_WORK_LIMIT = 1 << 20, MIN_SUB_BLOCK = 64, GATHER_BYTES = 256 << 10 };
 
 /* Partial sums kept in memory at once, across all blocks of a round. */
 enum { ROUND_BUDGET_MAX = 8 << 20, ROUND_BUDGET_MIN = 1 << 20 };
@@ -29,6 +29,10 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
          data->kernel->assign_work_bytes(sub, data->d, k) > KERNEL_WORK_LIMIT)
     sub /= 2;
   size_t work = data->kernel->assign_work_bytes(sub, data->d, k);
+  /* Gathered rows for the incremental update: about 256 KiB per thread. */
+  int gather = (int)(GATHER_BYTES / ((int64_t)data->d * (int64_t)sizeof(float)));
+  if (gather > 256) gather = 256;
+  if (gather < 1) gather = 1;
   int ok = 1;
   for (int t = 0; t < data->threads; t++) {
     s[t].sub = sub;
@@ -36,7 +40,16 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
     s[t].dist = malloc(PE_KMEANS_BLOCK * sizeof(float));
     s[t].dist2 = malloc(PE_KMEANS_BLOCK * sizeof(float));
     s[t].work = alloc_aligned(work);
-    ok = ok && s[t].labels && s[t].dist && s[t].dist2 && s[t].work;
+    s[t].moved_at = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
+    s[t].moved_old = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
+    s[t].gather = gather;
+    s[t].rows = malloc((size_t)gather * data->d * sizeof(float));
+    s[t].lab_new = malloc((size_t)gather * sizeof(int32_t));
+    s[t].lab_old = malloc((size_t)gather * sizeof(int32_t));
+    s[t].w_plus = malloc((size_t)gather * sizeof(float));
+    s[t].w_minus = malloc((size_t)gather * sizeof(float));
+    ok = ok && s[t].labels && s[t].dist && s[t].dist2 && s[t].work && s[t].moved_at &&
+         s[t].moved_old && s[t].rows && s[t].lab_new && s[t].lab_old && s[t].w_plus && s[t].w_minus;
   }
   if (!ok) {
     pe__kmeans_scratch_free(data, s);
@@ -53,6 +66,13 @@ void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s)
     free(s[t].dist);
     free(s[t].dist2);
     free(s[t].work);
+    free(s[t].moved_at);
+    free(s[t].moved_old);
+    free(s[t].rows);
+    free(s[t].lab_new);
+    free(s[t].lab_old);
+    free(s[t].w_plus);
+    free(s[t].w_minus);
   }
   free(s);
 }
@@ -105,12 +125,35 @@ static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
   return r < 1 ? 1 : r;
 }
 
+/* Moves the block's changed points from their previous cluster to the new one
+ * in sums/counts: accumulate with weight +w under the new label and -w under
+ * the old, on rows gathered in point order. */
+static void accumulate_moved(const pe__kmeans_data *data, int64_t begin, const int32_t *labels,
+                             int nm, int k, pe__kmeans_scratch *s, double *sums, double *counts) {
+  const int d = data->d;
+  for (int j0 = 0; j0 < nm; j0 += s->gather) {
+    int m = nm - j0 < s->gather ? nm - j0 : s->gather;
+    for (int j = 0; j < m; j++) {
+      int64_t i = begin + s->moved_at[j0 + j];
+      memcpy(s->rows + (size_t)j * d, data->x + (size_t)i * d, (size_t)d * sizeof(float));
+      s->lab_new[j] = labels[i];
+      s->lab_old[j] = s->moved_old[j0 + j];
+      float w = data->w ? data->w[i] : 1.0f;
+      s->w_plus[j] = w;
+      s->w_minus[j] = -w;
+    }
+    data->kernel->accumulate(s->rows, m, d, s->lab_new, s->w_plus, k, sums, counts);
+    data->kernel->accumulate(s->rows, m, d, s->lab_old, s->w_minus, k, sums, counts);
+  }
+}
+
 pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, int k,
                                  pe__kmeans_scratch *scratch, int32_t *labels, float *dist,
                                  pe__kmeans_pass_out *out) {
   const int d = data->d;
   const int want_sums = out && out->sums;
   const int want_inertia = out && out->want_inertia;
+  const int incremental = want_sums && out->incremental;
   /* A slot holds one block's partial: sums (k x d), counts (k), inertia (1). */
   const int64_t sums_len = want_sums ? (int64_t)k * d : 0;
   const int64_t slot_len = sums_len + (want_sums ? k : 0) + 1;
@@ -125,6 +168,10 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
     return pe__fail(PE_ERR_NOMEM, "k-means: out of memory for partial sums");
   }
   pe_kernel_sq_norms(c, k, d, c_norms);
+  if (incremental) {
+    memcpy(acc, out->sums, (size_t)sums_len * sizeof(double));
+    memcpy(acc + sums_len, out->counts, (size_t)k * sizeof(double));
+  }
   const pe_kernel_table *kt = data->kernel;
   int64_t moved = 0;
 
@@ -137,11 +184,15 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       pe__kmeans_scratch *s = &scratch[omp_get_thread_num()];
       int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
       pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
-      int64_t changed = 0;
+      int nm = 0;
       if (out) {
         for (int64_t i = begin; i < end; i++) {
-          changed += labels[i] != s->labels[i - begin];
-          labels[i] = s->labels[i - begin];
+          int32_t now = s->labels[i - begin];
+          if (labels[i] != now) {
+            s->moved_at[nm] = (int32_t)(i - begin);
+            s->moved_old[nm++] = labels[i];
+            labels[i] = now;
+          }
         }
       } else {
         memcpy(labels + begin, s->labels, (size_t)(end - begin) * sizeof(int32_t));
@@ -155,12 +206,15 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
           part[(i - begin) & 3] += data->w ? (double)data->w[i] * dd : (double)dd;
         }
       if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
-      moved += changed;
+      moved += nm;
       double *slot = slots + (b - r0) * slot_len;
       if (want_sums) {
         memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
-        kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
-                       data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
+        if (incremental)
+          accumulate_moved(data, begin, labels, nm, k, s, slot, slot + sums_len);
+        else
+          kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
+                         data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
       }
       slot[slot_len - 1] = (part[0] + part[1]) + (part[2] + part[3]);
     }
