@@ -186,12 +186,20 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
       int nm = 0;
       if (out) {
-        for (int64_t i = begin; i < end; i++) {
-          int32_t now = s->labels[i - begin];
-          if (labels[i] != now) {
-            s->moved_at[nm] = (int32_t)(i - begin);
-            s->moved_old[nm++] = labels[i];
-            labels[i] = now;
+        /* After the first iterations few labels change: compare runs of 64
+         * with memcmp and look at single points only where a run differs. */
+        for (int64_t r = begin; r < end; r += 64) {
+          int64_t rend = end - r < 64 ? end : r + 64;
+          if (memcmp(labels + r, s->labels + (r - begin), (size_t)(rend - r) * sizeof(int32_t)) ==
+              0)
+            continue;
+          for (int64_t i = r; i < rend; i++) {
+            int32_t now = s->labels[i - begin];
+            if (labels[i] != now) {
+              s->moved_at[nm] = (int32_t)(i - begin);
+              s->moved_old[nm++] = labels[i];
+              labels[i] = now;
+            }
           }
         }
       } else {
