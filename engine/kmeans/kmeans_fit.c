@@ -156,11 +156,17 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
     pe__kmeans_run_result res;
     PE_CHECK_GOTO(algorithm(&data, &rp, centers, labels, &res), st, done);
     /* Labels must be those of the returned centroids: one more assignment
-     * unless the last update left every centroid where it was. */
-    if (!res.labels_final)
-      PE_CHECK_GOTO(pe__kmeans_assign_pass(&data, centers, k, scratch, labels, NULL, NULL), st,
+     * (which also yields the exact inertia) unless the last update left
+     * every centroid where it was. */
+    double inertia;
+    if (!res.labels_final) {
+      pe__kmeans_pass_out final = {.exact_inertia = 1};
+      PE_CHECK_GOTO(pe__kmeans_assign_pass(&data, centers, k, scratch, labels, NULL, &final), st,
                     done);
-    double inertia = pe__kmeans_exact_inertia(&data, centers, labels);
+      inertia = final.inertia;
+    } else {
+      inertia = pe__kmeans_exact_inertia(&data, centers, labels);
+    }
     double t2 = pe__kmeans_now();
     m->init_seconds += t1 - t0;
     m->iter_seconds += t2 - t1;

@@ -73,14 +73,16 @@ void pe__kmeans_assign_block2(const pe__kmeans_data *data, int64_t begin, int64_
 
 /* The result of one assignment pass. */
 typedef struct {
-  double *sums;     /* k x d weighted sums of the assigned points (NULL: not wanted) */
-  double *counts;   /* k summed weights (with sums) */
-  int incremental;  /* in: sums/counts hold the sums of the labels `labels` holds
-                       before the pass; only the points that change label are
-                       moved between clusters (labels must all be valid) */
-  int want_inertia; /* in: also sum the distances (only progress reports need it) */
-  double inertia;   /* sum of w * kernel distance, folded in block order (else 0) */
-  int64_t moved;    /* labels that differ from what `labels` held before */
+  double *sums;      /* k x d weighted sums of the assigned points (NULL: not wanted) */
+  double *counts;    /* k summed weights (with sums) */
+  int incremental;   /* in: sums/counts hold the sums of the labels `labels` holds
+                        before the pass; only the points that change label are
+                        moved between clusters (labels must all be valid) */
+  int want_inertia;  /* in: also sum the distances (only progress reports need it) */
+  int exact_inertia; /* in: instead, the exact inertia of the new labels (the same
+                        bits as pe__kmeans_exact_inertia), while x is in cache */
+  double inertia;    /* sum of w * kernel distance, folded in block order (else 0) */
+  int64_t moved;     /* labels that differ from what `labels` held before */
 } pe__kmeans_pass_out;
 
 /* One pass over all blocks: labels[i] <- nearest centroid of c, dist[i] <- its

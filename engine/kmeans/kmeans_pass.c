@@ -125,6 +125,24 @@ static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
   return r < 1 ? 1 : r;
 }
 
+/* Sum over [begin, end) of w * ||x - c_label||^2 from the differences in
+ * double: the one definition of the exact inertia of a block. */
+static double block_exact_inertia(const pe__kmeans_data *data, int64_t begin, int64_t end,
+                                  const float *c, const int32_t *labels) {
+  const int d = data->d;
+  double s = 0.0;
+  for (int64_t i = begin; i < end; i++) {
+    const float *xi = data->x + (size_t)i * d, *ci = c + (size_t)labels[i] * d;
+    double di = 0.0;
+    for (int t = 0; t < d; t++) {
+      double diff = (double)xi[t] - (double)ci[t];
+      di += diff * diff;
+    }
+    s += data->w ? (double)data->w[i] * di : di;
+  }
+  return s;
+}
+
 /* Moves the block's changed points from their previous cluster to the new one
  * in sums/counts: accumulate with weight +w under the new label and -w under
  * the old, on rows gathered in point order. */
@@ -152,7 +170,8 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
                                  pe__kmeans_pass_out *out) {
   const int d = data->d;
   const int want_sums = out && out->sums;
-  const int want_inertia = out && out->want_inertia;
+  const int exact_inertia = out && out->exact_inertia;
+  const int want_inertia = out && out->want_inertia && !exact_inertia;
   const int incremental = want_sums && out->incremental;
   /* A slot holds one block's partial: sums (k x d), counts (k), inertia (1). */
   const int64_t sums_len = want_sums ? (int64_t)k * d : 0;
@@ -224,7 +243,8 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
           kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
                          data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
       }
-      slot[slot_len - 1] = (part[0] + part[1]) + (part[2] + part[3]);
+      slot[slot_len - 1] = exact_inertia ? block_exact_inertia(data, begin, end, c, labels)
+                                         : (part[0] + part[1]) + (part[2] + part[3]);
     }
     pe__kmeans_fold(acc, slots, r1 - r0, slot_len, data->threads);
   }
@@ -245,23 +265,12 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
 
 double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c,
                                 const int32_t *labels) {
-  const int d = data->d;
   double *part = malloc((size_t)data->nblocks * sizeof(double));
   if (!part) return -1.0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(data->threads)
-  for (int64_t b = 0; b < data->nblocks; b++) {
-    double s = 0.0;
-    for (int64_t i = b * PE_KMEANS_BLOCK; i < pe__kmeans_block_end(data, b); i++) {
-      const float *xi = data->x + (size_t)i * d, *ci = c + (size_t)labels[i] * d;
-      double di = 0.0;
-      for (int t = 0; t < d; t++) {
-        double diff = (double)xi[t] - (double)ci[t];
-        di += diff * diff;
-      }
-      s += data->w ? (double)data->w[i] * di : di;
-    }
-    part[b] = s;
-  }
+  for (int64_t b = 0; b < data->nblocks; b++)
+    part[b] =
+        block_exact_inertia(data, b * PE_KMEANS_BLOCK, pe__kmeans_block_end(data, b), c, labels);
   double total = 0.0;
   for (int64_t b = 0; b < data->nblocks; b++) total += part[b];
   free(part);
