@@ -10,8 +10,16 @@
  * reads, small enough that a hyperslab read touches little more than it needs. */
 static hsize_t default_chunk_rows(pe_dtype type) { return (hsize_t)(1u << 20) / pe_dtype_size(type); }
 
-static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
+/* A dataset creation list without modification times, so that the same data
+ * gives the same file bytes (HDF5 stamps every object by default). */
+static hid_t untimed_dcpl(void) {
   hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(dcpl, 0);
+  return dcpl;
+}
+
+static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
+  hid_t dcpl = untimed_dcpl();
   H5Pset_chunk(dcpl, rank, chunk);
   if (compress) {
     H5Pset_shuffle(dcpl);
@@ -29,7 +37,7 @@ pe_status pe_h5_write_matrix(hid_t loc, const char *file, const char *name, pe_d
   if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
   hid_t space = H5Screate_simple(rank, dims, NULL);
   /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
-  hid_t dcpl = rows > 0 ? column_dcpl(rank, chunk, compress) : H5Pcreate(H5P_DATASET_CREATE);
+  hid_t dcpl = rows > 0 ? column_dcpl(rank, chunk, compress) : untimed_dcpl();
   hid_t did = H5Dcreate2(loc, name, pe_dtype_native(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
   herr_t rc = did < 0 ? -1 : 0;
   if (rc >= 0 && rows > 0) rc = H5Dwrite(did, pe_dtype_native(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data);
@@ -57,7 +65,9 @@ pe_status pe_h5_write_strings(hid_t loc, const char *file, const char *name,
   hsize_t dims = (hsize_t)count;
   hid_t t = utf8_string_type();
   hid_t space = H5Screate_simple(1, &dims, NULL);
-  hid_t did = H5Dcreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t dcpl = untimed_dcpl();
+  hid_t did = H5Dcreate2(loc, name, t, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
   herr_t rc = did < 0 ? -1 : 0;
   if (rc >= 0 && count > 0) rc = H5Dwrite(did, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings);
   if (did >= 0) H5Dclose(did);
@@ -193,7 +203,10 @@ pe_status pe_h5_replace_group(hid_t fid, const char *file, const char *group, hi
   }
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
-  *gid = H5Gcreate2(fid, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+  H5Pset_obj_track_times(gcpl, 0);
+  *gid = H5Gcreate2(fid, group, lcpl, gcpl, H5P_DEFAULT);
+  H5Pclose(gcpl);
   H5Pclose(lcpl);
   PE_FAIL_IF(*gid < 0, PE_ERR_IO, "%s: cannot create group %s", file, group);
   return PE_OK;
