@@ -22,8 +22,10 @@ static pe_status scan_transactions(hid_t fid, const char *file, pe_data_summary 
   int64_t *orders = malloc(CHUNK_ROWS * sizeof *orders);
   int64_t *times = malloc(CHUNK_ROWS * sizeof *times);
   double *amounts = malloc(CHUNK_ROWS * sizeof *amounts);
+  float *discounts = malloc(CHUNK_ROWS * sizeof *discounts);
+  const int has_discount = t.present[PE_TX_DISCOUNT];
   pe_id_set customers = {0}, order_set = {0};
-  if (st == PE_OK && (!ids || !orders || !times || !amounts ||
+  if (st == PE_OK && (!ids || !orders || !times || !amounts || !discounts ||
                       pe_id_set_init(&customers, 1 << 16) || pe_id_set_init(&order_set, 1 << 16)))
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
   s->first_time = INT64_MAX;
@@ -34,7 +36,14 @@ static pe_status scan_transactions(hid_t fid, const char *file, pe_data_summary 
     PE_CHECK_GOTO(pe_h5_column_read(&t.cols[PE_TX_ORDER_ID], off, n, orders), st, done);
     PE_CHECK_GOTO(pe_h5_column_read(&t.cols[PE_TX_TIMESTAMP], off, n, times), st, done);
     PE_CHECK_GOTO(pe_h5_column_read(&t.cols[PE_TX_AMOUNT], off, n, amounts), st, done);
+    if (has_discount)
+      PE_CHECK_GOTO(pe_h5_column_read(&t.cols[PE_TX_DISCOUNT], off, n, discounts), st, done);
     for (int64_t i = 0; i < n; i++) {
+      if (has_discount && !(discounts[i] >= 0.0f && discounts[i] <= 1.0f)) {
+        st = pe__fail(PE_ERR_DATA, "%s: /transactions/discount: row %lld is %g, expected a fraction in [0, 1]",
+                      file, (long long)(off + i), (double)discounts[i]);
+        goto done;
+      }
       if (!isfinite(amounts[i])) {
         st = pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", file,
                       (long long)(off + i), isnan(amounts[i]) ? "NaN" : "infinite");
@@ -55,7 +64,7 @@ done:
   s->orders = order_set.count;
   pe_id_set_free(&customers);
   pe_id_set_free(&order_set);
-  free(ids), free(orders), free(times), free(amounts);
+  free(ids), free(orders), free(times), free(amounts), free(discounts);
   pe_h5_table_close(&t);
   return st;
 }
@@ -68,17 +77,34 @@ static pe_status scan_sessions(hid_t fid, const char *file, pe_data_summary *s) 
   s->sessions = t.rows;
   pe_id_set set = {0};
   int64_t *ids = malloc(CHUNK_ROWS * sizeof *ids);
+  int32_t *pages = malloc(CHUNK_ROWS * sizeof *pages), *carts = malloc(CHUNK_ROWS * sizeof *carts);
+  float *duration = malloc(CHUNK_ROWS * sizeof *duration);
+  uint8_t *purchased = malloc(CHUNK_ROWS * sizeof *purchased);
   pe_status st = PE_OK;
-  if (!ids || pe_id_set_init(&set, 1 << 16)) st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+  if (!ids || !pages || !carts || !duration || !purchased || pe_id_set_init(&set, 1 << 16))
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
   for (int64_t off = 0; st == PE_OK && off < t.rows; off += CHUNK_ROWS) {
     int64_t n = t.rows - off < CHUNK_ROWS ? t.rows - off : CHUNK_ROWS;
     st = pe_h5_column_read(&t.cols[PE_SESSION_CUSTOMER_ID], off, n, ids);
-    for (int64_t i = 0; st == PE_OK && i < n; i++)
-      if (pe_id_set_add(&set, ids[i]) < 0) st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+    if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_PAGEVIEWS], off, n, pages);
+    if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_CART_ADDS], off, n, carts);
+    if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_DURATION_S], off, n, duration);
+    if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_PURCHASED], off, n, purchased);
+    for (int64_t i = 0; st == PE_OK && i < n; i++) {
+      const char *bad = pages[i] < 0                           ? "pageviews is negative"
+                        : carts[i] < 0                         ? "cart_adds is negative"
+                        : !(duration[i] >= 0 && duration[i] < 1e30f) ? "duration_s is not a finite number >= 0"
+                        : purchased[i] > 1                     ? "purchased is neither 0 nor 1"
+                                                               : NULL;
+      if (bad)
+        st = pe__fail(PE_ERR_DATA, "%s: /sessions: row %lld: %s", file, (long long)(off + i), bad);
+      else if (pe_id_set_add(&set, ids[i]) < 0)
+        st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+    }
   }
   s->session_customers = set.count;
   pe_id_set_free(&set);
-  free(ids);
+  free(ids), free(pages), free(carts), free(duration), free(purchased);
   pe_h5_table_close(&t);
   return st;
 }
