@@ -31,12 +31,28 @@ static void remove_tmpdir(void) {
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
 }
 
+/* Whether `name` starts with one of the comma-separated prefixes in `list`. */
+static int matches_prefix(const char *name, const char *list) {
+  while (list && *list) {
+    const char *end = strchr(list, ',');
+    size_t len = end ? (size_t)(end - list) : strlen(list);
+    if (len > 0 && strncmp(name, list, len) == 0) return 1;
+    list = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
 int pe_test_run(int argc, char **argv, const pe_test_suite *suites) {
-  (void)argc;
-  (void)argv;
+  const char *only = NULL, *except = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strncmp(argv[i], "--only=", 7) == 0) only = argv[i] + 7;
+    else if (strncmp(argv[i], "--except=", 9) == 0) except = argv[i] + 9;
+  }
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   int active = 0, skipped = 0;
   for (const pe_test_suite *s = suites; s->name; s++) {
+    if ((only && !matches_prefix(s->name, only)) || (except && matches_prefix(s->name, except)))
+      continue;
     CU_pSuite suite = CU_add_suite(s->name, NULL, NULL);
     if (!suite) return 1;
     for (CU_TestInfo *t = s->tests; t->pName; t++) CU_add_test(suite, t->pName, t->pTestFunc);

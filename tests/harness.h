@@ -18,7 +18,9 @@ typedef struct {
 
 /* Runs the suites, prints CUnit's summary, and returns the process exit code:
  * 0 all ran tests passed, 1 a failure, 77 nothing ran because all suites were
- * skipped. */
+ * skipped. `--only=P1,P2` / `--except=P1,P2` select suites by name prefix, so
+ * that CTest can run an ISA's suites as their own test and report them as
+ * skipped on a CPU without that ISA. */
 int pe_test_run(int argc, char **argv, const pe_test_suite *suites);
 
 /* A unique scratch directory for this test program (created on first use,
