@@ -36,6 +36,13 @@ void pe_features_free(pe_features *f) {
   free(f);
 }
 
+void pe__feat_report_progress(void *ctx, int64_t rows) {
+  pe__feat_run *run = ctx;
+  run->rows_done += rows;
+  if (run->params->progress)
+    run->params->progress(run->params->progress_ctx, run->rows_done, run->rows_total);
+}
+
 /* The source a feature needs beyond the four required transaction columns. */
 static const char *missing_source(pe_feature feature, const pe__feat_run *run) {
   if (pe_feature_needs_sessions(feature) && !run->has_sessions) return "/sessions";

@@ -91,6 +91,7 @@ typedef struct {
   int filter_future; /* as_of was given: drop later transaction rows */
   int has_sessions, has_discount, has_category;
   int any_category, any_discount; /* some row up to as_of has one */
+  int64_t max_ts; /* of every transaction row read */
   int64_t chunk_rows;
   int64_t rows_total, rows_done; /* for progress, over both tables */
   const pe_features_params *params;
@@ -102,6 +103,10 @@ typedef struct {
 /* Grows a partition's customer array to hold slot `need - 1`; new entries are
  * initialised. Returns 0, or -1 when out of memory (no message: workers). */
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need);
+
+/* Counts `rows` more rows read and reports progress (a pe_cix_pass's
+ * chunk_done: `run` is the pe__feat_run). */
+void pe__feat_report_progress(void *run, int64_t rows);
 
 /* Step 1: the transactions pass and the resolution of orders into each
  * customer's counts and purchase times. Sets as_of when it was automatic. */

@@ -16,6 +16,7 @@
 #include "features/features_internal.h"
 #include "io/h5.h"
 #include "io/tables.h"
+#include "rfm/partitioned_pass.h"
 
 typedef struct {
   int64_t customer_id, start;
@@ -23,27 +24,6 @@ typedef struct {
   int32_t pageviews, cart_adds;
   uint8_t purchased;
 } session_row;
-
-typedef struct {
-  int64_t *customer, *start;
-  int32_t *pageviews, *cart_adds;
-  float *duration;
-  uint8_t *purchased;
-  uint64_t *hash;
-  session_row *grouped;
-} session_buffers;
-
-static void free_buffers(session_buffers *b) {
-  free(b->customer);
-  free(b->start);
-  free(b->pageviews);
-  free(b->cart_adds);
-  free(b->duration);
-  free(b->purchased);
-  free(b->hash);
-  free(b->grouped);
-  memset(b, 0, sizeof *b);
-}
 
 /* Records `start` on every purchase of the customer inside the window. */
 static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start, float duration) {
@@ -96,121 +76,88 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
 }
 
 /* Returns the first bad row (or n), whatever the thread count. */
-static int64_t check_and_hash(const session_buffers *b, int64_t n) {
-  int64_t bad = n;
+static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
+  const int64_t *start = c->col[PE_SESSION_TIMESTAMP];
+  const float *duration = c->col[PE_SESSION_DURATION_S];
+  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS], *cart_adds = c->col[PE_SESSION_CART_ADDS];
+  int64_t bad = c->rows;
 #pragma omp parallel for schedule(static) reduction(min : bad)
-  for (int64_t i = 0; i < n; i++) {
-    if (b->start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
-        b->start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
-        !(b->duration[i] >= 0 && isfinite(b->duration[i])) || b->pageviews[i] < 0 ||
-        b->cart_adds[i] < 0)
+  for (int64_t i = 0; i < c->rows; i++)
+    if (start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP || start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
+        !(duration[i] >= 0 && isfinite(duration[i])) || pageviews[i] < 0 || cart_adds[i] < 0)
       bad = i < bad ? i : bad;
-    b->hash[i] = pe_cix_hash(b->customer[i]);
-  }
   return bad;
 }
 
-static pe_status bad_row_error(const char *input, const session_buffers *b, int64_t i,
-                               int64_t row) {
-  if (b->start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP || b->start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP)
+static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
+  const char *input = ((const pe__feat_run *)ctx)->input;
+  const int64_t start = ((const int64_t *)c->col[PE_SESSION_TIMESTAMP])[i];
+  const float duration = ((const float *)c->col[PE_SESSION_DURATION_S])[i];
+  const int32_t pageviews = ((const int32_t *)c->col[PE_SESSION_PAGEVIEWS])[i];
+  const int32_t cart_adds = ((const int32_t *)c->col[PE_SESSION_CART_ADDS])[i];
+  const int64_t row = c->offset + i;
+  if (start > PE_FEATURES_MAX_ABS_TIMESTAMP || start < -PE_FEATURES_MAX_ABS_TIMESTAMP)
     return pe__fail(PE_ERR_DATA,
                     "%s: /sessions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",
-                    input, (long long)row, (long long)b->start[i]);
-  if (!(b->duration[i] >= 0 && isfinite(b->duration[i])))
+                    input, (long long)row, (long long)start);
+  if (!(duration >= 0 && isfinite(duration)))
     return pe__fail(PE_ERR_DATA, "%s: /sessions/duration_s: row %lld is %g (expected seconds >= 0)",
-                    input, (long long)row, (double)b->duration[i]);
-  if (b->pageviews[i] < 0)
+                    input, (long long)row, (double)duration);
+  if (pageviews < 0)
     return pe__fail(PE_ERR_DATA, "%s: /sessions/pageviews: row %lld is negative (%d)", input,
-                    (long long)row, (int)b->pageviews[i]);
+                    (long long)row, (int)pageviews);
   return pe__fail(PE_ERR_DATA, "%s: /sessions/cart_adds: row %lld is negative (%d)", input,
-                  (long long)row, (int)b->cart_adds[i]);
+                  (long long)row, (int)cart_adds);
 }
 
-static void scatter_chunk(const session_buffers *b, const pe_cix_plan *plan) {
-#pragma omp parallel for schedule(static)
-  for (int64_t blk = 0; blk < plan->blocks; blk++) {
-    int64_t *pos = plan->start + blk * PE_CIX_PARTITIONS;
-    int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
-    if (end > plan->rows) end = plan->rows;
-    for (int64_t i = blk * PE_CIX_BLOCK_ROWS; i < end; i++) {
-      session_row *r = &b->grouped[pos[pe_cix_partition_of(b->hash[i])]++];
-      r->customer_id = b->customer[i];
-      r->start = b->start[i];
-      r->duration = b->duration[i];
-      r->pageviews = b->pageviews[i];
-      r->cart_adds = b->cart_adds[i];
-      r->purchased = b->purchased[i];
-    }
+static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
+                         void *records) {
+  const int64_t *customer = c->col[PE_SESSION_CUSTOMER_ID], *start = c->col[PE_SESSION_TIMESTAMP];
+  const float *duration = c->col[PE_SESSION_DURATION_S];
+  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS], *cart_adds = c->col[PE_SESSION_CART_ADDS];
+  const uint8_t *purchased = c->col[PE_SESSION_PURCHASED];
+  for (int64_t i = begin; i < end; i++) {
+    session_row *r = (session_row *)records + pe_cix_next_record(next, c, i);
+    r->customer_id = customer[i];
+    r->start = start[i];
+    r->duration = duration[i];
+    r->pageviews = pageviews[i];
+    r->cart_adds = cart_adds[i];
+    r->purchased = purchased[i];
   }
 }
 
-static pe_status alloc_buffers(session_buffers *b, int64_t chunk, const char *input) {
-  b->customer = malloc((size_t)chunk * sizeof(int64_t));
-  b->start = malloc((size_t)chunk * sizeof(int64_t));
-  b->pageviews = malloc((size_t)chunk * sizeof(int32_t));
-  b->cart_adds = malloc((size_t)chunk * sizeof(int32_t));
-  b->duration = malloc((size_t)chunk * sizeof(float));
-  b->purchased = malloc((size_t)chunk);
-  b->hash = malloc((size_t)chunk * sizeof(uint64_t));
-  b->grouped = malloc((size_t)chunk * sizeof(session_row));
-  PE_FAIL_IF(!b->customer || !b->start || !b->pageviews || !b->cart_adds || !b->duration ||
-                 !b->purchased || !b->hash || !b->grouped,
-             PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input, (long long)chunk);
-  return PE_OK;
-}
-
-static pe_status read_chunk(const pe_h5_table *t, int64_t off, int64_t n, session_buffers *b) {
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_CUSTOMER_ID], off, n, b->customer));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_TIMESTAMP], off, n, b->start));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_PAGEVIEWS], off, n, b->pageviews));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_DURATION_S], off, n, b->duration));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_CART_ADDS], off, n, b->cart_adds));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_SESSION_PURCHASED], off, n, b->purchased));
-  return PE_OK;
+static int process_rows(void *ctx, int p, const void *records, int64_t n) {
+  pe__feat_run *run = ctx;
+  return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of);
 }
 
 pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid) {
-  const char *input = run->input;
   pe_h5_table table;
-  session_buffers buf = {0};
-  pe_cix_plan plan = {0};
-  pe_status st = PE_OK;
-  PE_FORWARD(pe_h5_table_open((hid_t)fid, input, "/sessions", pe_sessions_spec,
+  PE_FORWARD(pe_h5_table_open((hid_t)fid, run->input, "/sessions", pe_sessions_spec,
                               PE_SESSION_COLUMN_COUNT, &table));
-  const int64_t rows = table.rows;
-  int64_t chunk = run->chunk_rows < rows ? run->chunk_rows : rows;
-  if (rows > 0) PE_CHECK_GOTO(alloc_buffers(&buf, chunk, input), st, done);
-  for (int64_t off = 0; off < rows; off += chunk) {
-    int64_t n = rows - off < chunk ? rows - off : chunk;
-    PE_CHECK_GOTO(read_chunk(&table, off, n, &buf), st, done);
-    int64_t bad = check_and_hash(&buf, n);
-    if (bad < n) {
-      st = bad_row_error(input, &buf, bad, off + bad);
-      goto done;
-    }
-    PE_CHECK_GOTO(pe_cix_plan_build(buf.hash, n, &plan), st, done);
-    scatter_chunk(&buf, &plan);
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+  const pe_cix_pass pass = {
+      .table = &table,
+      .input = run->input,
+      .what = "sessions",
+      .columns = (1u << PE_SESSION_COLUMN_COUNT) - 1,
+      .id_column = PE_SESSION_CUSTOMER_ID,
+      .record_size = sizeof(session_row),
+      .chunk_rows = run->chunk_rows,
+      .ctx = run,
+      .check = check_chunk,
+      .bad_row = bad_row_error,
+      .scatter = scatter_rows,
+      .process = process_rows,
+      .chunk_done = pe__feat_report_progress,
+  };
+  pe_status st = pe_cix_pass_run(&pass);
+  if (st == PE_OK) {
+    run->summary.session_rows = table.rows;
     for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-      failed |= process_partition(&run->ix->part[p], &run->part[p], buf.grouped + plan.offset[p],
-                                  plan.offset[p + 1] - plan.offset[p], run->as_of) != 0;
-    if (failed) {
-      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping sessions", input);
-      goto done;
-    }
-    run->rows_done += n;
-    if (run->params->progress)
-      run->params->progress(run->params->progress_ctx, run->rows_done, run->rows_total);
+      run->summary.sessions_future += run->part[p].sessions_future;
   }
-  run->summary.session_rows = rows;
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    run->summary.sessions_future += run->part[p].sessions_future;
-
-done:
-  free_buffers(&buf);
-  pe_cix_plan_free(&plan);
   pe_h5_table_close(&table);
   return st;
 }

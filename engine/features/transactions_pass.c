@@ -17,6 +17,7 @@
 #include "features/features_internal.h"
 #include "io/h5.h"
 #include "io/tables.h"
+#include "rfm/partitioned_pass.h"
 
 typedef struct {
   int64_t customer_id, order_id, timestamp;
@@ -24,27 +25,6 @@ typedef struct {
   float discount;
   int32_t category;
 } tx_row;
-
-typedef struct {
-  int64_t *customer, *order, *timestamp;
-  double *amount;
-  float *discount;
-  int32_t *category;
-  uint64_t *hash;
-  tx_row *grouped;
-} tx_buffers;
-
-static void free_buffers(tx_buffers *b) {
-  free(b->customer);
-  free(b->order);
-  free(b->timestamp);
-  free(b->amount);
-  free(b->discount);
-  free(b->category);
-  free(b->hash);
-  free(b->grouped);
-  memset(b, 0, sizeof *b);
-}
 
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   if (need <= p->cap) return 0;
@@ -225,54 +205,64 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
   return 0;
 }
 
-/* Checks a chunk, hashes its customer ids and finds its largest timestamp.
- * Returns the first bad row (or n); the lowest bad row wins whatever the
- * thread count. */
-static int64_t check_and_hash(const tx_buffers *b, int64_t n, int has_discount, int64_t *max_ts) {
-  int64_t bad = n, mx = INT64_MIN;
+/* Checks a chunk and finds its largest timestamp. Returns the first bad row
+ * (or n); the lowest bad row wins whatever the thread count. */
+static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
+  pe__feat_run *run = ctx;
+  const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
+  const double *amount = c->col[PE_TX_AMOUNT];
+  const float *discount = c->col[PE_TX_DISCOUNT];
+  int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
-  for (int64_t i = 0; i < n; i++) {
-    if (!isfinite(b->amount[i]) || b->timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
-        b->timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP || (has_discount && isnan(b->discount[i])))
+  for (int64_t i = 0; i < c->rows; i++) {
+    if (!isfinite(amount[i]) || timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
+        timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP || (discount && isnan(discount[i])))
       bad = i < bad ? i : bad;
-    if (b->timestamp[i] > mx) mx = b->timestamp[i];
-    b->hash[i] = pe_cix_hash(b->customer[i]);
+    if (timestamp[i] > mx) mx = timestamp[i];
   }
-  *max_ts = mx;
+  if (bad == c->rows && mx > run->max_ts) run->max_ts = mx;
   return bad;
 }
 
-static pe_status bad_row_error(const char *input, const tx_buffers *b, int64_t i, int64_t row) {
-  if (!isfinite(b->amount[i]))
+static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
+  const char *input = ((const pe__feat_run *)ctx)->input;
+  const double amount = ((const double *)c->col[PE_TX_AMOUNT])[i];
+  const int64_t timestamp = ((const int64_t *)c->col[PE_TX_TIMESTAMP])[i];
+  const int64_t row = c->offset + i;
+  if (!isfinite(amount))
     return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", input, (long long)row,
-                    isnan(b->amount[i]) ? "NaN" : "infinite");
-  if (b->timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
-      b->timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP)
+                    isnan(amount) ? "NaN" : "infinite");
+  if (timestamp > PE_FEATURES_MAX_ABS_TIMESTAMP || timestamp < -PE_FEATURES_MAX_ABS_TIMESTAMP)
     return pe__fail(PE_ERR_DATA,
                     "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",
-                    input, (long long)row, (long long)b->timestamp[i]);
+                    input, (long long)row, (long long)timestamp);
   return pe__fail(PE_ERR_DATA, "%s: /transactions/discount: row %lld is NaN", input,
                   (long long)row);
 }
 
-static void scatter_chunk(const tx_buffers *b, const pe_cix_plan *plan, int has_discount,
-                          int has_category) {
-#pragma omp parallel for schedule(static)
-  for (int64_t blk = 0; blk < plan->blocks; blk++) {
-    int64_t *pos = plan->start + blk * PE_CIX_PARTITIONS;
-    int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
-    if (end > plan->rows) end = plan->rows;
-    for (int64_t i = blk * PE_CIX_BLOCK_ROWS; i < end; i++) {
-      tx_row *t = &b->grouped[pos[pe_cix_partition_of(b->hash[i])]++];
-      t->customer_id = b->customer[i];
-      t->order_id = b->order[i];
-      t->timestamp = b->timestamp[i];
-      t->amount = b->amount[i];
-      t->discount = has_discount ? b->discount[i] : 0.0f;
-      t->category = has_category ? b->category[i] : 0;
-    }
+static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
+                         void *records) {
+  const int64_t *customer = c->col[PE_TX_CUSTOMER_ID], *order = c->col[PE_TX_ORDER_ID];
+  const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
+  const double *amount = c->col[PE_TX_AMOUNT];
+  const float *discount = c->col[PE_TX_DISCOUNT];
+  const int32_t *category = c->col[PE_TX_CATEGORY];
+  for (int64_t i = begin; i < end; i++) {
+    tx_row *t = (tx_row *)records + pe_cix_next_record(next, c, i);
+    t->customer_id = customer[i];
+    t->order_id = order[i];
+    t->timestamp = timestamp[i];
+    t->amount = amount[i];
+    t->discount = discount ? discount[i] : 0.0f;
+    t->category = category ? category[i] : 0;
   }
+}
+
+static int process_rows(void *ctx, int p, const void *records, int64_t n) {
+  pe__feat_run *run = ctx;
+  return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of,
+                           run->filter_future, run->has_category);
 }
 
 static int in_holiday_season(int64_t ts) {
@@ -351,39 +341,9 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
   return 0;
 }
 
-static pe_status alloc_buffers(tx_buffers *b, int64_t chunk, const char *input) {
-  b->customer = malloc((size_t)chunk * sizeof(int64_t));
-  b->order = malloc((size_t)chunk * sizeof(int64_t));
-  b->timestamp = malloc((size_t)chunk * sizeof(int64_t));
-  b->amount = malloc((size_t)chunk * sizeof(double));
-  b->discount = malloc((size_t)chunk * sizeof(float));
-  b->category = malloc((size_t)chunk * sizeof(int32_t));
-  b->hash = malloc((size_t)chunk * sizeof(uint64_t));
-  b->grouped = malloc((size_t)chunk * sizeof(tx_row));
-  PE_FAIL_IF(!b->customer || !b->order || !b->timestamp || !b->amount || !b->discount ||
-                 !b->category || !b->hash || !b->grouped,
-             PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input, (long long)chunk);
-  return PE_OK;
-}
-
-static pe_status read_chunk(const pe_h5_table *t, const pe__feat_run *run, int64_t off, int64_t n,
-                            tx_buffers *b) {
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CUSTOMER_ID], off, n, b->customer));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_ORDER_ID], off, n, b->order));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_TIMESTAMP], off, n, b->timestamp));
-  PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_AMOUNT], off, n, b->amount));
-  if (run->has_discount)
-    PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_DISCOUNT], off, n, b->discount));
-  if (run->has_category)
-    PE_FORWARD(pe_h5_column_read(&t->cols[PE_TX_CATEGORY], off, n, b->category));
-  return PE_OK;
-}
-
 pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   const char *input = run->input;
   pe_h5_table table;
-  tx_buffers buf = {0};
-  pe_cix_plan plan = {0};
   pe_status st;
   PE_FORWARD(pe_h5_table_open((hid_t)fid, input, "/transactions", pe_transactions_spec,
                               PE_TX_COLUMN_COUNT, &table));
@@ -396,40 +356,27 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
         pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows); no features to compute", input);
     goto done;
   }
-  int64_t chunk = run->chunk_rows < rows ? run->chunk_rows : rows;
-  PE_CHECK_GOTO(alloc_buffers(&buf, chunk, input), st, done);
+  run->max_ts = INT64_MIN;
+  const pe_cix_pass pass = {
+      .table = &table,
+      .input = input,
+      .what = "transactions",
+      .columns = 1u << PE_TX_CUSTOMER_ID | 1u << PE_TX_ORDER_ID | 1u << PE_TX_TIMESTAMP |
+                 1u << PE_TX_AMOUNT | (unsigned)(run->has_discount != 0) << PE_TX_DISCOUNT |
+                 (unsigned)(run->has_category != 0) << PE_TX_CATEGORY,
+      .id_column = PE_TX_CUSTOMER_ID,
+      .record_size = sizeof(tx_row),
+      .chunk_rows = run->chunk_rows,
+      .ctx = run,
+      .check = check_chunk,
+      .bad_row = bad_row_error,
+      .scatter = scatter_rows,
+      .process = process_rows,
+      .chunk_done = pe__feat_report_progress,
+  };
+  PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
 
-  int64_t max_ts = INT64_MIN;
-  for (int64_t off = 0; off < rows; off += chunk) {
-    int64_t n = rows - off < chunk ? rows - off : chunk;
-    PE_CHECK_GOTO(read_chunk(&table, run, off, n, &buf), st, done);
-    int64_t chunk_max;
-    int64_t bad = check_and_hash(&buf, n, run->has_discount, &chunk_max);
-    if (bad < n) {
-      st = bad_row_error(input, &buf, bad, off + bad);
-      goto done;
-    }
-    if (chunk_max > max_ts) max_ts = chunk_max;
-    PE_CHECK_GOTO(pe_cix_plan_build(buf.hash, n, &plan), st, done);
-    scatter_chunk(&buf, &plan, run->has_discount, run->has_category);
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
-    for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-      failed |= process_partition(&run->ix->part[p], &run->part[p], buf.grouped + plan.offset[p],
-                                  plan.offset[p + 1] - plan.offset[p], run->as_of,
-                                  run->filter_future, run->has_category) != 0;
-    if (failed) {
-      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
-      goto done;
-    }
-    run->rows_done += n;
-    if (run->params->progress)
-      run->params->progress(run->params->progress_ctx, run->rows_done, run->rows_total);
-  }
-  free_buffers(&buf);
-  pe_cix_plan_free(&plan);
-
-  if (!run->filter_future) run->as_of = max_ts + PE_FEATURES_SECONDS_PER_DAY;
+  if (!run->filter_future) run->as_of = run->max_ts + PE_FEATURES_SECONDS_PER_DAY;
   pe_features_summary *sum = &run->summary;
   sum->rows = rows;
   int64_t min_used = INT64_MAX;
@@ -454,8 +401,6 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   st = PE_OK;
 
 done:
-  free_buffers(&buf);
-  pe_cix_plan_free(&plan);
   pe_h5_table_close(&table);
   return st;
 }

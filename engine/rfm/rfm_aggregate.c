@@ -16,7 +16,9 @@
 
 #include "core/error.h"
 #include "io/h5.h"
+#include "io/tables.h"
 #include "rfm/customer_index.h"
+#include "rfm/partitioned_pass.h"
 #include "rfm/rfm_internal.h"
 
 #define SECONDS_PER_DAY 86400
@@ -162,75 +164,78 @@ static void free_parts(part_state *parts) {
   free(parts);
 }
 
-enum { COL_CUSTOMER, COL_ORDER, COL_TIMESTAMP, COL_AMOUNT, NCOLS };
-
-static const pe_column_spec transaction_columns[NCOLS] = {
-    [COL_CUSTOMER] = {"customer_id", PE_I64, 1},
-    [COL_ORDER] = {"order_id", PE_I64, 1},
-    [COL_TIMESTAMP] = {"timestamp", PE_I64, 1},
-    [COL_AMOUNT] = {"amount", PE_F64, 1},
-};
-
+/* What the streaming pass's callbacks share. */
 typedef struct {
-  int64_t *customer, *order, *timestamp;
-  double *amount;
-  uint64_t *hash;
-  txn_row *grouped;
-} chunk_buffers;
+  const char *input;
+  const pe_rfm_params *params;
+  pe_customer_index *ix;
+  part_state *parts;
+  int filter_future;
+  int64_t max_ts; /* of every row read */
+  int64_t rows, rows_done;
+} aggregate_run;
 
-static void free_buffers(chunk_buffers *b) {
-  free(b->customer);
-  free(b->order);
-  free(b->timestamp);
-  free(b->amount);
-  free(b->hash);
-  free(b->grouped);
-}
-
-/* Checks a chunk's amounts and timestamps, hashes its customer ids and finds
- * its largest timestamp. Returns the first bad row (or n) so the message can
- * name it; the lowest bad row wins whatever the thread count. */
-static int64_t check_and_hash(const chunk_buffers *b, int64_t n, int64_t *max_ts) {
-  int64_t bad = n, mx = INT64_MIN;
+/* Checks a chunk's amounts and timestamps and finds its largest timestamp.
+ * Returns the first bad row (or n) so the message can name it; the lowest bad
+ * row wins whatever the thread count. */
+static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
+  aggregate_run *run = ctx;
+  const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
+  const double *amount = c->col[PE_TX_AMOUNT];
+  int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
-  for (int64_t i = 0; i < n; i++) {
-    if (!isfinite(b->amount[i]) || b->timestamp[i] > MAX_ABS_TIMESTAMP ||
-        b->timestamp[i] < -MAX_ABS_TIMESTAMP)
+  for (int64_t i = 0; i < c->rows; i++) {
+    if (!isfinite(amount[i]) || timestamp[i] > MAX_ABS_TIMESTAMP ||
+        timestamp[i] < -MAX_ABS_TIMESTAMP)
       bad = i < bad ? i : bad;
-    if (b->timestamp[i] > mx) mx = b->timestamp[i];
-    b->hash[i] = pe_cix_hash(b->customer[i]);
+    if (timestamp[i] > mx) mx = timestamp[i];
   }
-  *max_ts = mx;
+  if (bad == c->rows && mx > run->max_ts) run->max_ts = mx;
   return bad;
 }
 
-static pe_status bad_row_error(const char *input, const chunk_buffers *b, int64_t i, int64_t row) {
-  if (isnan(b->amount[i]))
-    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is NaN", input,
+static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
+  const aggregate_run *run = ctx;
+  const double amount = ((const double *)c->col[PE_TX_AMOUNT])[i];
+  const int64_t row = c->offset + i;
+  if (isnan(amount))
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is NaN", run->input,
                     (long long)row);
-  if (!isfinite(b->amount[i]))
-    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is infinite", input,
+  if (!isfinite(amount))
+    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is infinite", run->input,
                     (long long)row);
   return pe__fail(PE_ERR_DATA,
                   "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
                   "(expected Unix seconds)",
-                  input, (long long)row, (long long)b->timestamp[i]);
+                  run->input, (long long)row,
+                  (long long)((const int64_t *)c->col[PE_TX_TIMESTAMP])[i]);
 }
 
-static void scatter_chunk(const chunk_buffers *b, const pe_cix_plan *plan) {
-#pragma omp parallel for schedule(static)
-  for (int64_t blk = 0; blk < plan->blocks; blk++) {
-    int64_t *pos = plan->start + blk * PE_CIX_PARTITIONS;
-    int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
-    if (end > plan->rows) end = plan->rows;
-    for (int64_t i = blk * PE_CIX_BLOCK_ROWS; i < end; i++) {
-      txn_row *t = &b->grouped[pos[pe_cix_partition_of(b->hash[i])]++];
-      t->customer_id = b->customer[i];
-      t->order_id = b->order[i];
-      t->timestamp = b->timestamp[i];
-      t->amount = b->amount[i];
-    }
+static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
+                         void *records) {
+  const int64_t *customer = c->col[PE_TX_CUSTOMER_ID], *order = c->col[PE_TX_ORDER_ID];
+  const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
+  const double *amount = c->col[PE_TX_AMOUNT];
+  for (int64_t i = begin; i < end; i++) {
+    txn_row *t = (txn_row *)records + pe_cix_next_record(next, c, i);
+    t->customer_id = customer[i];
+    t->order_id = order[i];
+    t->timestamp = timestamp[i];
+    t->amount = amount[i];
   }
+}
+
+static int process_rows(void *ctx, int p, const void *records, int64_t n) {
+  aggregate_run *run = ctx;
+  return process_partition(&run->ix->part[p], &run->parts[p], records, n, run->params->as_of,
+                           run->filter_future);
+}
+
+static void report_progress(void *ctx, int64_t rows) {
+  aggregate_run *run = ctx;
+  run->rows_done += rows;
+  if (run->params->progress)
+    run->params->progress(run->params->progress_ctx, run->rows_done, run->rows);
 }
 
 /* Counts each customer's orders by the sign of their net amount, then frees
@@ -300,16 +305,15 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   hid_t fid = H5I_INVALID_HID;
   pe_h5_table table;
   int table_open = 0;
-  chunk_buffers buf = {0};
-  pe_cix_plan plan = {0};
-  pe_customer_index *ix = NULL;
-  part_state *parts = NULL;
+  aggregate_run run = {.input = input, .params = params, .max_ts = INT64_MIN};
   int64_t txn_customers[PE_CIX_PARTITIONS];
   pe_status st;
 
   PE_CHECK_GOTO(pe_h5_open_read(input, &fid), st, done);
-  PE_CHECK_GOTO(pe_h5_table_open(fid, input, "/transactions", transaction_columns, NCOLS, &table),
-                st, done);
+  /* Only the required columns: RFM reads neither discount nor category. */
+  PE_CHECK_GOTO(
+      pe_h5_table_open(fid, input, "/transactions", pe_transactions_spec, PE_TX_AMOUNT + 1, &table),
+      st, done);
   table_open = 1;
   const int64_t rows = table.rows;
   if (rows == 0) {
@@ -318,57 +322,41 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   }
   int64_t chunk = params->chunk_rows > 0 ? params->chunk_rows : (1 << 20);
   if (chunk > rows) chunk = rows;
-  buf.customer = malloc((size_t)chunk * sizeof(int64_t));
-  buf.order = malloc((size_t)chunk * sizeof(int64_t));
-  buf.timestamp = malloc((size_t)chunk * sizeof(int64_t));
-  buf.amount = malloc((size_t)chunk * sizeof(double));
-  buf.hash = malloc((size_t)chunk * sizeof(uint64_t));
-  buf.grouped = malloc((size_t)chunk * sizeof(txn_row));
-  parts = calloc(PE_CIX_PARTITIONS, sizeof *parts);
-  if (!buf.customer || !buf.order || !buf.timestamp || !buf.amount || !buf.hash || !buf.grouped ||
-      !parts) {
+  run.parts = calloc(PE_CIX_PARTITIONS, sizeof *run.parts);
+  if (!run.parts) {
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input,
                   (long long)chunk);
     goto done;
   }
-  PE_CHECK_GOTO(pe_customer_index_create(&ix), st, done);
+  PE_CHECK_GOTO(pe_customer_index_create(&run.ix), st, done);
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
-    parts[p].min_ts = INT64_MAX;
-    parts[p].max_ts = INT64_MIN;
+    run.parts[p].min_ts = INT64_MAX;
+    run.parts[p].max_ts = INT64_MIN;
   }
+  run.filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
+  run.rows = rows;
+  const pe_cix_pass pass = {
+      .table = &table,
+      .input = input,
+      .what = "transactions",
+      .columns = 1u << PE_TX_CUSTOMER_ID | 1u << PE_TX_ORDER_ID | 1u << PE_TX_TIMESTAMP |
+                 1u << PE_TX_AMOUNT,
+      .id_column = PE_TX_CUSTOMER_ID,
+      .record_size = sizeof(txn_row),
+      .chunk_rows = chunk,
+      .ctx = &run,
+      .check = check_chunk,
+      .bad_row = bad_row_error,
+      .scatter = scatter_rows,
+      .process = process_rows,
+      .chunk_done = report_progress,
+  };
+  PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
 
-  const int filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
-  int64_t max_ts = INT64_MIN;
-  for (int64_t off = 0; off < rows; off += chunk) {
-    int64_t n = rows - off < chunk ? rows - off : chunk;
-    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_CUSTOMER], off, n, buf.customer), st, done);
-    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_ORDER], off, n, buf.order), st, done);
-    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_TIMESTAMP], off, n, buf.timestamp), st, done);
-    PE_CHECK_GOTO(pe_h5_column_read(&table.cols[COL_AMOUNT], off, n, buf.amount), st, done);
-    int64_t chunk_max;
-    int64_t bad = check_and_hash(&buf, n, &chunk_max);
-    if (bad < n) {
-      st = bad_row_error(input, &buf, bad, off + bad);
-      goto done;
-    }
-    if (chunk_max > max_ts) max_ts = chunk_max;
-    PE_CHECK_GOTO(pe_cix_plan_build(buf.hash, n, &plan), st, done);
-    scatter_chunk(&buf, &plan);
-    int failed = 0;
-#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
-    for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-      failed |=
-          process_partition(&ix->part[p], &parts[p], buf.grouped + plan.offset[p],
-                            plan.offset[p + 1] - plan.offset[p], params->as_of, filter_future) != 0;
-    if (failed) {
-      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
-      goto done;
-    }
-    if (params->progress) params->progress(params->progress_ctx, off + n, rows);
-  }
-
+  part_state *parts = run.parts;
+  pe_customer_index *ix = run.ix;
   res->summary.rows = rows;
-  res->summary.as_of = filter_future ? params->as_of : max_ts + SECONDS_PER_DAY;
+  res->summary.as_of = run.filter_future ? params->as_of : run.max_ts + SECONDS_PER_DAY;
   int64_t min_used = INT64_MAX, max_used = INT64_MIN;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     res->summary.rows_future += parts[p].rows_future;
@@ -379,11 +367,8 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   res->summary.first_timestamp = min_used == INT64_MAX ? 0 : min_used;
   res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
 
-  /* Buffers and order tables are no longer needed: free them before the
-   * per-customer arrays. */
-  free_buffers(&buf);
-  memset(&buf, 0, sizeof buf);
-  pe_cix_plan_free(&plan);
+  /* The read buffers are gone; the order tables go before the per-customer
+   * arrays are allocated. */
   res->summary.orders = resolve_orders(parts);
   if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
     PE_CHECK_GOTO(
@@ -395,10 +380,8 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   st = PE_OK;
 
 done:
-  free_buffers(&buf);
-  pe_cix_plan_free(&plan);
-  free_parts(parts);
-  pe_customer_index_free(ix);
+  free_parts(run.parts);
+  pe_customer_index_free(run.ix);
   if (table_open) pe_h5_table_close(&table);
   if (fid >= 0) H5Fclose(fid);
   return st;

@@ -1,0 +1,61 @@
+/* A streaming pass over a table grouped by customer: the chunk loop that the
+ * RFM group-by and the two feature passes share.
+ *
+ * For each chunk of rows it reads the wanted columns, lets the caller check
+ * them, hashes the customer ids, groups the rows by partition of the customer
+ * index (customer_index.h) into the caller's fixed-size records, stably and in
+ * fixed blocks, then hands each partition's records to the caller on one
+ * thread, in row order. So whatever a caller accumulates per customer sees
+ * its rows in file order, whatever the thread count. */
+#ifndef PE_RFM_PARTITIONED_PASS_H
+#define PE_RFM_PARTITIONED_PASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "io/h5.h"
+#include "rfm/customer_index.h"
+
+/* One chunk as read: rows [offset, offset + rows) of the table. */
+typedef struct {
+  const void *col[16];  /* indexed like the table's columns; NULL where not read */
+  const uint64_t *hash; /* pe_cix_hash() of each row's customer id */
+  int64_t offset, rows;
+} pe_cix_chunk;
+
+typedef struct {
+  const pe_h5_table *table;
+  const char *input; /* the file, for messages */
+  const char *what;  /* "transactions": "FILE: out of memory grouping transactions" */
+  unsigned columns;  /* bit i set: read table column i */
+  int id_column;     /* the int64 customer id column; it must be among `columns` */
+  size_t record_size;
+  int64_t chunk_rows; /* rows per chunk (> 0) */
+  void *ctx;          /* passed to every callback */
+  /* Checks the chunk and returns its first bad row, or chunk->rows; the
+   * lowest bad row must win whatever the thread count. May gather per-chunk
+   * values into ctx. */
+  int64_t (*check)(void *ctx, const pe_cix_chunk *chunk);
+  /* Records the message for bad row `i` of the chunk and returns its status. */
+  pe_status (*bad_row)(void *ctx, const pe_cix_chunk *chunk, int64_t i);
+  /* Writes rows [begin, end) of the chunk as records, row i to record
+   * pe_cix_next_record(next, chunk, i) of `records`. Called for disjoint
+   * blocks on several threads. */
+  void (*scatter)(const pe_cix_chunk *chunk, int64_t begin, int64_t end, int64_t *next,
+                  void *records);
+  /* Consumes partition p's n records of the chunk, in row order. Returns 0,
+   * or -1 when out of memory (no message: it runs on a worker thread). */
+  int (*process)(void *ctx, int p, const void *records, int64_t n);
+  /* Optional: called after each chunk with its row count. */
+  void (*chunk_done)(void *ctx, int64_t rows);
+} pe_cix_pass;
+
+/* The record that row i of a scatter block goes to. */
+static inline int64_t pe_cix_next_record(int64_t *next, const pe_cix_chunk *chunk, int64_t i) {
+  return next[pe_cix_partition_of(chunk->hash[i])]++;
+}
+
+/* Runs the pass over every row of the table (nothing for an empty one). */
+pe_status pe_cix_pass_run(const pe_cix_pass *pass);
+
+#endif
