@@ -77,7 +77,8 @@ int pe_cmd_describe(int argc, char **argv) {
     st = pe_persona_report_save(report, pe_persona_data_input(data), results,
                                 (const char *[]){input, kmeans, NULL});
   if (st == PE_OK && html) st = pe_persona_report_html(report, "Personas", &text);
-  if (st == PE_OK && html) st = pe_persona_write_text_file(html, text);
+  if (st == PE_OK && html)
+    st = pe_persona_write_text_file(html, text, (const char *[]){input, results, kmeans, NULL});
   if (st != PE_OK) {
     rc = pe_cli_fail("describe", st);
     goto done;

@@ -290,7 +290,8 @@ int pe_cmd_run(int argc, char **argv) {
     char title[4200];
     snprintf(title, sizeof title, "Personas of %s", a.input);
     st = pe_persona_report_html(p.report, title, &text);
-    if (st == PE_OK) st = pe_persona_write_text_file(a.html, text);
+    if (st == PE_OK)
+      st = pe_persona_write_text_file(a.html, text, (const char *[]){a.input, results, NULL});
     free(text);
     text = NULL;
   }

@@ -1,9 +1,12 @@
 /* Writing the personas: the /personas group of the results file, and text
  * reports (HTML) replaced atomically. */
 #include <errno.h>
+#include <hdf5.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -115,29 +118,52 @@ pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_in
   return pe_h5_out_commit(out);
 }
 
-pe_status pe_persona_write_text_file(const char *path, const char *text) {
-  PE_FAIL_IF(!path || !text, PE_ERR_USAGE, "no file or text to write");
-  const size_t n = strlen(path);
-  char *tmp = malloc(n + 32);
-  PE_FAIL_IF(!tmp, PE_ERR_NOMEM, "out of memory");
-  snprintf(tmp, n + 32, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
+/* Whether two paths name the same file (or the same path when one is absent). */
+static int same_file(const char *a, const char *b) {
+  if (strcmp(a, b) == 0) return 1;
+  struct stat sa, sb;
+  if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+pe_status pe_persona_write_text_file(const char *path, const char *text,
+                                     const char *const *protected_paths) {
+  PE_FAIL_IF(!path || !text || !*path, PE_ERR_USAGE, "no file or text to write");
+  for (const char *const *p = protected_paths; p && *p; p++)
+    PE_FAIL_IF(same_file(path, *p), PE_ERR_USAGE,
+               "%s: refusing to write the report over an input or results file; choose another name",
+               path);
+  /* An existing HDF5 file is data, never a stale report: do not replace it. */
+  PE_FAIL_IF(access(path, F_OK) == 0 && H5Fis_hdf5(path) > 0, PE_ERR_USAGE,
+             "%s: is an HDF5 file; refusing to overwrite it with the report", path);
+  char dir[4096], base[4096], tmp[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  snprintf(base, sizeof base, "%s", path);
+  int len = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dirname(dir), basename(base));
+  PE_FAIL_IF(len < 0 || (size_t)len >= sizeof tmp, PE_ERR_USAGE, "%s: path too long", path);
+  int fd = mkstemp(tmp);
+  PE_FAIL_IF(fd < 0, PE_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+             strerror(errno));
+  /* mkstemp creates 0600; a report is as readable as any file the user makes. */
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  FILE *f = fdopen(fd, "w");
   if (!f) {
     const int e = errno;
-    free(tmp);
-    return pe__fail(PE_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    close(fd);
+    unlink(tmp);
+    return pe__fail(PE_ERR_IO, "%s: cannot write: %s", path, strerror(e));
   }
-  const size_t len = strlen(text);
-  int ok = fwrite(text, 1, len, f) == len;
+  const size_t n = strlen(text);
+  int ok = fwrite(text, 1, n, f) == n;
   ok = (fflush(f) == 0) && ok;
   ok = (fsync(fileno(f)) == 0) && ok;
   ok = (fclose(f) == 0) && ok;
   if (!ok || rename(tmp, path) != 0) {
     const int e = errno;
     unlink(tmp);
-    free(tmp);
     return pe__fail(PE_ERR_IO, "%s: cannot write: %s", path, strerror(e));
   }
-  free(tmp);
   return PE_OK;
 }

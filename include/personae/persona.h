@@ -206,8 +206,11 @@ const char *pe_persona_age_band_label(int band);
 pe_status pe_persona_report_markdown(const pe_persona_report *r, char **text);
 pe_status pe_persona_report_json(const pe_persona_report *r, char **text);
 pe_status pe_persona_report_html(const pe_persona_report *r, const char *title, char **text);
-/* Writes `text` to `path` atomically (temporary file + rename). */
-pe_status pe_persona_write_text_file(const char *path, const char *text);
+/* Writes `text` to `path` atomically (temporary file + rename). Refuses
+ * (PE_ERR_USAGE) a path that is one of `protected_paths` (NULL-terminated:
+ * the inputs and the results file) or an existing HDF5 file. */
+pe_status pe_persona_write_text_file(const char *path, const char *text,
+                                     const char *const *protected_paths);
 
 /* Writes /personas to the results file (atomically, other groups kept):
  * customer_id and persona (per customer), and the persona table (id,

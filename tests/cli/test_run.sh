@@ -70,4 +70,13 @@ PY
 expect 3 "no_such.h5" -- "$PERSONAE" run "$TMP/no_such.h5" --quiet
 expect 1 "k-range" -- "$PERSONAE" run "$shop" --k-range 5..3
 expect 1 "expected exactly one input" -- "$PERSONAE" run
+# The HTML report never replaces an input, the results file or any HDF5 file.
+cp "$shop" "$TMP/keep.h5"
+sum_before=$(md5sum <"$TMP/keep.h5")
+expect 1 "refusing to write the report over an input" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.h5"
+check "input untouched by --html" test "$(md5sum <"$TMP/keep.h5")" = "$sum_before"
+expect 1 "refusing to write the report over an input or results file" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.r.h5"
+check "results file still HDF5" h5ls "$TMP/keep.r.h5/personas"
+cp "$shop" "$TMP/other.h5"
+expect 1 "is an HDF5 file" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/other.h5"
 finish
