@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/error.h"
 #include "io/h5.h"
 
 static const char usage_text[] =
@@ -29,6 +30,17 @@ static const char usage_text[] =
     "  -h, --help          this help\n";
 
 enum { OPT_HTML = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_FOCUS, OPT_KMEANS };
+
+/* Step errors about the data itself ("too few customers") come from code
+ * that does not know the file; name it here so every message does. */
+static int fail_naming_input(const char *cmd, const char *input, pe_status st) {
+  if (!strstr(personae_last_error(), input)) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", personae_last_error());
+    pe__fail(st, "%s: %s", input, msg);
+  }
+  return pe_cli_fail(cmd, st);
+}
 
 int pe_cmd_describe(int argc, char **argv) {
   static const struct option options[] = {PE_CLI_COMMON_OPTIONS,
@@ -80,7 +92,7 @@ int pe_cmd_describe(int argc, char **argv) {
   if (st == PE_OK && html)
     st = pe_persona_write_text_file(html, text, (const char *[]){input, results, kmeans, NULL});
   if (st != PE_OK) {
-    rc = pe_cli_fail("describe", st);
+    rc = fail_naming_input("describe", input, st);
     goto done;
   }
   free(text);
@@ -88,7 +100,7 @@ int pe_cmd_describe(int argc, char **argv) {
   st = common.json ? pe_persona_report_json(report, &text)
                    : pe_persona_report_markdown(report, &text);
   if (st != PE_OK) {
-    rc = pe_cli_fail("describe", st);
+    rc = fail_naming_input("describe", input, st);
     goto done;
   }
   fputs(text, stdout);
