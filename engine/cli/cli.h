@@ -3,6 +3,7 @@
 #ifndef PE_CLI_H
 #define PE_CLI_H
 
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,6 +44,30 @@ void pe_cli_common_init(pe_cli_common *c);
 /* Handles a common option. Returns 1 if `opt` was one (and parsed), 0 if not,
  * -1 on a bad value (message already printed). */
 int pe_cli_common_option(pe_cli_common *c, int opt, const char *arg);
+struct option;
+
+/* What pe_cli_next_option() returns besides an option code. */
+enum { PE_CLI_OPTIONS_END = -1, PE_CLI_BAD_VALUE = -2 };
+
+/* The next option of a command line (start with optind = 1), the common
+ * options handled on the way: a command-specific code or 'h', PE_CLI_OPTIONS_END
+ * after the last option, or PE_CLI_BAD_VALUE when a common option's value was
+ * bad (the message is printed; the command exits with 1). */
+int pe_cli_next_option(pe_cli_common *c, int argc, char **argv, const char *shortopts,
+                       const struct option *options);
+
+/* The one input file left after the options. Returns 0 with *input set, or
+ * prints a usage error (`missing` when there is none, "unexpected argument"
+ * when there are more) and returns the exit code. */
+int pe_cli_single_input(const char *cmd, int argc, char **argv, const char *missing,
+                        const char **input);
+
+/* The result file: --out, or the default beside `input` written into buf. */
+const char *pe_cli_result_path(const pe_cli_common *c, const char *input, char *buf, size_t size);
+
+/* Prints `root` as indented JSON in insertion order, a newline, and releases it. */
+void pe_cli_print_json(json_t *root);
+
 /* Applies --threads to OpenMP. */
 void pe_cli_apply_threads(const pe_cli_common *c);
 

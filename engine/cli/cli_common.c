@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <getopt.h>
 #include <omp.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "io/h5.h"
 
 void pe_cli_common_init(pe_cli_common *c) {
   memset(c, 0, sizeof *c);
@@ -66,6 +68,38 @@ int pe_cli_common_option(pe_cli_common *c, int opt, const char *arg) {
     case 'o': c->out = arg; return 1;
     default: return 0;
   }
+}
+
+int pe_cli_next_option(pe_cli_common *c, int argc, char **argv, const char *shortopts,
+                       const struct option *options) {
+  for (;;) {
+    int opt = getopt_long(argc, argv, shortopts, options, NULL);
+    if (opt == -1) return PE_CLI_OPTIONS_END;
+    int handled = pe_cli_common_option(c, opt, optarg);
+    if (handled < 0) return PE_CLI_BAD_VALUE;
+    if (!handled) return opt;
+  }
+}
+
+int pe_cli_single_input(const char *cmd, int argc, char **argv, const char *missing,
+                        const char **input) {
+  if (optind >= argc) return pe_cli_usage_error(cmd, "%s", missing);
+  if (optind + 1 < argc)
+    return pe_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+  *input = argv[optind];
+  return 0;
+}
+
+const char *pe_cli_result_path(const pe_cli_common *c, const char *input, char *buf, size_t size) {
+  if (c->out) return c->out;
+  pe_default_result_path(input, buf, size);
+  return buf;
+}
+
+void pe_cli_print_json(json_t *root) {
+  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  printf("\n");
+  json_decref(root);
 }
 
 void pe_cli_apply_threads(const pe_cli_common *c) {

@@ -90,9 +90,7 @@ static int print_json(const pe_features *f, const pe_feature_stats *stats, const
       (json_int_t)s.purchases, "purchases_matched", (json_int_t)s.purchases_matched,
       "customers_with_purchase", (json_int_t)s.customers_with_purchase, "customers_with_sessions",
       (json_int_t)s.customers_with_sessions, "seconds", seconds, "columns", cols);
-  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("\n");
-  json_decref(root);
+  pe_cli_print_json(root);
   return 0;
 }
 
@@ -110,11 +108,9 @@ int pe_cmd_features(int argc, char **argv) {
   pe_feature chosen[PE_FEATURE_COUNT];
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-    int handled = pe_cli_common_option(&common, opt, optarg);
-    if (handled < 0) return 1;
-    if (handled) continue;
+  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
+      case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
       case OPT_LIST: list_features(); return 0;
       case OPT_AS_OF:
@@ -129,13 +125,11 @@ int pe_cmd_features(int argc, char **argv) {
       default: return pe_cli_usage_error("features", "unknown option");
     }
   }
-  if (optind >= argc) return pe_cli_usage_error("features", "missing input file IN.h5");
-  if (optind + 1 < argc)
-    return pe_cli_usage_error("features", "unexpected argument '%s'", argv[optind + 1]);
-  const char *input = argv[optind];
+  const char *input;
+  int rc = pe_cli_single_input("features", argc, argv, "missing input file IN.h5", &input);
+  if (rc) return rc;
   char default_out[4096];
-  pe_default_result_path(input, default_out, sizeof default_out);
-  const char *out = common.out ? common.out : default_out;
+  const char *out = pe_cli_result_path(&common, input, default_out, sizeof default_out);
   pe_cli_apply_threads(&common);
 
   pe_cli_progress progress;
@@ -159,7 +153,7 @@ int pe_cmd_features(int argc, char **argv) {
     pe_features_free(f);
     return pe_cli_fail("features", st);
   }
-  int rc = common.json ? print_json(f, stats, out, seconds) : print_table(f, stats, out, seconds);
+  rc = common.json ? print_json(f, stats, out, seconds) : print_table(f, stats, out, seconds);
   pe_features_free(f);
   return rc;
 }

@@ -60,9 +60,7 @@ static void print_json(const pe_generate_summary *s, const char *path, double se
       (json_int_t)s->return_rows, "sessions", (json_int_t)s->sessions, "revenue", s->revenue,
       "start_time", (json_int_t)s->start_time, "end_time", (json_int_t)s->end_time, "seconds",
       seconds, "archetypes", mix);
-  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("\n");
-  json_decref(root);
+  pe_cli_print_json(root);
 }
 
 int pe_cmd_generate(int argc, char **argv) {
@@ -82,11 +80,9 @@ int pe_cmd_generate(int argc, char **argv) {
   int opt, have_customers = 0;
   int64_t v;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "n:o:h", options, NULL)) != -1) {
-    int handled = pe_cli_common_option(&common, opt, optarg);
-    if (handled < 0) return 1;
-    if (handled) continue;
+  while ((opt = pe_cli_next_option(&common, argc, argv, "n:o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
+      case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
       case 'n':
         if (pe_cli_parse_i64("customers", optarg, 1, 1ll << 32, &params.customers)) return 1;

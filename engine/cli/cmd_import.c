@@ -146,9 +146,7 @@ static void print_json(const pe_import_summary *s, const char *in, const char *o
   json_object_set_new(root, "columns", json_text(s->columns_used));
   json_object_set_new(root, "problems", problems);
   json_object_set_new(root, "seconds", json_real(seconds));
-  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("\n");
-  json_decref(root);
+  pe_cli_print_json(root);
 }
 
 /* The malformed rows on stderr (not under --quiet: they are data problems). */
@@ -213,11 +211,9 @@ int pe_cmd_import(int argc, char **argv) {
   pe_import_params_init(&params);
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-    int handled = pe_cli_common_option(&common, opt, optarg);
-    if (handled < 0) return 1;
-    if (handled) continue;
+  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
+      case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
       case OPT_CUSTOMER: params.customer_col = optarg; break;
       case OPT_TIME: params.time_col = optarg; break;
@@ -260,12 +256,11 @@ int pe_cmd_import(int argc, char **argv) {
       default: return pe_cli_usage_error("import", "unknown option");
     }
   }
-  if (optind >= argc) return pe_cli_usage_error("import", "no INPUT file given");
-  if (optind + 1 < argc)
-    return pe_cli_usage_error("import", "unexpected argument '%s'", argv[optind + 1]);
+  const char *input;
+  int rc = pe_cli_single_input("import", argc, argv, "no INPUT file given", &input);
+  if (rc) return rc;
   if (params.delimiter && params.format == PE_IMPORT_FORMAT_WHITESPACE)
     return pe_cli_usage_error("import", "--delimiter does not apply to --format whitespace");
-  const char *input = argv[optind];
   char out[4096];
   if (common.out)
     snprintf(out, sizeof out, "%s", common.out);

@@ -58,9 +58,7 @@ static void print_json(const char *path, const pe_data_summary *s) {
       json_object_set_new(mix, pe_archetype_key(k), json_integer(s->truth_counts[k]));
     json_object_set_new(root, "planted_archetypes", mix);
   }
-  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("\n");
-  json_decref(root);
+  pe_cli_print_json(root);
 }
 
 int pe_cmd_inspect(int argc, char **argv) {
@@ -69,10 +67,8 @@ int pe_cmd_inspect(int argc, char **argv) {
   pe_cli_common_init(&common);
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-    int handled = pe_cli_common_option(&common, opt, optarg);
-    if (handled < 0) return 1;
-    if (handled) continue;
+  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
+    if (opt == PE_CLI_BAD_VALUE) return 1;
     if (opt == 'h') {
       help();
       return 0;

@@ -133,9 +133,7 @@ static void print_json(const pe_rfm_result *res, const char *out, double seconds
       (json_int_t)s.customers, "customers_scored", (json_int_t)s.customers_scored,
       "customers_from_sessions_only", (json_int_t)s.customers_from_sessions_only, "revenue",
       s.revenue, "seconds", seconds, "segments", segs, "cut_points", cuts);
-  json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("\n");
-  json_decref(root);
+  pe_cli_print_json(root);
 }
 
 int pe_cmd_rfm(int argc, char **argv) {
@@ -154,11 +152,9 @@ int pe_cmd_rfm(int argc, char **argv) {
   int opt;
   int64_t v;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
-    int handled = pe_cli_common_option(&common, opt, optarg);
-    if (handled < 0) return 1;
-    if (handled) continue;
+  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
+      case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
       case OPT_AS_OF:
         if (pe_rfm_parse_date(optarg, &params.as_of) != PE_OK)
@@ -173,13 +169,11 @@ int pe_cmd_rfm(int argc, char **argv) {
       default: return pe_cli_usage_error("rfm", "unknown option");
     }
   }
-  if (optind >= argc) return pe_cli_usage_error("rfm", "missing input file IN.h5");
-  if (optind + 1 < argc)
-    return pe_cli_usage_error("rfm", "unexpected argument '%s'", argv[optind + 1]);
-  const char *input = argv[optind];
+  const char *input;
+  int rc = pe_cli_single_input("rfm", argc, argv, "missing input file IN.h5", &input);
+  if (rc) return rc;
   char default_out[4096];
-  pe_default_result_path(input, default_out, sizeof default_out);
-  const char *out = common.out ? common.out : default_out;
+  const char *out = pe_cli_result_path(&common, input, default_out, sizeof default_out);
   pe_cli_apply_threads(&common);
 
   pe_rfm_segment_map *map = NULL;
