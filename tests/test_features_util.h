@@ -4,13 +4,13 @@
 #ifndef PE_TESTS_TEST_FEATURES_UTIL_H
 #define PE_TESTS_TEST_FEATURES_UTIL_H
 
-#include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "io/h5.h"
+#include "test_h5_util.h"
 
 typedef struct {
   int64_t customer_id, order_id, timestamp;
@@ -34,13 +34,13 @@ typedef struct {
   const char *shorten;
 } ft_damage;
 
-static inline int ft_column(hid_t g, const char *path, const char *group, const char *name,
-                            pe_dtype type, int64_t n, const void *data, const ft_damage *dmg) {
+/* Whether `dmg` leaves out column group/name; shortens it by a row if asked. */
+static inline int ft_damaged(th5_column *col, const ft_damage *dmg) {
   char full[64];
-  snprintf(full, sizeof full, "%s/%s", group, name);
+  snprintf(full, sizeof full, "%s/%s", col->group, col->name);
   if (dmg && dmg->omit && strcmp(dmg->omit, full) == 0) return 1;
-  if (dmg && dmg->shorten && strcmp(dmg->shorten, full) == 0 && n > 0) n--;
-  return pe_h5_write_column(g, path, name, type, n, data, 1) == PE_OK;
+  if (dmg && dmg->shorten && strcmp(dmg->shorten, full) == 0 && col->rows > 0) col->rows--;
+  return 0;
 }
 
 /* Writes /transactions (always) and /sessions (when sessions != NULL).
@@ -72,39 +72,27 @@ static inline int ft_write(const char *path, const ft_tx *tx, int64_t n, const f
     ca[i] = ss[i].cart_adds;
     pu[i] = ss[i].purchased;
   }
-  pe_h5_out *out;
-  int rc = -1;
-  if (pe_h5_out_begin(path, NULL, NULL, &out) == PE_OK) {
-    hid_t fid = pe_h5_out_file(out), g;
-    int ok = pe_h5_replace_group(fid, path, "/transactions", &g) == PE_OK;
-    if (ok) {
-      const char *G = "transactions";
-      ok = ft_column(g, path, G, "customer_id", PE_I64, n, c, dmg) &&
-           ft_column(g, path, G, "order_id", PE_I64, n, o, dmg) &&
-           ft_column(g, path, G, "timestamp", PE_I64, n, t, dmg) &&
-           ft_column(g, path, G, "amount", PE_F64, n, a, dmg) &&
-           ft_column(g, path, G, "discount", PE_F32, n, d, dmg) &&
-           ft_column(g, path, G, "category", PE_I32, n, k, dmg);
-      H5Gclose(g);
-    }
-    if (ok && ss) {
-      ok = pe_h5_replace_group(fid, path, "/sessions", &g) == PE_OK;
-      if (ok) {
-        const char *G = "sessions";
-        ok = ft_column(g, path, G, "customer_id", PE_I64, ns, sc, dmg) &&
-             ft_column(g, path, G, "timestamp", PE_I64, ns, st, dmg) &&
-             ft_column(g, path, G, "pageviews", PE_I32, ns, pv, dmg) &&
-             ft_column(g, path, G, "duration_s", PE_F32, ns, du, dmg) &&
-             ft_column(g, path, G, "cart_adds", PE_I32, ns, ca, dmg) &&
-             ft_column(g, path, G, "purchased", PE_U8, ns, pu, dmg);
-        H5Gclose(g);
-      }
-    }
-    if (ok)
-      rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
-    else
-      pe_h5_out_abort(out);
+  const th5_column all[12] = {
+      {"transactions", "customer_id", PE_I64, n, c, 1},
+      {"transactions", "order_id", PE_I64, n, o, 1},
+      {"transactions", "timestamp", PE_I64, n, t, 1},
+      {"transactions", "amount", PE_F64, n, a, 1},
+      {"transactions", "discount", PE_F32, n, d, 1},
+      {"transactions", "category", PE_I32, n, k, 1},
+      {"sessions", "customer_id", PE_I64, ns, sc, 1},
+      {"sessions", "timestamp", PE_I64, ns, st, 1},
+      {"sessions", "pageviews", PE_I32, ns, pv, 1},
+      {"sessions", "duration_s", PE_F32, ns, du, 1},
+      {"sessions", "cart_adds", PE_I32, ns, ca, 1},
+      {"sessions", "purchased", PE_U8, ns, pu, 1},
+  };
+  th5_column cols[12];
+  int ncols = 0;
+  for (int i = 0; i < (ss ? 12 : 6); i++) {
+    cols[ncols] = all[i];
+    if (!ft_damaged(&cols[ncols], dmg)) ncols++;
   }
+  int rc = th5_write(path, cols, ncols);
   free(c);
   free(o);
   free(t);

@@ -3,11 +3,11 @@
 #ifndef PE_TESTS_TEST_RFM_UTIL_H
 #define PE_TESTS_TEST_RFM_UTIL_H
 
-#include <hdf5.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "io/h5.h"
+#include "test_h5_util.h"
 
 typedef struct {
   int64_t customer_id, order_id, timestamp;
@@ -27,30 +27,14 @@ static inline int rfm_test_write(const char *path, const rfm_test_row *rows, int
     t[i] = rows[i].timestamp;
     a[i] = rows[i].amount;
   }
-  pe_h5_out *out;
-  int rc = -1;
-  if (pe_h5_out_begin(path, NULL, NULL, &out) == PE_OK) {
-    hid_t fid = pe_h5_out_file(out), g;
-    int ok = pe_h5_replace_group(fid, path, "/transactions", &g) == PE_OK;
-    if (ok) {
-      ok = pe_h5_write_column(g, path, "customer_id", PE_I64, n, c, 1) == PE_OK &&
-           pe_h5_write_column(g, path, "order_id", PE_I64, n, o, 1) == PE_OK &&
-           pe_h5_write_column(g, path, "timestamp", PE_I64, n, t, 1) == PE_OK &&
-           pe_h5_write_column(g, path, "amount", PE_F64, n, a, 1) == PE_OK;
-      H5Gclose(g);
-    }
-    if (ok && ns > 0) {
-      ok = pe_h5_replace_group(fid, path, "/sessions", &g) == PE_OK;
-      if (ok) {
-        ok = pe_h5_write_column(g, path, "customer_id", PE_I64, ns, sessions, 0) == PE_OK;
-        H5Gclose(g);
-      }
-    }
-    if (ok)
-      rc = pe_h5_out_commit(out) == PE_OK ? 0 : -1;
-    else
-      pe_h5_out_abort(out);
-  }
+  th5_column cols[5] = {
+      {"transactions", "customer_id", PE_I64, n, c, 1},
+      {"transactions", "order_id", PE_I64, n, o, 1},
+      {"transactions", "timestamp", PE_I64, n, t, 1},
+      {"transactions", "amount", PE_F64, n, a, 1},
+      {"sessions", "customer_id", PE_I64, ns, sessions, 0},
+  };
+  int rc = th5_write(path, cols, ns > 0 ? 5 : 4);
   free(c);
   free(o);
   free(t);
