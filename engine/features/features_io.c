@@ -54,9 +54,18 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
 
 pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs) {
   pe_h5_out *out;
+  /* /kmeans and /personas stay: `personae run` writes /features last, after
+   * the model and the personas made from these very features. Consumers
+   * check the input stamps instead. */
   const char *replaces[] = {"/features", NULL};
   PE_FORWARD(pe_h5_out_begin(output, inputs, replaces, &out));
   pe_status st = write_group(f, pe_h5_out_file(out), output);
+  if (st == PE_OK && inputs && inputs[0]) {
+    hid_t gid = H5Gopen2(pe_h5_out_file(out), "/features", H5P_DEFAULT);
+    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /features", output)
+                 : pe_h5_stamp_input(gid, inputs[0]);
+    if (gid >= 0) H5Gclose(gid);
+  }
   if (st != PE_OK) {
     pe_h5_out_abort(out);
     return st;

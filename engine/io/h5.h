@@ -148,6 +148,14 @@ pe_status pe_h5_appender_flush(pe_h5_appender *app);
 /* Releases the dataset (flushing first if the caller forgot to). */
 void pe_h5_appender_close(pe_h5_appender *app);
 
+/* Records in `group` which input it was computed from (attribute
+ * "input_stamp": resolved path, size, inode, modification time). */
+pe_status pe_h5_stamp_input(hid_t group, const char *input);
+/* PE_ERR_DATA if `group` of the results file carries the stamp of another
+ * input than `input` (or of an older version of it); PE_OK when the group or
+ * its stamp is absent. */
+pe_status pe_h5_check_stamp(hid_t fid, const char *results, const char *group, const char *input);
+
 /* The default result file for an input: "shop.h5" -> "shop.personae.h5". */
 void pe_default_result_path(const char *input, char *buf, size_t size);
 

@@ -167,7 +167,8 @@ static pe_status write_model(const pe_kmeans_model *m, hid_t g, const char *file
 
 pe_status pe_kmeans_model_save(const pe_kmeans_model *m, const char *path,
                                const char *const *inputs, const char *source) {
-  static const char *const replaces[] = {"/kmeans", NULL};
+  /* Predictions and personas made from the previous model go with it. */
+  static const char *const replaces[] = {"/kmeans", "/predict", "/personas", NULL};
   pe_h5_out *o = NULL;
   PE_FORWARD(pe_h5_out_begin(path, inputs, replaces, &o));
   hid_t g = H5I_INVALID_HID;

@@ -288,7 +288,15 @@ pe_status pe_persona_data_load(const char *input, const char *results, const cha
   *out = NULL;
   pe_persona_data *d = calloc(1, sizeof *d);
   PE_FAIL_IF(!d, PE_ERR_NOMEM, "describe: out of memory");
-  pe_status st = pe_features_read(results, &d->features);
+  /* Refuse to join groups computed from different inputs. */
+  hid_t fid;
+  pe_status st = pe_h5_open_read(results, &fid);
+  if (st != PE_OK) goto fail;
+  st = pe_h5_check_stamp(fid, results, "/features", input);
+  if (st == PE_OK) st = pe_h5_check_stamp(fid, results, "/rfm", input);
+  H5Fclose(fid);
+  if (st != PE_OK) goto fail;
+  st = pe_features_read(results, &d->features);
   if (st != PE_OK) goto fail;
   if (!kmeans_results) kmeans_results = results;
   st = pe_kmeans_model_load(kmeans_results, &d->model);

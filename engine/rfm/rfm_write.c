@@ -83,9 +83,15 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
 pe_status pe_rfm_write(const pe_rfm_result *res, const char *output, const char *input) {
   pe_h5_out *out;
   const char *inputs[] = {input, NULL};
-  const char *replaces[] = {"/rfm", NULL};
+  /* The personas were made from the previous /rfm: they go with it. */
+  const char *replaces[] = {"/rfm", "/personas", NULL};
   PE_FORWARD(pe_h5_out_begin(output, inputs, replaces, &out));
   pe_status st = write_group(res, pe_h5_out_file(out), output);
+  if (st == PE_OK) {
+    hid_t gid = H5Gopen2(pe_h5_out_file(out), "/rfm", H5P_DEFAULT);
+    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /rfm", output) : pe_h5_stamp_input(gid, input);
+    if (gid >= 0) H5Gclose(gid);
+  }
   if (st != PE_OK) {
     pe_h5_out_abort(out);
     return st;

@@ -49,4 +49,13 @@ if [ -f "$TMP/only_features.h5" ]; then
   expect 2 "/kmeans" -- "$PERSONAE" describe "$shop" -o "$TMP/only_features.h5" --quiet
 fi
 expect 1 "focus" -- "$PERSONAE" describe "$shop" --focus 2
+# Groups computed from different inputs are never joined.
+"$PERSONAE" generate --customers 400 --seed 21 --out "$TMP/m1.h5" --quiet >/dev/null
+"$PERSONAE" generate --customers 400 --seed 22 --out "$TMP/m2.h5" --quiet >/dev/null
+"$PERSONAE" run "$TMP/m1.h5" -k 4 --out "$TMP/mix.h5" --quiet >/dev/null
+"$PERSONAE" rfm "$TMP/m2.h5" --out "$TMP/mix.h5" --quiet >/dev/null
+check "a new /rfm drops the personas made from the old one" bash -c "! h5ls '$TMP/mix.h5/personas' >/dev/null 2>&1"
+expect 2 "/rfm was computed from another input" -- "$PERSONAE" describe "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet
+"$PERSONAE" rfm "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet >/dev/null
+expect 0 "Personas" -- "$PERSONAE" describe "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet
 finish
