@@ -148,6 +148,14 @@ static void make_customers(handmade *h, int kinds_used, int with_sessions) {
                              .has_sessions = with_sessions};
 }
 
+/* Describes the handmade customers with the default parameters. */
+static pe_persona_report *describe_default(handmade *h) {
+  pe_persona_params p = pe_persona_params_default();
+  pe_persona_report *r = NULL;
+  PE_ASSERT_STATUS(pe_persona_describe(&h->in, &p, &r), PE_OK);
+  return r;
+}
+
 static void free_customers(handmade *h) {
   free(h->raw);
   free(h->labels);
@@ -163,9 +171,7 @@ static const pe_persona *persona_with_id(const pe_persona_report *r, int id) {
 static void test_describe_handmade(void) {
   handmade h;
   make_customers(&h, 4, 1);
-  pe_persona_params p = pe_persona_params_default();
-  pe_persona_report *r = NULL;
-  PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
+  pe_persona_report *r = describe_default(&h);
   if (!r) return;
   PE_ASSERT_EQ_LL(pe_persona_report_count(r), 4);
   const pe_archetype expected[4] = {PE_ARCH_BOUNCER, PE_ARCH_DISCOUNT_HUNTER, PE_ARCH_REPEAT_BUYER,
@@ -257,9 +263,7 @@ static void test_duplicates_get_qualifiers(void) {
 static void test_transactions_only(void) {
   handmade h;
   make_customers(&h, 4, 0);
-  pe_persona_params p = pe_persona_params_default();
-  pe_persona_report *r = NULL;
-  PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
+  pe_persona_report *r = describe_default(&h);
   for (int i = 0; r && i < 4; i++) {
     const pe_archetype a = pe_persona_report_get(r, i)->archetype;
     CU_ASSERT(a != PE_ARCH_BOUNCER && a != PE_ARCH_PASSIVE_BROWSER && a != PE_ARCH_CART_ABANDONER &&
@@ -300,9 +304,7 @@ static int count(const char *text, const char *needle) {
 static void test_renderers(void) {
   handmade h;
   make_customers(&h, 4, 1);
-  pe_persona_params p = pe_persona_params_default();
-  pe_persona_report *r = NULL;
-  PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
+  pe_persona_report *r = describe_default(&h);
   if (!r) return;
   char *md = NULL, *js = NULL, *html = NULL;
   PE_ASSERT_STATUS(pe_persona_report_markdown(r, &md), PE_OK);
@@ -339,9 +341,7 @@ static void test_renderers(void) {
 static void test_save_personas(void) {
   handmade h;
   make_customers(&h, 4, 1);
-  pe_persona_params p = pe_persona_params_default();
-  pe_persona_report *r = NULL;
-  PE_ASSERT_STATUS(pe_persona_describe(&h.in, &p, &r), PE_OK);
+  pe_persona_report *r = describe_default(&h);
   char path[512];
   pe_test_path(path, sizeof path, "personas.h5");
   PE_ASSERT_STATUS(pe_persona_report_save(r, &h.in, path, NULL), PE_OK);

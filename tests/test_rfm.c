@@ -257,6 +257,17 @@ static void test_wide_recency_range(void) {
   run_case(rows, 400, NULL, 0, PE_RFM_AS_OF_AUTO, 100);
 }
 
+/* Scores the file run_case() left with the default parameters. */
+static pe_rfm_result *score_case_again(pe_rfm_columns *col) {
+  char path[512];
+  pe_test_path(path, sizeof path, "case.h5");
+  pe_rfm_result *res = NULL;
+  PE_ASSERT_STATUS(pe_rfm_compute(path, NULL, &res), PE_OK);
+  CU_ASSERT_FATAL(res != NULL);
+  pe_rfm_result_columns(res, col);
+  return res;
+}
+
 static void test_single_customer(void) {
   rfm_test_row rows[] = {{7, 1, 1700000000, 10},
                          {7, 2, 1700000000 + 3 * DAY, 5},
@@ -268,12 +279,8 @@ static void test_single_customer(void) {
 static void test_one_transaction(void) {
   rfm_test_row rows[] = {{-42, 9, 1600000000, 12.5}};
   run_case(rows, 1, NULL, 0, PE_RFM_AS_OF_AUTO, 0);
-  char path[512];
-  pe_test_path(path, sizeof path, "case.h5");
-  pe_rfm_result *res;
-  PE_ASSERT_STATUS(pe_rfm_compute(path, NULL, &res), PE_OK);
   pe_rfm_columns col;
-  pe_rfm_result_columns(res, &col);
+  pe_rfm_result *res = score_case_again(&col);
   /* One day after the only transaction: recency 1 day; one scored customer
    * falls in the first bin, so R = 5, F = M = 1: "New Customers". */
   PE_ASSERT_EQ_LL(col.recency_days[0], 1);
@@ -294,12 +301,8 @@ static void test_only_returns(void) {
                          {3, 13, 1700000000, 10},
                          {3, 13, 1700000000, -10}};
   run_case(rows, 5, NULL, 0, PE_RFM_AS_OF_AUTO, 0);
-  char path[512];
-  pe_test_path(path, sizeof path, "case.h5");
-  pe_rfm_result *res;
-  PE_ASSERT_STATUS(pe_rfm_compute(path, NULL, &res), PE_OK);
   pe_rfm_columns col;
-  pe_rfm_result_columns(res, &col);
+  pe_rfm_result *res = score_case_again(&col);
   PE_ASSERT_EQ_LL(col.has_purchase[0], 0);
   PE_ASSERT_EQ_LL(col.orders_returned[0], 2);
   PE_ASSERT_NEAR(col.monetary[0], -25, 0);

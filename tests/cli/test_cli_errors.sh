@@ -40,17 +40,20 @@ f = h5py.File('$TMP/$1.h5', 'r+')
 $2
 f.close()"
 }
+rewrite_column() { # rewrite_column NAME DATASET PYTHON-STATEMENTS (on a, the dataset's values)
+  break_file "$1" "a = f['$2'][:]; $3; del f['$2']; f['$2'] = a"
+}
 break_file missing "del f['transactions/amount']"
 expect 2 "/transactions/amount is missing" -- "$PERSONAE" inspect "$TMP/missing.h5"
 break_file nogroup "del f['transactions']"
 expect 2 "group /transactions is missing" -- "$PERSONAE" inspect "$TMP/nogroup.h5"
-break_file dtype "a = f['transactions/customer_id'][:]; del f['transactions/customer_id']; f['transactions/customer_id'] = a.astype(np.float64)"
+rewrite_column dtype transactions/customer_id "a = a.astype(np.float64)"
 expect 2 "/transactions/customer_id has dtype float64, expected int64" -- "$PERSONAE" inspect "$TMP/dtype.h5"
-break_file strings "n = len(f['transactions/amount']); del f['transactions/amount']; f['transactions/amount'] = np.array(['x'] * n, dtype='S3')"
+rewrite_column strings transactions/amount "a = np.array(['x'] * len(a), dtype='S3')"
 expect 2 "/transactions/amount has an unsupported dtype" -- "$PERSONAE" inspect "$TMP/strings.h5"
-break_file lengths "a = f['transactions/timestamp'][:]; del f['transactions/timestamp']; f['transactions/timestamp'] = a[:-7]"
+rewrite_column lengths transactions/timestamp "a = a[:-7]"
 expect 2 "mismatched column lengths" -- "$PERSONAE" inspect "$TMP/lengths.h5"
-break_file sessions "a = f['sessions/pageviews'][:]; del f['sessions/pageviews']; f['sessions/pageviews'] = a[:10]"
+rewrite_column sessions sessions/pageviews "a = a[:10]"
 expect 2 "/sessions/pageviews has 10 rows" -- "$PERSONAE" inspect "$TMP/sessions.h5"
 break_file empty "
 for k in list(f['transactions']):
@@ -58,20 +61,20 @@ for k in list(f['transactions']):
     del f['transactions'][k]
     f['transactions'].create_dataset(k, shape=(0,), dtype=dt)"
 expect 2 "/transactions is empty" -- "$PERSONAE" inspect "$TMP/empty.h5"
-break_file nan "a = f['transactions/amount'][:]; a[5] = np.nan; del f['transactions/amount']; f['transactions/amount'] = a"
+rewrite_column nan transactions/amount "a[5] = np.nan"
 expect 2 "/transactions/amount: row 5 is NaN" -- "$PERSONAE" inspect "$TMP/nan.h5"
-break_file twod "a = f['transactions/amount'][:]; del f['transactions/amount']; f['transactions/amount'] = a.reshape(-1, 1)"
+rewrite_column twod transactions/amount "a = a.reshape(-1, 1)"
 expect 2 "has 2 dimensions" -- "$PERSONAE" inspect "$TMP/twod.h5"
-break_file discount "a = f['transactions/discount'][:]; a[3] = 5.0; del f['transactions/discount']; f['transactions/discount'] = a"
+rewrite_column discount transactions/discount "a[3] = 5.0"
 expect 2 "/transactions/discount: row 3 is 5, expected a fraction in [0, 1]" -- "$PERSONAE" inspect "$TMP/discount.h5"
-break_file pages "a = f['sessions/pageviews'][:]; a[2] = -1; del f['sessions/pageviews']; f['sessions/pageviews'] = a"
+rewrite_column pages sessions/pageviews "a[2] = -1"
 expect 2 "/sessions: row 2: pageviews is negative" -- "$PERSONAE" inspect "$TMP/pages.h5"
-break_file duration "a = f['sessions/duration_s'][:]; a[4] = np.nan; del f['sessions/duration_s']; f['sessions/duration_s'] = a"
+rewrite_column duration sessions/duration_s "a[4] = np.nan"
 expect 2 "/sessions: row 4: duration_s is not a finite number" -- "$PERSONAE" inspect "$TMP/duration.h5"
-break_file purchased "a = f['sessions/purchased'][:]; a[0] = 7; del f['sessions/purchased']; f['sessions/purchased'] = a"
+rewrite_column purchased sessions/purchased "a[0] = 7"
 expect 2 "/sessions: row 0: purchased is neither 0 nor 1" -- "$PERSONAE" inspect "$TMP/purchased.h5"
 # Narrower integer and float types are accepted (they widen losslessly).
-break_file narrow "a = f['transactions/customer_id'][:]; del f['transactions/customer_id']; f['transactions/customer_id'] = (a % 30000).astype(np.int32)"
+rewrite_column narrow transactions/customer_id "a = (a % 30000).astype(np.int32)"
 expect 0 "transactions" -- "$PERSONAE" inspect "$TMP/narrow.h5"
 
 # Outputs: never over an input, never over a non-HDF5 file, atomic.
