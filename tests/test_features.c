@@ -116,6 +116,15 @@ static void random_tables(tables *t, uint64_t seed, int customers, int with_sess
   }
 }
 
+/* random_tables(), written to the scratch file `name` (its path in `path`). */
+static void write_random_file(tables *t, uint64_t seed, int customers, int with_sessions,
+                              const char *name, char *path, size_t size) {
+  random_tables(t, seed, customers, with_sessions);
+  pe_test_path(path, size, name);
+  CU_ASSERT_FATAL(ft_write(path, t->tx, t->n, with_sessions ? t->ss : NULL,
+                           with_sessions ? t->ns : 0, NULL) == 0);
+}
+
 /* ---- the oracle ---- */
 
 typedef struct {
@@ -387,10 +396,8 @@ static void same_result(const pe_features *a, const pe_features *b) {
 static void test_random_tables(void) {
   for (uint64_t seed = 1; seed <= 6; seed++) {
     tables t = {0};
-    random_tables(&t, seed, 70, 1);
     char path[512];
-    pe_test_path(path, sizeof path, "random.h5");
-    CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+    write_random_file(&t, seed, 70, 1, "random.h5", path, sizeof path);
     pe_features *f1 = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
     pe_features *f2 = compute(path, PE_FEATURES_AS_OF_AUTO, 7, 2); /* many small chunks */
     if (f1 && f2) {
@@ -412,10 +419,8 @@ static void test_random_tables(void) {
 
 static void test_as_of(void) {
   tables t = {0};
-  random_tables(&t, 11, 80, 1);
   char path[512];
-  pe_test_path(path, sizeof path, "as_of.h5");
-  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+  write_random_file(&t, 11, 80, 1, "as_of.h5", path, sizeof path);
   int64_t as_of = T0 + 400 * DAY;
   pe_features *f = compute(path, as_of, 13, 2);
   if (f) {
@@ -431,10 +436,8 @@ static void test_as_of(void) {
 
 static void test_transaction_only(void) {
   tables t = {0};
-  random_tables(&t, 21, 90, 0);
   char path[512];
-  pe_test_path(path, sizeof path, "tx_only.h5");
-  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, NULL, 0, NULL) == 0);
+  write_random_file(&t, 21, 90, 0, "tx_only.h5", path, sizeof path);
   pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 2);
   if (f) {
     int d = pe_features_dim(f);
@@ -505,10 +508,8 @@ static void test_session_rule(void) {
 
 static void test_subset_and_names(void) {
   tables t = {0};
-  random_tables(&t, 31, 50, 1);
   char path[512];
-  pe_test_path(path, sizeof path, "subset.h5");
-  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+  write_random_file(&t, 31, 50, 1, "subset.h5", path, sizeof path);
   pe_feature want[PE_FEATURE_COUNT];
   int count = 0;
   PE_ASSERT_STATUS(pe_feature_parse_list("monetary,bounce_rate,recency_days", want, &count), PE_OK);
@@ -577,11 +578,9 @@ static void test_subset_and_names(void) {
 
 static void test_write_read(void) {
   tables t = {0};
-  random_tables(&t, 41, 60, 1);
   char path[512], res[512];
-  pe_test_path(path, sizeof path, "rw.h5");
+  write_random_file(&t, 41, 60, 1, "rw.h5", path, sizeof path);
   pe_test_path(res, sizeof res, "rw.personae.h5");
-  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
   pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 2), *g = NULL;
   if (!f) return;
   const char *inputs[] = {path, NULL};
