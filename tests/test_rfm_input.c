@@ -16,21 +16,18 @@ typedef struct {
 
 /* Writes /transactions with the given columns filled with harmless values. */
 static void write_columns(const char *path, const col_spec *cols, int ncols) {
-  pe_h5_out *out;
-  CU_ASSERT_EQUAL_FATAL(pe_h5_out_begin(path, NULL, NULL, &out), PE_OK);
-  hid_t g;
-  CU_ASSERT_EQUAL_FATAL(pe_h5_replace_group(pe_h5_out_file(out), path, "/transactions", &g), PE_OK);
-  for (int i = 0; i < ncols; i++) {
-    double buf[64];
-    for (int k = 0; k < 64; k++) buf[k] = 1.0;
-    int64_t ibuf[64];
-    for (int k = 0; k < 64; k++) ibuf[k] = 1700000000 + k;
-    const void *data = cols[i].type == PE_F64 ? (const void *)buf : (const void *)ibuf;
-    CU_ASSERT_EQUAL(pe_h5_write_column(g, path, cols[i].name, cols[i].type, cols[i].rows, data, 0),
-                    PE_OK);
+  double ones[64];
+  int64_t times[64];
+  for (int k = 0; k < 64; k++) {
+    ones[k] = 1.0;
+    times[k] = 1700000000 + k;
   }
-  H5Gclose(g);
-  CU_ASSERT_EQUAL_FATAL(pe_h5_out_commit(out), PE_OK);
+  th5_column out[8];
+  for (int i = 0; i < ncols; i++) {
+    const void *data = cols[i].type == PE_F64 ? (const void *)ones : (const void *)times;
+    out[i] = (th5_column){"transactions", cols[i].name, cols[i].type, cols[i].rows, data, 0};
+  }
+  CU_ASSERT_EQUAL_FATAL(th5_write(path, out, ncols), 0);
 }
 
 static void expect_error(const char *path, pe_status want, const char *fragment) {
