@@ -244,7 +244,8 @@ static void assign_pass(void *p) {
     for (int64_t b = 0; b < nblocks; b++) {
       int64_t i0 = b * BLOCK, len = a->n - i0 < BLOCK ? a->n - i0 : BLOCK;
       const float *xb = a->x + (size_t)i0 * a->d;
-      a->v.assign(xb, len, a->d, a->c, a->norms, a->k, a->labels + i0, a->d1 + i0, a->d2 + i0,
+      a->v.assign(xb, len, a->d, a->c, a->norms, a->k, a->labels + i0, a->d1 + i0,
+                  a->d2 ? a->d2 + i0 : NULL,
                   a->work[th]);
       if (a->with_update)
         a->v.accumulate(xb, len, a->d, a->labels + i0, NULL, a->k, a->sums[th], a->counts[th]);
@@ -289,7 +290,7 @@ static void run_shape(shape s, const peaks *pk, int reps) {
   for (size_t i = 0; i < (size_t)s.k * s.d; i++) c[i] += (float)(0.3 * pe_rng_normal(&rng));
   pe_kernel_sq_norms(c, s.k, s.d, norms);
   int32_t *labels = malloc(sizeof(int32_t) * (size_t)s.n);
-  float *d1 = malloc(sizeof(float) * (size_t)s.n), *d2 = malloc(sizeof(float) * (size_t)s.n);
+  float *d1 = malloc(sizeof(float) * (size_t)s.n);
 
   auto_table = pe_kernel_get(pe_kernel_choose(s.d, s.k));
   double flops = 2.0 * s.n * s.k * s.d;
@@ -323,7 +324,8 @@ static void run_shape(shape s, const peaks *pk, int reps) {
       if (vreps[vi] > 3) vreps[vi] = 3;
     }
     scale[vi] = (double)s.n / n;
-    ctx[vi] = (pass_ctx){n, s.d, s.k, x, c, norms, d1, d2, labels, v, 1, 0, {0}, {0}, {0}};
+    /* d2 = NULL, as the Lloyd pass calls the kernel. */
+    ctx[vi] = (pass_ctx){n, s.d, s.k, x, c, norms, d1, NULL, labels, v, 1, 0, {0}, {0}, {0}};
     size_t wb = (v.work_bytes(BLOCK, s.d, s.k) + 127) / 64 * 64;
     for (int th = 0; th < 2; th++) {
       ctx[vi].work[th] = aligned_alloc(64, wb);
@@ -374,7 +376,6 @@ static void run_shape(shape s, const peaks *pk, int reps) {
   free(norms);
   free(labels);
   free(d1);
-  free(d2);
 }
 
 /* ---- --sweep: the measurements behind the auto table ----

@@ -70,6 +70,14 @@ size_t pe__blas_assign_work_bytes(int64_t n, int d, int k);
  * that many centroids the variants hand the call to the reference. */
 #define PE__MAX_LANE_LABEL (1 << 24)
 
+/* Forces inlining where a constant argument must specialise a template
+ * function (the SIMD block loops); nothing on other compilers. */
+#if defined(__GNUC__)
+#define PE_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PE_ALWAYS_INLINE
+#endif
+
 /* ---- per-ISA entry points (defined by the simd/ templates) ---- */
 #define PE__DECLARE_ISA(isa)                                                                       \
   void pe__##isa##_assign_direct(const float *x, int64_t n, int d, const float *c,                 \

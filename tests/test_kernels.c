@@ -134,6 +134,19 @@ static int check_variant(const variant *v, const problem *p, int exact_labels) {
     fprintf(stderr, "\n  %s wrote past its %lld outputs", v->name, (long long)n);
     bad++;
   }
+  /* Without d2 (as the Lloyd pass calls it) a variant may skip tracking the
+   * second distance, but labels and d1 must be the same bits. */
+  int32_t *labels1 = malloc(sizeof(int32_t) * (size_t)(n + 1));
+  float *d1_1 = malloc(sizeof(float) * (size_t)(n + 1));
+  v->assign(p->x, n, p->d, p->c, p->norms, p->k, labels1, d1_1, NULL, work);
+  for (int64_t i = 0; i < n && bad < 5; i++)
+    if (labels1[i] != labels[i] || memcmp(&d1_1[i], &d1[i], sizeof(float)) != 0) {
+      fprintf(stderr, "\n  %s n=%lld d=%d k=%d point %lld without d2: label %d d1 %.9g, with d2 %d %.9g",
+              v->name, (long long)n, p->d, p->k, (long long)i, labels1[i], d1_1[i], labels[i], d1[i]);
+      bad++;
+    }
+  free(labels1);
+  free(d1_1);
   free(labels);
   free(d1);
   free(d2);

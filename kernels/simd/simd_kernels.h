@@ -123,6 +123,16 @@ static float *PE_ISA(aligned_work)(void *work) {
     lab = VF_BLEND(m_, lab, jv);       \
   } while (0)
 
+/* The same without the second-smallest, for callers that pass d2 = NULL (the
+ * Lloyd pass): b1 and lab evolve exactly as in PE_SELECT2, two operations
+ * fewer per centroid. */
+#define PE_SELECT1(v, jv, b1, lab) \
+  do {                             \
+    vm m_ = VF_LT(v, b1);          \
+    b1 = VF_BLEND(m_, b1, v);      \
+    lab = VF_BLEND(m_, lab, jv);   \
+  } while (0)
+
 #define PE_DIRECT_STEP(J)                                                                     \
   do {                                                                                        \
     vf acc[PE_R_DIRECT][J];                                                                   \
@@ -143,12 +153,21 @@ static float *PE_ISA(aligned_work)(void *work) {
     }                                                                                         \
     for (int jj = 0; jj < J; jj++) {                                                          \
       vf jv = VF_SET1((float)(j + jj));                                                       \
-      for (int r = 0; r < PE_R_DIRECT; r++) PE_SELECT2(acc[r][jj], jv, b1[r], b2[r], lab[r]); \
+      for (int r = 0; r < PE_R_DIRECT; r++) {                                                 \
+        if (want2)                                                                            \
+          PE_SELECT2(acc[r][jj], jv, b1[r], b2[r], lab[r]);                                   \
+        else                                                                                  \
+          PE_SELECT1(acc[r][jj], jv, b1[r], lab[r]);                                          \
+      }                                                                                       \
     }                                                                                         \
   } while (0)
 
-static void PE_ISA(block_direct)(const float *restrict xT, int d, const float *restrict c, int k,
-                                 float *o1, float *o2, float *ol) {
+/* want2 is a constant at both call sites: always inlined, each copy keeps
+ * only the selection it needs. */
+PE_ALWAYS_INLINE static inline void PE_ISA(block_direct)(const float *restrict xT, int d,
+                                                         const float *restrict c, int k,
+                                                         const int want2, float *o1, float *o2,
+                                                         float *ol) {
   vf b1[PE_R_DIRECT], b2[PE_R_DIRECT], lab[PE_R_DIRECT];
   for (int r = 0; r < PE_R_DIRECT; r++) {
     b1[r] = b2[r] = VF_SET1(INFINITY);
@@ -178,7 +197,10 @@ void PE_ISA(assign_direct)(const float *x, int64_t n, int d, const float *c, con
   for (int64_t i0 = 0; i0 < n; i0 += PE_P_DIRECT) {
     int np = n - i0 < PE_P_DIRECT ? (int)(n - i0) : PE_P_DIRECT;
     PE_ISA(pack_points)(x + (size_t)i0 * d, np, d, PE_P_DIRECT, xT, NULL);
-    PE_ISA(block_direct)(xT, d, c, k, o1, o2, ol);
+    if (d2)
+      PE_ISA(block_direct)(xT, d, c, k, 1, o1, o2, ol);
+    else
+      PE_ISA(block_direct)(xT, d, c, k, 0, o1, o2, ol);
     PE_ISA(emit_direct)
     (x + (size_t)i0 * d, d, c, k, o1, o2, ol, np, PE_P_DIRECT, labels + i0, d1 + i0,
      d2 ? d2 + i0 : NULL);
