@@ -156,6 +156,9 @@ pe_status pe_h5_stamp_input(hid_t group, const char *input);
  * its stamp is absent. */
 pe_status pe_h5_check_stamp(hid_t fid, const char *results, const char *group, const char *input);
 
+/* Whether two paths name the same existing file (same device and inode). */
+int pe_same_file(const char *a, const char *b);
+
 /* The default result file for an input: "shop.h5" -> "shop.personae.h5". */
 void pe_default_result_path(const char *input, char *buf, size_t size);
 

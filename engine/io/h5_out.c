@@ -17,7 +17,7 @@ struct pe_h5_out {
   char tmp_path[4096];
 };
 
-static int same_file(const char *a, const char *b) {
+int pe_same_file(const char *a, const char *b) {
   struct stat sa, sb;
   if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
@@ -53,7 +53,7 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
   pe_h5_init();
   *out = NULL;
   for (const char *const *in = inputs; in && *in; in++)
-    PE_FAIL_IF(strcmp(*in, final_path) == 0 || same_file(*in, final_path), PE_ERR_USAGE,
+    PE_FAIL_IF(strcmp(*in, final_path) == 0 || pe_same_file(*in, final_path), PE_ERR_USAGE,
                "%s: refusing to write results into the input file; choose another --out",
                final_path);
   size_t len = strlen(final_path);

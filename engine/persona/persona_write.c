@@ -118,19 +118,11 @@ pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_in
   return pe_h5_out_commit(out);
 }
 
-/* Whether two paths name the same file (or the same path when one is absent). */
-static int same_file(const char *a, const char *b) {
-  if (strcmp(a, b) == 0) return 1;
-  struct stat sa, sb;
-  if (stat(a, &sa) != 0 || stat(b, &sb) != 0) return 0;
-  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 pe_status pe_persona_write_text_file(const char *path, const char *text,
                                      const char *const *protected_paths) {
   PE_FAIL_IF(!path || !text || !*path, PE_ERR_USAGE, "no file or text to write");
   for (const char *const *p = protected_paths; p && *p; p++)
-    PE_FAIL_IF(same_file(path, *p), PE_ERR_USAGE,
+    PE_FAIL_IF(strcmp(path, *p) == 0 || pe_same_file(path, *p), PE_ERR_USAGE,
                "%s: refusing to write the report over an input or results file; choose another name",
                path);
   /* An existing HDF5 file is data, never a stale report: do not replace it. */
