@@ -284,32 +284,67 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
   return out;
 }
 
-/* The robust scaling of one column, from the library's own float raw values. */
-static void oracle_scaling(const float *raw, int64_t n, int d, int j, pe_feature_scaling tr,
-                           double *center, double *scale) {
-  double *s = malloc((size_t)n * sizeof *s);
+/* The scaling rules of docs/features.md, written out independently: which
+ * count backs each share, and which features' fill-in is a true zero. */
+static pe_feature oracle_evidence(pe_feature k) {
+  switch (k) {
+    case PE_FEAT_DISCOUNT_SHARE:
+    case PE_FEAT_RETURN_RATE:
+    case PE_FEAT_HOLIDAY_SHARE: return PE_FEAT_FREQUENCY;
+    case PE_FEAT_BOUNCE_RATE: return PE_FEAT_SESSIONS;
+    case PE_FEAT_CART_ABANDONMENT: return PE_FEAT_CART_ADDS;
+    default: return PE_FEATURE_NONE;
+  }
+}
+static int oracle_zero_is_real(pe_feature k) {
+  return k == PE_FEAT_FREQUENCY || k == PE_FEAT_MONETARY;
+}
+static int oracle_log1p(pe_feature k) {
+  return !(k == PE_FEAT_RECENCY_DAYS || k == PE_FEAT_TENURE_DAYS || k == PE_FEAT_DISCOUNT_SHARE ||
+           k == PE_FEAT_RETURN_RATE || k == PE_FEAT_HOLIDAY_SHARE || k == PE_FEAT_BOUNCE_RATE ||
+           k == PE_FEAT_CART_ABANDONMENT);
+}
+
+/* The expected scaled column j (out, n values), centre and scale, from the
+ * library's own float raw values and flags. */
+static void oracle_scaling(const pe_features *f, int j, double *out, double *center,
+                           double *scale) {
+  const int64_t n = pe_features_count(f);
+  const int d = pe_features_dim(f);
+  const float *raw = pe_features_raw(f);
+  const uint8_t *has = pe_features_has_value(f);
+  const pe_feature k = pe_features_column(f, j);
+  const pe_feature ek = oracle_evidence(k);
+  int e = -1;
+  for (int t = 0; t < d; t++)
+    if (ek != PE_FEATURE_NONE && pe_features_column(f, t) == ek) e = t;
+  double prior = 0, m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (has[i * d + j]) prior += raw[i * d + j], m++;
+  prior = m > 0 ? prior / m : 0;
+  double sum = 0, cnt = 0;
   for (int64_t i = 0; i < n; i++) {
     double x = raw[i * d + j];
-    s[i] = tr == PE_SCALE_LOG1P ? (x >= 0 ? log1p(x) : -log1p(-x)) : x;
+    const int counted = has[i * d + j] || oracle_zero_is_real(k);
+    if (e >= 0 && has[i * d + j]) {
+      double ev = raw[i * d + e] > 0 ? raw[i * d + e] : 0;
+      x = (x * ev + 4.0 * prior) / (ev + 4.0);
+    }
+    if (oracle_log1p(k)) x = x >= 0 ? log1p(x) : -log1p(-x);
+    out[i] = counted ? x : NAN;
+    if (counted) sum += x, cnt++;
   }
-  qsort(s, (size_t)n, sizeof *s, cmp_f64);
-  double med = sorted_quantile(s, n, 0.5),
-         iqr = sorted_quantile(s, n, 0.75) - sorted_quantile(s, n, 0.25);
-  *center = med;
-  if (iqr > 0) {
-    *scale = iqr;
-  } else {
-    double mean = 0, ss = 0;
-    for (int64_t i = 0; i < n; i++) mean += s[i];
-    mean /= (double)n;
-    for (int64_t i = 0; i < n; i++) ss += (s[i] - mean) * (s[i] - mean);
-    double sd = sqrt(ss / (double)n);
-    for (int64_t i = 0; i < n; i++) s[i] = fabs(s[i] - med);
-    qsort(s, (size_t)n, sizeof *s, cmp_f64);
-    double mad = sorted_quantile(s, n, 0.5);
-    *scale = mad > 0 ? 2.0 * mad : sd > 0 ? 1.3489795003921634 * sd : 1.0;
+  const double c = cnt > 0 ? sum / cnt : 0;
+  double ss = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (!isnan(out[i])) ss += (out[i] - c) * (out[i] - c);
+  const double sd = cnt > 0 ? sqrt(ss / cnt) : 0, sc = sd > 0 ? sd : 1;
+  for (int64_t i = 0; i < n; i++) {
+    double z = isnan(out[i]) ? 0 : (out[i] - c) / sc;
+    out[i] = z > 4 ? 4 : z < -4 ? -4 : z;
   }
-  free(s);
+  *center = c;
+  *scale = sc;
 }
 
 /* ---- comparing ---- */
@@ -356,24 +391,22 @@ static void check_against_oracle(const tables *t, const pe_features *f, int64_t 
       }
     }
   }
-  for (int j = 0; j < d; j++) {
+  double *want = malloc((size_t)n * sizeof *want);
+  for (int j = 0; j < d && want; j++) {
     double c, s;
-    oracle_scaling(raw, n, d, j, pe_feature_scaling_of(pe_features_column(f, j)), &c, &s);
-    PE_ASSERT_NEAR(pe_features_center(f)[j], c, 1e-12 * (1 + fabs(c)));
-    PE_ASSERT_NEAR(pe_features_scale_of(f)[j], s, 1e-12 * (1 + fabs(s)));
-    pe_feature_scaling tr = pe_feature_scaling_of(pe_features_column(f, j));
+    oracle_scaling(f, j, want, &c, &s);
+    PE_ASSERT_NEAR(pe_features_center(f)[j], c, 1e-9 * (1 + fabs(c)));
+    PE_ASSERT_NEAR(pe_features_scale_of(f)[j], s, 1e-9 * (1 + fabs(s)));
     for (int64_t i = 0; i < n && bad < 5; i++) {
-      double x = raw[i * d + j];
-      x = tr == PE_SCALE_LOG1P ? (x >= 0 ? log1p(x) : -log1p(-x)) : x;
-      double want = (x - c) / s;
-      if (fabs(scaled[i * d + j] - want) > 1e-5 * (1 + fabs(want))) {
+      if (fabs(scaled[i * d + j] - want[i]) > 1e-5 * (1 + fabs(want[i]))) {
         fprintf(stderr, "\n  customer %lld column %d: scaled %.9g, expected %.9g\n",
-                (long long)ids[i], j, (double)scaled[i * d + j], want);
+                (long long)ids[i], j, (double)scaled[i * d + j], want[i]);
         CU_FAIL("scaled value differs");
         bad++;
       }
     }
   }
+  free(want);
   free(o);
 }
 
@@ -389,6 +422,7 @@ static void same_result(const pe_features *a, const pe_features *b) {
   CU_ASSERT(memcmp(pe_features_has_value(a), pe_features_has_value(b), n * d) == 0);
   CU_ASSERT(memcmp(pe_features_center(a), pe_features_center(b), d * 8) == 0);
   CU_ASSERT(memcmp(pe_features_scale_of(a), pe_features_scale_of(b), d * 8) == 0);
+  CU_ASSERT(memcmp(pe_features_prior(a), pe_features_prior(b), d * 8) == 0);
   for (size_t j = 0; j < d; j++)
     CU_ASSERT_EQUAL(pe_features_column(a, (int)j), pe_features_column(b, (int)j));
 }
@@ -532,7 +566,10 @@ static void test_subset_and_names(void) {
       int ja = pe_features_column_of(all, pe_features_column(sub, j));
       for (int64_t i = 0; i < n; i++) {
         same &= pe_features_raw(sub)[i * 3 + j] == pe_features_raw(all)[i * da + ja];
-        same &= pe_features_scaled(sub)[i * 3 + j] == pe_features_scaled(all)[i * da + ja];
+        /* A share is shrunk by its evidence count only when that column is
+         * computed too (bounce_rate by sessions, not chosen here). */
+        if (pe_feature_evidence(pe_features_column(sub, j)) == PE_FEATURE_NONE)
+          same &= pe_features_scaled(sub)[i * 3 + j] == pe_features_scaled(all)[i * da + ja];
       }
     }
     CU_ASSERT(same);
@@ -600,7 +637,9 @@ static void test_write_read(void) {
     /* Scaling the stored raw rows again gives the stored scaled rows. */
     size_t nd = (size_t)pe_features_count(g) * (size_t)pe_features_dim(g);
     float *again = malloc(nd * sizeof *again);
-    PE_ASSERT_STATUS(pe_features_scale(g, pe_features_raw(g), pe_features_count(g), again), PE_OK);
+    PE_ASSERT_STATUS(pe_features_scale(g, pe_features_raw(g), pe_features_has_value(g),
+                                      pe_features_count(g), again),
+                     PE_OK);
     CU_ASSERT(memcmp(again, pe_features_scaled(g), nd * sizeof *again) == 0);
     free(again);
   }

@@ -417,26 +417,6 @@ static void test_customers_join(void) {
 
 /* ---- clustering ---- */
 
-static void test_cluster_view(void) {
-  const float scaled[] = {1, 5, 2, 0, 3, 7, 9, 0}; /* 4 x 2: sessions, bounce_rate */
-  const uint8_t has[] = {1, 1, 1, 0, 1, 1, 1, 0};
-  const pe_feature cols[] = {PE_FEAT_SESSIONS, PE_FEAT_BOUNCE_RATE};
-  float *v = NULL;
-  PE_ASSERT_STATUS(pe_persona_cluster_view(scaled, has, cols, 4, 2, &v), PE_OK);
-  if (!v) return;
-  /* bounce_rate: undefined rows take the median of {5, 7} (lower: 5), so the
-   * column is {5, 5, 7, 5}; sessions keep their zero-free values. */
-  PE_ASSERT_NEAR(v[1], v[3], 1e-6);
-  PE_ASSERT_NEAR(v[1], v[7], 1e-6);
-  for (int j = 0; j < 2; j++) {
-    double s = 0, s2 = 0;
-    for (int i = 0; i < 4; i++) s += v[i * 2 + j], s2 += (double)v[i * 2 + j] * v[i * 2 + j];
-    PE_ASSERT_NEAR(s / 4, 0.0, 1e-6);
-    PE_ASSERT_NEAR(s2 / 4, 1.0, 1e-5);
-  }
-  free(v);
-}
-
 static void test_cluster_auto_finds_k(void) {
   enum { N = 6000, D = 3, K = 4 };
   float *x = malloc((size_t)N * D * sizeof *x);
@@ -501,8 +481,7 @@ int main(int argc, char **argv) {
                                    {"/personas", test_save_personas},
                                    {"/customers join", test_customers_join},
                                    CU_TEST_INFO_NULL};
-  static CU_TestInfo cluster[] = {{"clustering view", test_cluster_view},
-                                  {"auto K on blobs, any thread count", test_cluster_auto_finds_k},
+  static CU_TestInfo cluster[] = {                                  {"auto K on blobs, any thread count", test_cluster_auto_finds_k},
                                   {"adjusted Rand index", test_adjusted_rand_index},
                                   CU_TEST_INFO_NULL};
   static const pe_test_suite suites[] = {{"persona_assign", assign, NULL},

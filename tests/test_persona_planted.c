@@ -90,12 +90,7 @@ static void run_pipeline(int with_sessions, int k, outcome *o) {
   pe_persona_clustering *c = NULL;
   pe_feature columns[PE_FEATURE_COUNT];
   for (int j = 0; j < d; j++) columns[j] = pe_features_column(f, j);
-  float *view = NULL;
-  PE_ASSERT_STATUS(pe_persona_cluster_view(pe_features_scaled(f), pe_features_has_value(f), columns,
-                                           n, d, &view),
-                   PE_OK);
-  if (view) PE_ASSERT_STATUS(pe_persona_cluster(view, n, d, &cp, &c), PE_OK);
-  free(view);
+  PE_ASSERT_STATUS(pe_persona_cluster(pe_features_scaled(f), n, d, &cp, &c), PE_OK);
   int32_t *truth = planted(path, pe_features_customer_ids(f), n);
   CU_ASSERT_PTR_NOT_NULL(truth);
   if (!c || !truth) goto done;
@@ -159,10 +154,9 @@ static void test_planted_with_sessions(void) {
   run_pipeline(1, PE_ARCHETYPE_COUNT, &o);
   fprintf(stderr, "\n  with sessions: K = %d, ARI %.4f, archetype = planted majority for %.1f%%\n",
           o.k, o.ari, 100 * o.archetype_accuracy);
-  /* The acceptance target is ARI >= 0.9; the clustering view reaches ~0.75
-   * on this data (plain log1p + standardise with scikit-learn: ~0.58), so
-   * this guards the level reached and docs/personas.md says what is left. */
-  CU_ASSERT(o.ari >= 0.70);
+  /* The acceptance target (docs/personas.md has the measurements: plain
+   * log1p + standardise with scikit-learn reaches ~0.65 on this data). */
+  CU_ASSERT(o.ari >= 0.9);
   CU_ASSERT(o.archetype_accuracy >= 0.9);
 }
 

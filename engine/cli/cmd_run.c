@@ -197,16 +197,12 @@ static pe_status run_steps(const run_args *a, const char *results, pipeline *p) 
   const int64_t n = pe_features_count(p->features);
   const int d = pe_features_dim(p->features);
   for (int j = 0; j < d; j++) p->columns[j] = pe_features_column(p->features, j);
-  float *view = NULL;
-  PE_FORWARD(pe_persona_cluster_view(pe_features_scaled(p->features),
-                                     pe_features_has_value(p->features), p->columns, n, d, &view));
-  pe_status st = pe_persona_cluster(view, n, d, &a->cluster, &p->clustering);
-  free(view);
-  PE_FORWARD(st);
+  PE_FORWARD(
+      pe_persona_cluster(pe_features_scaled(p->features), n, d, &a->cluster, &p->clustering));
   const pe_kmeans_model *model = pe_persona_clustering_model(p->clustering);
   w = pe_cli_now();
   char source[4200];
-  snprintf(source, sizeof source, "%s:/features/scaled (clustering view, docs/personas.md)",
+  snprintf(source, sizeof source, "%s:/features/scaled",
            results);
   PE_FORWARD(pe_kmeans_model_save(model, results, inputs, source));
   p->seconds[STEP_WRITE] += pe_cli_now() - w;

@@ -10,11 +10,13 @@ typedef struct {
   const char *key, *description;
   pe_feature_scaling scaling;
   int needs_sessions;
+  pe_feature_missing missing;
+  pe_feature evidence;
 } feature_info;
 
 static const feature_info catalogue[PE_FEATURE_COUNT] = {
-#define PE__FEATURE_INFO(name, key, scaling, needs_sessions, text) \
-  [name] = {key, text, scaling, needs_sessions},
+#define PE__FEATURE_INFO(name, key, scaling, needs_sessions, missing, evidence, text) \
+  [name] = {key, text, scaling, needs_sessions, missing, evidence},
     PE_FEATURE_MAP(PE__FEATURE_INFO)
 #undef PE__FEATURE_INFO
 };
@@ -34,6 +36,12 @@ pe_feature_scaling pe_feature_scaling_of(pe_feature f) {
 }
 int pe_feature_needs_sessions(pe_feature f) {
   return valid(f) ? catalogue[f].needs_sessions : 0;
+}
+pe_feature_missing pe_feature_missing_of(pe_feature f) {
+  return valid(f) ? catalogue[f].missing : PE_MISSING_NEUTRAL;
+}
+pe_feature pe_feature_evidence(pe_feature f) {
+  return valid(f) ? catalogue[f].evidence : PE_FEATURE_NONE;
 }
 
 /* Looks up `len` bytes of `key` (not necessarily terminated). */

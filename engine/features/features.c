@@ -276,6 +276,9 @@ const double *pe_features_center(const pe_features *f) {
 const double *pe_features_scale_of(const pe_features *f) {
   return f->scale;
 }
+const double *pe_features_prior(const pe_features *f) {
+  return f->prior;
+}
 int64_t pe_features_as_of(const pe_features *f) {
   return f->summary.as_of;
 }

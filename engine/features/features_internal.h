@@ -25,6 +25,11 @@ struct pe_features {
   pe_feature column[PE_FEATURE_COUNT];
   pe_feature_scaling transform[PE_FEATURE_COUNT];
   double center[PE_FEATURE_COUNT], scale[PE_FEATURE_COUNT];
+  /* Scaling rules per column (scaling.c): the share's prior mean, the column
+   * of its evidence count (-1: none) and what a missing value counts as. */
+  double prior[PE_FEATURE_COUNT];
+  int evidence[PE_FEATURE_COUNT];
+  pe_feature_missing missing[PE_FEATURE_COUNT];
   int64_t *customer_id;
   float *raw, *scaled; /* n x d */
   uint8_t *has_value;  /* n x d */
@@ -129,9 +134,11 @@ typedef struct {
 void pe__feat_value(pe_feature feature, const pe__feat_customer *c, const pe__feat_context *ctx,
                     float *value, uint8_t *has_value);
 
-/* Step 5: centres and scales of every column from the raw values, then the
- * scaled matrix. */
+/* Step 5: priors, centres and scales of every column from the raw values,
+ * then the scaled matrix. */
 pe_status pe__feat_fit_scaling(pe_features *f);
+/* Sets f's evidence columns and missing-value rules from the catalogue. */
+void pe__feat_scaling_rules(pe_features *f);
 /* The transform of one raw value (signed log1p or identity). */
 double pe__feat_transform(pe_feature_scaling t, double x);
 

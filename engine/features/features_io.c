@@ -17,10 +17,13 @@ static const char *transform_name(pe_feature_scaling t) {
 static pe_status write_group(const pe_features *f, hid_t fid, const char *file) {
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/features", &gid));
-  const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT];
+  const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT], *missing[PE_FEATURE_COUNT];
+  int32_t evidence[PE_FEATURE_COUNT];
   for (int j = 0; j < f->d; j++) {
     names[j] = pe_feature_key(f->column[j]);
     transforms[j] = transform_name(f->transform[j]);
+    missing[j] = f->missing[j] == PE_MISSING_ZERO ? "zero" : "neutral";
+    evidence[j] = f->evidence[j];
   }
   char as_of_date[16];
   pe_format_iso_date(f->summary.as_of, as_of_date);
@@ -36,6 +39,11 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "transform", transforms, f->d);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "center", PE_F64, f->d, f->center, 0);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "scale", PE_F64, f->d, f->scale, 0);
+  if (st == PE_OK) st = pe_h5_write_column(gid, file, "prior", PE_F64, f->d, f->prior, 0);
+  if (st == PE_OK) st = pe_h5_write_column(gid, file, "evidence", PE_I32, f->d, evidence, 0);
+  if (st == PE_OK) st = pe_h5_write_strings(gid, file, "missing", missing, f->d);
+  if (st == PE_OK) st = pe_h5_attr_f64(gid, "prior_weight", PE_FEATURES_PRIOR_WEIGHT);
+  if (st == PE_OK) st = pe_h5_attr_f64(gid, "clip", PE_FEATURES_CLIP);
   if (st == PE_OK) st = pe_h5_attr_strings(gid, "names", names, f->d);
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "as_of", s->as_of);
   if (st == PE_OK) st = pe_h5_attr_str(gid, "as_of_date", as_of_date);
@@ -45,9 +53,11 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "has_sessions", s->has_sessions);
   if (st == PE_OK)
     st = pe_h5_attr_str(gid, "scaling",
-                        "scaled = (transform(raw) - center) / scale; transform log1p is "
-                        "sign(x) * log1p(|x|); center = median, scale = IQR (MAD, std or 1 "
-                        "when it is 0)");
+                        "share with evidence column e: x = (raw * n + prior_weight * prior) / "
+                        "(n + prior_weight), n = max(raw[e], 0); v = transform(x), log1p is "
+                        "sign(x) * log1p(|x|); scaled = clamp((v - center) / scale, +-clip) "
+                        "where the customer has a value or missing is 'zero', else 0; center, "
+                        "scale = mean, standard deviation of v over those customers");
   H5Gclose(gid);
   return st;
 }
@@ -185,6 +195,12 @@ static pe_status read_group(hid_t fid, const char *file, pe_features *f) {
       read_matrix(fid, file, "/features/has_value", H5T_NATIVE_UINT8, f->n, f->d, f->has_value));
   PE_FORWARD(read_vector(fid, file, "/features/center", f->d, f->center));
   PE_FORWARD(read_vector(fid, file, "/features/scale", f->d, f->scale));
+  PE_FAIL_IF(!pe_h5_exists(fid, "/features/prior"), PE_ERR_DATA,
+             "%s: /features/prior is absent (written by an older personae: run `personae "
+             "features` again)",
+             file);
+  PE_FORWARD(read_vector(fid, file, "/features/prior", f->d, f->prior));
+  pe__feat_scaling_rules(f);
   for (int j = 0; j < f->d; j++)
     PE_FAIL_IF(!(f->scale[j] > 0), PE_ERR_DATA, "%s: /features/scale: entry %d is not positive",
                file, j);

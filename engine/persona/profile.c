@@ -30,19 +30,23 @@ pe__population pe__feature_population(pe_feature f) {
   return populations[f];
 }
 
+/* Profiles compare groups on the log scale for every count, amount and
+ * duration: "3x as recent" reads better than a difference of days. The
+ * clustering transform keeps recency and tenure linear (they are bounded by
+ * the period), but for describing a group the ratio is what marketing reads. */
 static const int log1p_features[PE_FEATURE_COUNT] = {
-#define PE__FEATURE_LOG(name, key, scaling, needs_sessions, text) \
-  [name] = scaling == PE_SCALE_LOG1P,
+#define PE__FEATURE_LOG(name, key, scaling, needs_sessions, missing, evidence, text) \
+  [name] = scaling == PE_SCALE_LOG1P || name == PE_FEAT_RECENCY_DAYS || name == PE_FEAT_TENURE_DAYS,
     PE_FEATURE_MAP(PE__FEATURE_LOG)
 #undef PE__FEATURE_LOG
 };
 static const char *const feature_keys[PE_FEATURE_COUNT] = {
-#define PE__FEATURE_KEY(name, key, scaling, needs_sessions, text) [name] = key,
+#define PE__FEATURE_KEY(name, key, scaling, needs_sessions, missing, evidence, text) [name] = key,
     PE_FEATURE_MAP(PE__FEATURE_KEY)
 #undef PE__FEATURE_KEY
 };
 static const char *const feature_texts[PE_FEATURE_COUNT] = {
-#define PE__FEATURE_TEXT(name, key, scaling, needs_sessions, text) [name] = text,
+#define PE__FEATURE_TEXT(name, key, scaling, needs_sessions, missing, evidence, text) [name] = text,
     PE_FEATURE_MAP(PE__FEATURE_TEXT)
 #undef PE__FEATURE_TEXT
 };

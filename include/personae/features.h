@@ -4,9 +4,11 @@
  * customer id, one column per feature of feature_list.h. `raw` holds each
  * feature in its own units; `scaled` is the clustering input: a per-column
  * transform (signed log1p for heavy-tailed counts and money, identity for
- * shares) followed by a robust standardisation (x - median) / scale. The
- * centre and scale are kept so that new customers are scaled the same way
- * (pe_features_scale).
+ * shares, shrunk towards their mean when backed by few orders or sessions)
+ * followed by a standardisation over the customers who have a value,
+ * clamped at +-4 standard deviations; customers without a value are scaled
+ * to 0. The parameters are kept so that new customers are scaled the same
+ * way (pe_features_scale).
  *
  * Typical use:
  *   pe_features_params p;  pe_features_params_init(&p);
@@ -19,8 +21,8 @@
  *   }
  *
  * Reproducibility: the output is bit-identical whatever the number of
- * threads (each customer's values see its rows in file order; the scaling is
- * computed by selection on one thread per column). */
+ * threads (each customer's values see its rows in file order; the scaling's
+ * sums are taken over fixed blocks of rows, combined in block order). */
 #ifndef PERSONAE_FEATURES_H
 #define PERSONAE_FEATURES_H
 
@@ -41,6 +43,11 @@ const char *pe_feature_key(pe_feature feature);
 const char *pe_feature_description(pe_feature feature);
 pe_feature_scaling pe_feature_scaling_of(pe_feature feature);
 int pe_feature_needs_sessions(pe_feature feature);
+/* How a customer without a value of their own is scaled, and the feature
+ * counting the observations behind a share (PE_FEATURE_NONE if none); see
+ * feature_list.h. */
+pe_feature_missing pe_feature_missing_of(pe_feature feature);
+pe_feature pe_feature_evidence(pe_feature feature);
 /* The feature with key `key`, or PE_ERR_USAGE naming the valid keys. */
 pe_status pe_feature_from_key(const char *key, pe_feature *feature);
 /* Parses a comma-separated list of keys ("recency_days,frequency") into
@@ -112,16 +119,25 @@ const float *pe_features_scaled(const pe_features *f);
  * where it is the documented fill-in (e.g. bounce_rate of a customer without
  * sessions). */
 const uint8_t *pe_features_has_value(const pe_features *f);
-/* Per column: scaled = (transform(raw) - center) / scale. */
+/* Per column: scaled = clamp((transform(shrunk(raw)) - center) / scale). */
 const double *pe_features_center(const pe_features *f);
 const double *pe_features_scale_of(const pe_features *f);
 /* The reference time used, Unix seconds UTC. */
 int64_t pe_features_as_of(const pe_features *f);
 
-/* Scales `n` rows of raw values (n x d, columns as in `f`) with f's
- * transforms, centres and scales into `out` (n x d). Gives exactly
- * pe_features_scaled() for f's own raw rows. */
-pe_status pe_features_scale(const pe_features *f, const float *raw_rows, int64_t n, float *out);
+/* Scaling (docs/features.md): a share is shrunk towards its mean as if the
+ * customer had PE_FEATURES_PRIOR_WEIGHT more observations at the average
+ * rate; scaled values are clamped to +-PE_FEATURES_CLIP standard deviations. */
+#define PE_FEATURES_PRIOR_WEIGHT 4.0
+#define PE_FEATURES_CLIP 4.0
+/* Per column: the prior mean of a share (0 for other columns). */
+const double *pe_features_prior(const pe_features *f);
+
+/* Scales `n` rows of raw values and their has-value flags (n x d each,
+ * columns as in `f`) with f's rules, priors, centres and scales into `out`
+ * (n x d). Gives exactly pe_features_scaled() for f's own rows. */
+pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
+                            const uint8_t *has_value_rows, int64_t n, float *out);
 
 typedef struct {
   int64_t as_of;

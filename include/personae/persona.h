@@ -82,14 +82,6 @@ void pe_persona_clustering_seconds(const pe_persona_clustering *c, double *choos
                                    double *sample_fit, double *refine);
 void pe_persona_clustering_free(pe_persona_clustering *c); /* NULL is a no-op */
 
-/* The matrix k-means clusters (docs/personas.md): the scaled features with
- * undefined values (has_value 0, n x d, may be NULL) replaced by the median
- * of the defined ones, except for counts whose zero is real (orders,
- * revenue, sessions, cart adds), then every column standardised to mean 0
- * and variance 1. *out (n x d) is malloc'd; the caller frees it. */
-pe_status pe_persona_cluster_view(const float *scaled, const uint8_t *has_value,
-                                  const pe_feature *columns, int64_t n, int d, float **out);
-
 /* Adjusted Rand index of two labelings of n points (labels >= 0), in [-1, 1];
  * 1 means identical partitions up to renaming. */
 pe_status pe_adjusted_rand_index(const int32_t *a, const int32_t *b, int64_t n, double *ari);

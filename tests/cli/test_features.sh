@@ -36,10 +36,25 @@ assert list(g.attrs["names"]) == names
 for k in ["raw", "scaled"]:
     assert g[k].dtype == np.float32 and g[k].shape == (3000, 15), (k, g[k].shape)
 tr = [s.decode() if isinstance(s, bytes) else s for s in g["transform"][:]]
+miss = [s.decode() if isinstance(s, bytes) else s for s in g["missing"][:]]
 raw, scaled, c, s = g["raw"][:].astype(np.float64), g["scaled"][:], g["center"][:], g["scale"][:]
-x = np.where(np.array(tr) == "log1p", np.sign(raw) * np.log1p(np.abs(raw)), raw)
-assert np.allclose((x - c) / s, scaled, atol=1e-5)
-assert np.allclose(np.median(x, axis=0), c)
+has, prior, ev = g["has_value"][:].astype(bool), g["prior"][:], g["evidence"][:]
+w, clip = g.attrs["prior_weight"], g.attrs["clip"]
+# docs/features.md, "Scaling", recomputed from the stored fields alone.
+x = raw.copy()
+for j in range(15):
+    if ev[j] >= 0:
+        n = np.maximum(raw[:, ev[j]], 0)
+        x[:, j] = np.where(has[:, j], (raw[:, j] * n + w * prior[j]) / (n + w), raw[:, j])
+        assert np.isclose(prior[j], raw[has[:, j], j].mean()), names[j]
+x = np.where(np.array(tr) == "log1p", np.sign(x) * np.log1p(np.abs(x)), x)
+counted = has | (np.array(miss) == "zero")
+want = np.where(counted, np.clip((x - c) / s, -clip, clip), 0)
+assert np.allclose(want, scaled, atol=1e-5), np.abs(want - scaled).max(axis=0)
+for j in range(15):
+    v = x[counted[:, j], j]
+    assert np.isclose(v.mean(), c[j]) and np.isclose(v.std(), s[j]), names[j]
+assert tr[names.index("recency_days")] == "linear" and miss[names.index("frequency")] == "zero"
 assert g.attrs["as_of"] > 0 and g.attrs["as_of_date"]
 EOF
 

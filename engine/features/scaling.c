@@ -1,0 +1,147 @@
+/* Scaling for clustering (docs/features.md, "Scaling"): per column
+ *
+ *   v      = transform(shrunk(raw))      shares shrunk towards their mean by
+ *                                        the customer's evidence count;
+ *                                        signed log1p for counts and money
+ *   scaled = clamp((v - mean) / sd, ±PE_FEATURES_CLIP)
+ *
+ * with mean and sd over the customers who have a value (and, for the
+ * features whose fill-in is a true zero, everyone); a customer without a
+ * value of a NEUTRAL feature is scaled to 0, the mean.
+ *
+ * Why not the median / IQR of the first version: on zero-inflated columns
+ * (discount share, bounce rate) the IQR is 0 or tiny, and those columns then
+ * dominated every distance; measured on planted data this scaling lifts the
+ * adjusted Rand index of k-means from 0.75 to above 0.9 (docs/personas.md).
+ * The clamp keeps one extreme customer from owning an axis.
+ *
+ * Every statistic is a sum over fixed blocks of rows, combined in block
+ * order: the same bits for any thread count. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "features/features_internal.h"
+
+enum { BLOCK = 16384 };
+
+double pe__feat_transform(pe_feature_scaling t, double x) {
+  if (t != PE_SCALE_LOG1P) return x;
+  /* Signed, so that a net amount below zero (more returned than bought)
+   * stays finite and ordered. */
+  return x >= 0 ? log1p(x) : -log1p(-x);
+}
+
+static int counted(const pe_features *f, int j, const uint8_t *has_row) {
+  return has_row[j] || f->missing[j] == PE_MISSING_ZERO;
+}
+
+/* Column j's value before centring, for one customer's row. A share with
+ * evidence n becomes (share * n + W * prior) / (n + W): as if the customer
+ * had W more observations at the average rate, so that one discounted order
+ * out of one does not look like a discount hunter. */
+static double value_of(const pe_features *f, int j, const float *raw_row, const uint8_t *has_row) {
+  double x = raw_row[j];
+  const int e = f->evidence[j];
+  if (e >= 0 && has_row[j]) {
+    double n = raw_row[e] > 0 ? raw_row[e] : 0.0;
+    x = (x * n + PE_FEATURES_PRIOR_WEIGHT * f->prior[j]) / (n + PE_FEATURES_PRIOR_WEIGHT);
+  }
+  return pe__feat_transform(f->transform[j], x);
+}
+
+/* The one expression both the fit and pe_features_scale use, so that
+ * scaling a customer's raw row again gives the stored scaled row exactly. */
+static float scale_one(const pe_features *f, int j, const float *raw_row, const uint8_t *has_row) {
+  if (!counted(f, j, has_row)) return 0.0f;
+  double z = (value_of(f, j, raw_row, has_row) - f->center[j]) / f->scale[j];
+  if (z > PE_FEATURES_CLIP) z = PE_FEATURES_CLIP;
+  if (z < -PE_FEATURES_CLIP) z = -PE_FEATURES_CLIP;
+  return (float)z;
+}
+
+/* What one pass adds per block and column. */
+typedef enum { SUM_PRIOR, SUM_VALUE, SUM_SQUARES } pass_kind;
+
+/* Per block and column: a sum and a count, then combined in block order
+ * into sum[j], count[j]. */
+static pe_status block_sums(const pe_features *f, pass_kind kind, double *sum, double *count) {
+  const int64_t n = f->n;
+  const int d = f->d;
+  const int64_t nblocks = (n + BLOCK - 1) / BLOCK;
+  double *partial = calloc((size_t)(nblocks ? nblocks : 1) * (size_t)d * 2, sizeof *partial);
+  PE_FAIL_IF(!partial, PE_ERR_NOMEM, "out of memory fitting the feature scaling");
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < nblocks; b++) {
+    double *s = partial + (size_t)b * (size_t)d * 2, *c = s + d;
+    const int64_t end = (b + 1) * BLOCK < n ? (b + 1) * BLOCK : n;
+    for (int64_t i = b * BLOCK; i < end; i++) {
+      const float *row = f->raw + i * d;
+      const uint8_t *has = f->has_value + i * d;
+      for (int j = 0; j < d; j++) {
+        if (kind == SUM_PRIOR) {
+          if (has[j]) s[j] += row[j], c[j] += 1;
+        } else if (counted(f, j, has)) {
+          const double v = value_of(f, j, row, has);
+          s[j] += kind == SUM_VALUE ? v : (v - f->center[j]) * (v - f->center[j]);
+          c[j] += 1;
+        }
+      }
+    }
+  }
+  for (int j = 0; j < d; j++) sum[j] = count[j] = 0;
+  for (int64_t b = 0; b < nblocks; b++)
+    for (int j = 0; j < d; j++) {
+      sum[j] += partial[(size_t)b * (size_t)d * 2 + (size_t)j];
+      count[j] += partial[(size_t)b * (size_t)d * 2 + (size_t)d + (size_t)j];
+    }
+  free(partial);
+  return PE_OK;
+}
+
+static void apply(const pe_features *f, const float *raw, const uint8_t *has, int64_t n,
+                  float *out) {
+  const int d = f->d;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < n; i++)
+    for (int j = 0; j < d; j++) out[i * d + j] = scale_one(f, j, raw + i * d, has + i * d);
+}
+
+/* The evidence column of each share (its index among f's columns, -1 when
+ * the share has none or it was not computed) and the missing-value rule. */
+void pe__feat_scaling_rules(pe_features *f) {
+  for (int j = 0; j < f->d; j++) {
+    f->missing[j] = pe_feature_missing_of(f->column[j]);
+    pe_feature e = pe_feature_evidence(f->column[j]);
+    f->evidence[j] = e == PE_FEATURE_NONE ? -1 : pe_features_column_of(f, e);
+  }
+}
+
+pe_status pe__feat_fit_scaling(pe_features *f) {
+  const int d = f->d;
+  pe__feat_scaling_rules(f);
+  double sum[PE_FEATURE_COUNT], count[PE_FEATURE_COUNT];
+  for (int j = 0; j < d; j++) f->prior[j] = f->center[j] = 0, f->scale[j] = 1;
+  PE_FORWARD(block_sums(f, SUM_PRIOR, sum, count));
+  for (int j = 0; j < d; j++)
+    if (f->evidence[j] >= 0 && count[j] > 0) f->prior[j] = sum[j] / count[j];
+  PE_FORWARD(block_sums(f, SUM_VALUE, sum, count));
+  for (int j = 0; j < d; j++)
+    if (count[j] > 0) f->center[j] = sum[j] / count[j];
+  PE_FORWARD(block_sums(f, SUM_SQUARES, sum, count));
+  for (int j = 0; j < d; j++) {
+    const double sd = count[j] > 0 ? sqrt(sum[j] / count[j]) : 0.0;
+    /* A constant column (or one nobody has) stays at 0 after centring. */
+    f->scale[j] = sd > 0 && isfinite(sd) ? sd : 1.0;
+  }
+  apply(f, f->raw, f->has_value, f->n, f->scaled);
+  return PE_OK;
+}
+
+pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
+                            const uint8_t *has_value_rows, int64_t n, float *out) {
+  PE_FAIL_IF(!f || n < 0 || (n > 0 && (!raw_rows || !has_value_rows || !out)), PE_ERR_USAGE,
+             "pe_features_scale: NULL argument or negative row count");
+  apply(f, raw_rows, has_value_rows, n, out);
+  return PE_OK;
+}
