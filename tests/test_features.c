@@ -776,7 +776,79 @@ static void test_empty_sources(void) {
   free_tables(&t);
 }
 
+/* RFM scored from the features pass's aggregates equals pe_rfm_compute's own
+ * pass, column for column and bit for bit, with and without as_of. */
+static void same_rfm(const char *path, int64_t as_of) {
+  pe_rfm_params rp;
+  pe_rfm_params_init(&rp);
+  rp.as_of = as_of == PE_FEATURES_AS_OF_AUTO ? PE_RFM_AS_OF_AUTO : as_of;
+  pe_rfm_result *direct = NULL, *fused = NULL;
+  PE_ASSERT_STATUS(pe_rfm_compute(path, &rp, &direct), PE_OK);
+  pe_features_params fp;
+  pe_features_params_init(&fp);
+  fp.as_of = as_of;
+  fp.rfm_aggregates = 1;
+  fp.chunk_rows = 17;
+  pe_features *f = NULL;
+  PE_ASSERT_STATUS(pe_features_compute(path, &fp, &f), PE_OK);
+  pe_rfm_aggregates agg;
+  if (f && pe_features_rfm_aggregates(f, &agg) == PE_OK)
+    PE_ASSERT_STATUS(pe_rfm_compute_from_aggregates(&agg, &rp, &fused), PE_OK);
+  if (direct && fused) {
+    pe_rfm_columns a, b;
+    pe_rfm_result_columns(direct, &a);
+    pe_rfm_result_columns(fused, &b);
+    PE_ASSERT_EQ_LL(b.count, a.count);
+    const size_t n = (size_t)a.count;
+    if (a.count == b.count) {
+      CU_ASSERT(memcmp(a.customer_id, b.customer_id, n * 8) == 0);
+      CU_ASSERT(memcmp(a.has_purchase, b.has_purchase, n) == 0);
+      CU_ASSERT(memcmp(a.recency_days, b.recency_days, n * 4) == 0);
+      CU_ASSERT(memcmp(a.frequency, b.frequency, n * 4) == 0);
+      CU_ASSERT(memcmp(a.tenure_days, b.tenure_days, n * 4) == 0);
+      CU_ASSERT(memcmp(a.orders_returned, b.orders_returned, n * 4) == 0);
+      CU_ASSERT(memcmp(a.monetary, b.monetary, n * 8) == 0);
+      CU_ASSERT(memcmp(a.aov, b.aov, n * 8) == 0);
+      CU_ASSERT(memcmp(a.first_purchase, b.first_purchase, n * 8) == 0);
+      CU_ASSERT(memcmp(a.last_purchase, b.last_purchase, n * 8) == 0);
+      CU_ASSERT(memcmp(a.r, b.r, n) == 0 && memcmp(a.f, b.f, n) == 0 && memcmp(a.m, b.m, n) == 0);
+      CU_ASSERT(memcmp(a.segment, b.segment, n * 2) == 0);
+    }
+    pe_rfm_summary sa, sb;
+    pe_rfm_result_summary(direct, &sa);
+    pe_rfm_result_summary(fused, &sb);
+    PE_ASSERT_EQ_LL(sb.as_of, sa.as_of);
+    PE_ASSERT_EQ_LL(sb.rows, sa.rows);
+    PE_ASSERT_EQ_LL(sb.rows_future, sa.rows_future);
+    PE_ASSERT_EQ_LL(sb.orders, sa.orders);
+    PE_ASSERT_EQ_LL(sb.customers, sa.customers);
+    PE_ASSERT_EQ_LL(sb.customers_scored, sa.customers_scored);
+    PE_ASSERT_EQ_LL(sb.customers_from_sessions_only, sa.customers_from_sessions_only);
+    PE_ASSERT_EQ_LL(sb.first_timestamp, sa.first_timestamp);
+    PE_ASSERT_EQ_LL(sb.last_timestamp, sa.last_timestamp);
+    CU_ASSERT(sb.revenue == sa.revenue);
+  }
+  pe_rfm_result_free(direct);
+  pe_rfm_result_free(fused);
+  pe_features_free(f);
+}
+
+static void test_rfm_from_features_pass(void) {
+  tables t = {0};
+  char path[512];
+  write_random_file(&t, 51, 120, 1, "fused_rfm.h5", path, sizeof path);
+  same_rfm(path, PE_FEATURES_AS_OF_AUTO);
+  same_rfm(path, T0 + 300 * DAY);
+  free_tables(&t);
+  /* Without the flag there are no aggregates, and the call says so. */
+  pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
+  pe_rfm_aggregates agg;
+  if (f) PE_ASSERT_STATUS(pe_features_rfm_aggregates(f, &agg), PE_ERR_USAGE);
+  pe_features_free(f);
+}
+
 static CU_TestInfo tests[] = {
+    {"RFM from the features pass equals pe_rfm_compute", test_rfm_from_features_pass},
     {"random tables against the oracle, 1 vs 2 threads", test_random_tables},
     {"as-of drops later rows", test_as_of},
     {"transaction-only data", test_transaction_only},

@@ -1,6 +1,6 @@
 /* Personas on hand-made data: archetype assignment (against brute force),
  * scoring of hand-made groups, duplicates and qualifiers, traits, focus,
- * transaction-only data, renderers, /personas, the clustering view, K choice
+ * transaction-only data, renderers, /personas, K choice
  * and the adjusted Rand index. */
 #include <jansson.h>
 #include <math.h>

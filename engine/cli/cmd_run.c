@@ -1,5 +1,5 @@
-/* personae run: rfm -> features -> cluster -> describe in one process, each
- * step's group written atomically to the results file. */
+/* personae run: rfm -> features -> cluster -> describe in one process, then
+ * every group written to the results file in one atomic update. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -176,22 +176,46 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
       pe_persona_clustering_k(c), PE_PERSONA_SILHOUETTE_SLACK, top);
 }
 
-static pe_status run_steps(const run_args *a, const char *results, pipeline *p) {
+/* Every group goes into the results file in one atomic update at the end:
+ * one temporary file, one flush, one rename (personae/results.h). */
+static pe_status write_results(const run_args *a, const char *results, pipeline *p) {
   const char *inputs[] = {a->input, NULL};
-  double t = pe_cli_now();
-  pe_rfm_params rp;
-  pe_rfm_params_init(&rp);
-  PE_FORWARD(pe_rfm_compute(a->input, &rp, &p->rfm));
-  double w = pe_cli_now();
-  PE_FORWARD(pe_rfm_write(p->rfm, results, a->input));
-  p->seconds[STEP_WRITE] += pe_cli_now() - w;
-  p->seconds[STEP_RFM] = w - t;
+  static const char *const groups[] = {"/rfm", "/features", "/kmeans", "/predict", "/personas",
+                                       NULL};
+  char source[4200];
+  snprintf(source, sizeof source, "%s:/features/scaled", results);
+  pe_results_writer *w;
+  PE_FORWARD(pe_results_begin(results, inputs, groups, &w));
+  pe_status st = pe_rfm_write_into(p->rfm, w, a->input);
+  if (st == PE_OK) st = pe_features_write_into(p->features, w, a->input);
+  if (st == PE_OK)
+    st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
+  if (st == PE_OK)
+    st = pe_persona_report_write_into(p->report, pe_persona_data_input(p->data), w);
+  if (st != PE_OK) {
+    pe_results_abort(w);
+    return st;
+  }
+  return pe_results_commit(w);
+}
 
-  t = pe_cli_now();
+static pe_status run_steps(const run_args *a, const char *results, pipeline *p) {
+  /* One pass over /transactions: the features step keeps the RFM
+   * aggregates on its way, and RFM only scores them. */
+  double t = pe_cli_now();
   pe_features_params fp;
   pe_features_params_init(&fp);
+  fp.rfm_aggregates = 1;
   PE_FORWARD(pe_features_compute(a->input, &fp, &p->features));
   p->seconds[STEP_FEATURES] = pe_cli_now() - t;
+
+  t = pe_cli_now();
+  pe_rfm_aggregates agg;
+  PE_FORWARD(pe_features_rfm_aggregates(p->features, &agg));
+  pe_rfm_params rp;
+  pe_rfm_params_init(&rp);
+  PE_FORWARD(pe_rfm_compute_from_aggregates(&agg, &rp, &p->rfm));
+  p->seconds[STEP_RFM] = pe_cli_now() - t;
 
   t = pe_cli_now();
   const int64_t n = pe_features_count(p->features);
@@ -200,13 +224,7 @@ static pe_status run_steps(const run_args *a, const char *results, pipeline *p) 
   PE_FORWARD(
       pe_persona_cluster(pe_features_scaled(p->features), n, d, &a->cluster, &p->clustering));
   const pe_kmeans_model *model = pe_persona_clustering_model(p->clustering);
-  w = pe_cli_now();
-  char source[4200];
-  snprintf(source, sizeof source, "%s:/features/scaled",
-           results);
-  PE_FORWARD(pe_kmeans_model_save(model, results, inputs, source));
-  p->seconds[STEP_WRITE] += pe_cli_now() - w;
-  p->seconds[STEP_CLUSTER] = w - t;
+  p->seconds[STEP_CLUSTER] = pe_cli_now() - t;
 
   t = pe_cli_now();
   int has_sessions = 0;
@@ -225,14 +243,11 @@ static pe_status run_steps(const run_args *a, const char *results, pipeline *p) 
                                          has_sessions, rc.count, rc.customer_id, rc.segment, rc.r,
                                          rc.f, rs.bins, nseg, p->segment_names, &p->data));
   PE_FORWARD(pe_persona_describe(pe_persona_data_input(p->data), &a->describe, &p->report));
-  w = pe_cli_now();
-  PE_FORWARD(pe_persona_report_save(p->report, pe_persona_data_input(p->data), results, inputs));
-  p->seconds[STEP_DESCRIBE] = w - t;
-  /* /features, by far the largest group, is written last: every step's
-   * atomic write copies the groups already in the file, so this order copies
-   * it never instead of twice. */
-  PE_FORWARD(pe_features_write(p->features, results, inputs));
-  p->seconds[STEP_WRITE] += pe_cli_now() - w;
+  p->seconds[STEP_DESCRIBE] = pe_cli_now() - t;
+
+  t = pe_cli_now();
+  PE_FORWARD(write_results(a, results, p));
+  p->seconds[STEP_WRITE] = pe_cli_now() - t;
   return PE_OK;
 }
 

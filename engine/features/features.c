@@ -33,6 +33,11 @@ void pe_features_free(pe_features *f) {
   free(f->raw);
   free(f->scaled);
   free(f->has_value);
+  free(f->rfm_frequency);
+  free(f->rfm_returned);
+  free(f->rfm_monetary);
+  free(f->rfm_first);
+  free(f->rfm_last);
   free(f);
 }
 
@@ -112,6 +117,7 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
       where[pe_customer_index_dense_of(run->ix, (unsigned)p, s)] =
           ((uint64_t)p << 32) | (uint64_t)s;
   int64_t with_purchase = 0, with_sessions = 0;
+  const int rfm = f->has_rfm;
 #pragma omp parallel for schedule(static) reduction(+ : with_purchase, with_sessions)
   for (int64_t i = 0; i < n; i++) {
     if (i + 8 < n)
@@ -121,7 +127,24 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
       pe__feat_value(f->column[j], c, &ctx, &f->raw[i * d + j], &f->has_value[i * d + j]);
     with_purchase += c->purchases > 0;
     with_sessions += c->sessions > 0;
+    if (rfm) {
+      const int bought = c->last_ts != INT64_MIN;
+      f->rfm_frequency[i] = c->purchases;
+      f->rfm_returned[i] = c->net_returns;
+      f->rfm_monetary[i] = c->monetary;
+      f->rfm_first[i] = bought ? c->first_ts : -1;
+      f->rfm_last[i] = bought ? c->last_ts : -1;
+    }
   }
+  /* Customers first seen in /sessions come after the transactions pass's
+   * slots of their partition. */
+  int64_t last = INT64_MIN, from_sessions = 0;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    if (run->part[p].max_ts > last) last = run->part[p].max_ts;
+    from_sessions += run->ix->part[p].count - run->part[p].tx_slots;
+  }
+  f->rfm_from_sessions_only = from_sessions;
+  f->rfm_last_timestamp = last == INT64_MIN ? 0 : last;
   free(where);
   f->summary.customers_with_purchase = with_purchase;
   f->summary.customers_with_sessions = with_sessions;
@@ -227,6 +250,18 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     f->n = pe_customer_index_count(run.ix);
     st = pe__feat_alloc(f);
   }
+  if (st == PE_OK && params->rfm_aggregates) {
+    const size_t n = (size_t)(f->n ? f->n : 1);
+    f->has_rfm = 1;
+    f->rfm_frequency = malloc(n * sizeof *f->rfm_frequency);
+    f->rfm_returned = malloc(n * sizeof *f->rfm_returned);
+    f->rfm_monetary = malloc(n * sizeof *f->rfm_monetary);
+    f->rfm_first = malloc(n * sizeof *f->rfm_first);
+    f->rfm_last = malloc(n * sizeof *f->rfm_last);
+    if (!f->rfm_frequency || !f->rfm_returned || !f->rfm_monetary || !f->rfm_first || !f->rfm_last)
+      st = pe__fail(PE_ERR_NOMEM, "out of memory for %lld customers' RFM aggregates",
+                    (long long)f->n);
+  }
   if (st == PE_OK) {
     f->summary = run.summary;
     f->summary.as_of = run.as_of;
@@ -278,6 +313,27 @@ const double *pe_features_scale_of(const pe_features *f) {
 }
 const double *pe_features_prior(const pe_features *f) {
   return f->prior;
+}
+
+pe_status pe_features_rfm_aggregates(const pe_features *f, pe_rfm_aggregates *agg) {
+  PE_FAIL_IF(!f || !agg || !f->has_rfm, PE_ERR_USAGE,
+             "features: RFM aggregates were not kept (set params.rfm_aggregates)");
+  memset(agg, 0, sizeof *agg);
+  agg->count = f->n;
+  agg->customer_id = f->customer_id;
+  agg->frequency = f->rfm_frequency;
+  agg->orders_returned = f->rfm_returned;
+  agg->monetary = f->rfm_monetary;
+  agg->first_purchase = f->rfm_first;
+  agg->last_purchase = f->rfm_last;
+  agg->as_of = f->summary.as_of;
+  agg->rows = f->summary.rows;
+  agg->rows_future = f->summary.rows_future;
+  agg->orders = f->summary.orders;
+  agg->customers_from_sessions_only = f->rfm_from_sessions_only;
+  agg->first_timestamp = f->summary.first_timestamp;
+  agg->last_timestamp = f->rfm_last_timestamp;
+  return PE_OK;
 }
 int64_t pe_features_as_of(const pe_features *f) {
   return f->summary.as_of;

@@ -34,6 +34,12 @@ struct pe_features {
   float *raw, *scaled; /* n x d */
   uint8_t *has_value;  /* n x d */
   pe_features_summary summary;
+  /* With params.rfm_aggregates: per customer, as pe_rfm_aggregates. */
+  int has_rfm;
+  int32_t *rfm_frequency, *rfm_returned;
+  double *rfm_monetary;
+  int64_t *rfm_first, *rfm_last;
+  int64_t rfm_last_timestamp, rfm_from_sessions_only;
 };
 
 /* Distinct categories kept inside the customer's record before the
@@ -51,6 +57,7 @@ typedef struct {
   int32_t categories; /* distinct known (>= 0) categories of positive rows */
   int32_t inline_categories[PE__INLINE_CATEGORIES];
   int32_t orders, purchases, discounted, holiday, returned;
+  int32_t net_returns; /* orders whose net amount is < 0 (RFM's orders_returned) */
   int32_t sessions, bounces, cart_sessions, abandoned, matched;
   int64_t pageviews, cart_adds;
   float time_to_purchase; /* median over matched purchases, seconds */

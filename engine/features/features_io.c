@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "features/features_internal.h"
 #include "io/h5.h"
+#include "io/results_writer.h"
 
 static const char *transform_name(pe_feature_scaling t) {
   return t == PE_SCALE_LOG1P ? "log1p" : "linear";
@@ -62,25 +63,23 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   return st;
 }
 
+pe_status pe_features_write_into(const pe_features *f, pe_results_writer *w, const char *input) {
+  const char *output = pe_results_path(w);
+  PE_FORWARD(write_group(f, pe__results_file(w), output));
+  if (!input) return PE_OK;
+  hid_t gid = H5Gopen2(pe__results_file(w), "/features", H5P_DEFAULT);
+  PE_FAIL_IF(gid < 0, PE_ERR_IO, "%s: cannot reopen /features", output);
+  pe_status st = pe_h5_stamp_input(gid, input);
+  H5Gclose(gid);
+  return st;
+}
+
 pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs) {
-  pe_h5_out *out;
-  /* /kmeans and /personas stay: `personae run` writes /features last, after
-   * the model and the personas made from these very features. Consumers
-   * check the input stamps instead. */
+  /* /kmeans and /personas stay: consumers check the input stamps instead. */
   const char *replaces[] = {"/features", NULL};
-  PE_FORWARD(pe_h5_out_begin(output, inputs, replaces, &out));
-  pe_status st = write_group(f, pe_h5_out_file(out), output);
-  if (st == PE_OK && inputs && inputs[0]) {
-    hid_t gid = H5Gopen2(pe_h5_out_file(out), "/features", H5P_DEFAULT);
-    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /features", output)
-                 : pe_h5_stamp_input(gid, inputs[0]);
-    if (gid >= 0) H5Gclose(gid);
-  }
-  if (st != PE_OK) {
-    pe_h5_out_abort(out);
-    return st;
-  }
-  return pe_h5_out_commit(out);
+  pe_results_writer *w;
+  PE_FORWARD(pe_results_begin(output, inputs, replaces, &w));
+  return pe__results_finish(w, pe_features_write_into(f, w, inputs ? inputs[0] : NULL));
 }
 
 /* ---- reading ---- */

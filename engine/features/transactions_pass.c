@@ -306,6 +306,8 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
       c->purchases++;
       if (e->flags & PE__ORDER_DISCOUNT) c->discounted++;
       if (in_holiday_season(e->first_ts)) c->holiday++;
+    } else if (e->net < 0) {
+      c->net_returns++;
     }
   }
   ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);

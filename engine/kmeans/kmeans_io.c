@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "io/h5.h"
+#include "io/results_writer.h"
 #include "kmeans/kmeans_internal.h"
 
 /* About 4 MiB per hyperslab: HDF5's type-conversion buffer stays small and
@@ -165,21 +166,22 @@ static pe_status write_model(const pe_kmeans_model *m, hid_t g, const char *file
   return PE_OK;
 }
 
+pe_status pe_kmeans_model_write_into(const pe_kmeans_model *m, pe_results_writer *w,
+                                     const char *source) {
+  hid_t g = H5I_INVALID_HID;
+  PE_FORWARD(pe_h5_replace_group(pe__results_file(w), pe_results_path(w), "/kmeans", &g));
+  pe_status st = write_model(m, g, pe_results_path(w), source);
+  H5Gclose(g);
+  return st;
+}
+
 pe_status pe_kmeans_model_save(const pe_kmeans_model *m, const char *path,
                                const char *const *inputs, const char *source) {
   /* Predictions and personas made from the previous model go with it. */
   static const char *const replaces[] = {"/kmeans", "/predict", "/personas", NULL};
-  pe_h5_out *o = NULL;
-  PE_FORWARD(pe_h5_out_begin(path, inputs, replaces, &o));
-  hid_t g = H5I_INVALID_HID;
-  pe_status st = pe_h5_replace_group(pe_h5_out_file(o), path, "/kmeans", &g);
-  if (st == PE_OK) st = write_model(m, g, path, source);
-  if (g >= 0) H5Gclose(g);
-  if (st != PE_OK) {
-    pe_h5_out_abort(o);
-    return st;
-  }
-  return pe_h5_out_commit(o);
+  pe_results_writer *w;
+  PE_FORWARD(pe_results_begin(path, inputs, replaces, &w));
+  return pe__results_finish(w, pe_kmeans_model_write_into(m, w, source));
 }
 
 static pe_status write_predictions(hid_t g, const char *file, const char *model, const char *source,

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "io/h5.h"
+#include "io/results_writer.h"
 #include "persona/persona_internal.h"
 
 /* The persona table is written in id order (row i = persona i), so that the
@@ -103,19 +104,20 @@ static pe_status write_group(hid_t fid, const char *file, const pe_persona_repor
   return st;
 }
 
+pe_status pe_persona_report_write_into(const pe_persona_report *r, const pe_persona_input *in,
+                                      pe_results_writer *w) {
+  PE_FAIL_IF(!r || !in || !w, PE_ERR_USAGE, "describe: nothing to save");
+  PE_FAIL_IF(in->n < 1 || in->k != r->k || !in->labels, PE_ERR_USAGE,
+             "describe: the input does not match the report (%d vs %d personas)", in->k, r->k);
+  return write_group(pe__results_file(w), pe_results_path(w), r, in);
+}
+
 pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_input *in,
                                  const char *path, const char *const *inputs) {
   PE_FAIL_IF(!r || !in || !path, PE_ERR_USAGE, "describe: nothing to save");
-  PE_FAIL_IF(in->n < 1 || in->k != r->k || !in->labels, PE_ERR_USAGE,
-             "describe: the input does not match the report (%d vs %d personas)", in->k, r->k);
-  pe_h5_out *out;
-  PE_FORWARD(pe_h5_out_begin(path, inputs, (const char *[]){"/personas", NULL}, &out));
-  pe_status st = write_group(pe_h5_out_file(out), path, r, in);
-  if (st != PE_OK) {
-    pe_h5_out_abort(out);
-    return st;
-  }
-  return pe_h5_out_commit(out);
+  pe_results_writer *w;
+  PE_FORWARD(pe_results_begin(path, inputs, (const char *[]){"/personas", NULL}, &w));
+  return pe__results_finish(w, pe_persona_report_write_into(r, in, w));
 }
 
 pe_status pe_persona_write_text_file(const char *path, const char *text,

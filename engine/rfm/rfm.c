@@ -151,13 +151,9 @@ static pe_status assign_segments(pe_rfm_result *res) {
   return PE_OK;
 }
 
-pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_result **out) {
+/* The result with its bins and segment map, before any customer is known. */
+static pe_status new_result(const pe_rfm_params *params, pe_rfm_result **out) {
   *out = NULL;
-  pe_rfm_params defaults;
-  if (!params) {
-    pe_rfm_params_init(&defaults);
-    params = &defaults;
-  }
   PE_FAIL_IF(params->bins < 2 || params->bins > PE_RFM_MAX_BINS, PE_ERR_USAGE,
              "bins must be in [2, %d], got %d", PE_RFM_MAX_BINS, params->bins);
   pe_rfm_result *res = calloc(1, sizeof *res);
@@ -165,7 +161,16 @@ pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_
   res->summary.bins = params->bins;
   pe_status st = params->segments ? pe__rfm_segment_map_clone(params->segments, &res->map)
                                   : pe_rfm_segment_map_default(&res->map);
-  if (st == PE_OK) st = pe__rfm_aggregate(input, params, res);
+  if (st != PE_OK) {
+    pe_rfm_result_free(res);
+    return st;
+  }
+  *out = res;
+  return PE_OK;
+}
+
+/* Scores, segments and hands over `res` (freed on failure). */
+static pe_status finish(pe_rfm_result *res, pe_status st, pe_rfm_result **out) {
   if (st == PE_OK) st = pe__rfm_score(res);
   if (st == PE_OK) st = assign_segments(res);
   if (st == PE_OK) res->summary.customers = res->count;
@@ -175,6 +180,64 @@ pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_
   }
   *out = res;
   return PE_OK;
+}
+
+pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_result **out) {
+  *out = NULL;
+  pe_rfm_params defaults;
+  if (!params) {
+    pe_rfm_params_init(&defaults);
+    params = &defaults;
+  }
+  pe_rfm_result *res;
+  PE_FORWARD(new_result(params, &res));
+  return finish(res, pe__rfm_aggregate(input, params, res), out);
+}
+
+/* The per-customer columns from the aggregates (as the RFM pass's own
+ * finish_customers derives them). */
+static void fill_from_aggregates(const pe_rfm_aggregates *agg, pe_rfm_result *res) {
+  const int64_t as_of = agg->as_of, day = 86400;
+  memcpy(res->customer_id, agg->customer_id, (size_t)agg->count * sizeof *res->customer_id);
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < agg->count; i++) {
+    const int32_t freq = agg->frequency[i];
+    const int bought = agg->last_purchase[i] >= 0;
+    res->frequency[i] = freq;
+    res->orders_returned[i] = agg->orders_returned[i];
+    res->has_purchase[i] = freq > 0;
+    res->monetary[i] = agg->monetary[i];
+    res->aov[i] = freq > 0 ? agg->monetary[i] / freq : 0.0;
+    res->first_purchase[i] = bought ? agg->first_purchase[i] : -1;
+    res->last_purchase[i] = bought ? agg->last_purchase[i] : -1;
+    res->recency_days[i] = bought ? (int32_t)((as_of - agg->last_purchase[i]) / day) : -1;
+    res->tenure_days[i] = bought ? (int32_t)((as_of - agg->first_purchase[i]) / day) : -1;
+  }
+  pe_rfm_summary *s = &res->summary;
+  s->as_of = as_of;
+  s->rows = agg->rows;
+  s->rows_future = agg->rows_future;
+  s->orders = agg->orders;
+  s->customers_from_sessions_only = agg->customers_from_sessions_only;
+  s->first_timestamp = agg->first_timestamp;
+  s->last_timestamp = agg->last_timestamp;
+}
+
+pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
+                                         const pe_rfm_params *params, pe_rfm_result **out) {
+  PE_FAIL_IF(!out || !agg || agg->count < 0, PE_ERR_USAGE, "rfm: no aggregates given");
+  *out = NULL;
+  PE_FAIL_IF(agg->rows == 0, PE_ERR_DATA, "/transactions is empty (0 rows); nothing to score");
+  pe_rfm_params defaults;
+  if (!params) {
+    pe_rfm_params_init(&defaults);
+    params = &defaults;
+  }
+  pe_rfm_result *res;
+  PE_FORWARD(new_result(params, &res));
+  pe_status st = pe__rfm_result_alloc(res, agg->count);
+  if (st == PE_OK) fill_from_aggregates(agg, res);
+  return finish(res, st, out);
 }
 
 void pe_rfm_result_summary(const pe_rfm_result *res, pe_rfm_summary *summary) {

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "io/h5.h"
+#include "io/results_writer.h"
 #include "rfm/rfm_internal.h"
 
 typedef struct {
@@ -80,21 +81,21 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
   return st;
 }
 
+pe_status pe_rfm_write_into(const pe_rfm_result *res, pe_results_writer *w, const char *input) {
+  const char *output = pe_results_path(w);
+  PE_FORWARD(write_group(res, pe__results_file(w), output));
+  hid_t gid = H5Gopen2(pe__results_file(w), "/rfm", H5P_DEFAULT);
+  PE_FAIL_IF(gid < 0, PE_ERR_IO, "%s: cannot reopen /rfm", output);
+  pe_status st = pe_h5_stamp_input(gid, input);
+  H5Gclose(gid);
+  return st;
+}
+
 pe_status pe_rfm_write(const pe_rfm_result *res, const char *output, const char *input) {
-  pe_h5_out *out;
   const char *inputs[] = {input, NULL};
   /* The personas were made from the previous /rfm: they go with it. */
   const char *replaces[] = {"/rfm", "/personas", NULL};
-  PE_FORWARD(pe_h5_out_begin(output, inputs, replaces, &out));
-  pe_status st = write_group(res, pe_h5_out_file(out), output);
-  if (st == PE_OK) {
-    hid_t gid = H5Gopen2(pe_h5_out_file(out), "/rfm", H5P_DEFAULT);
-    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /rfm", output) : pe_h5_stamp_input(gid, input);
-    if (gid >= 0) H5Gclose(gid);
-  }
-  if (st != PE_OK) {
-    pe_h5_out_abort(out);
-    return st;
-  }
-  return pe_h5_out_commit(out);
+  pe_results_writer *w;
+  PE_FORWARD(pe_results_begin(output, inputs, replaces, &w));
+  return pe__results_finish(w, pe_rfm_write_into(res, w, input));
 }

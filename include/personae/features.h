@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 #include "personae/feature_list.h"
+#include "personae/results.h"
+#include "personae/rfm.h"
 #include "personae/status.h"
 
 #ifdef __cplusplus
@@ -78,6 +80,9 @@ typedef struct {
    * NULL. Called from the calling thread. */
   void (*progress)(void *ctx, int64_t done, int64_t total);
   void *progress_ctx;
+  /* 1: also keep the per-customer RFM aggregates (pe_features_rfm_aggregates)
+   * so that RFM needs no second pass over /transactions. Default 0. */
+  int rfm_aggregates;
 } pe_features_params;
 
 void pe_features_params_init(pe_features_params *params);
@@ -95,6 +100,9 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
  * over other steps' groups; `inputs` (NULL-terminated, may be NULL) are
  * refused as output. */
 pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs);
+/* The same /features group as part of a larger update (personae/results.h);
+ * `input` (may be NULL) is stamped as the file the features came from. */
+pe_status pe_features_write_into(const pe_features *f, pe_results_writer *w, const char *input);
 
 /* Reads the /features group written by pe_features_write. */
 pe_status pe_features_read(const char *results_path, pe_features **out);
@@ -138,6 +146,11 @@ const double *pe_features_prior(const pe_features *f);
  * (n x d). Gives exactly pe_features_scaled() for f's own rows. */
 pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
                             const uint8_t *has_value_rows, int64_t n, float *out);
+
+/* The RFM aggregates of the same pass, for pe_rfm_compute_from_aggregates;
+ * borrowed from `f` (valid while it lives). PE_ERR_USAGE unless `f` was
+ * computed with params.rfm_aggregates = 1. */
+pe_status pe_features_rfm_aggregates(const pe_features *f, pe_rfm_aggregates *agg);
 
 typedef struct {
   int64_t as_of;

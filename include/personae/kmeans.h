@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 
+#include "personae/results.h"
 #include "personae/status.h"
 
 #ifdef __cplusplus
@@ -150,6 +151,9 @@ pe_status pe_kmeans_read_weights(const char *file, const char *dataset, int64_t 
  * `source` names the clustered data for the record (may be NULL). */
 pe_status pe_kmeans_model_save(const pe_kmeans_model *m, const char *path,
                                const char *const *inputs, const char *source);
+/* The same /kmeans group as part of a larger update (personae/results.h). */
+pe_status pe_kmeans_model_write_into(const pe_kmeans_model *m, pe_results_writer *w,
+                                     const char *source);
 /* Loads /kmeans of a results file written by pe_kmeans_model_save. */
 pe_status pe_kmeans_model_load(const char *path, pe_kmeans_model **out);
 

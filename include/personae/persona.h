@@ -24,6 +24,7 @@
 #include "personae/archetype.h"
 #include "personae/feature_list.h"
 #include "personae/kmeans.h"
+#include "personae/results.h"
 #include "personae/status.h"
 
 #ifdef __cplusplus
@@ -210,6 +211,9 @@ pe_status pe_persona_write_text_file(const char *path, const char *text,
  * revenue, share_revenue, focus). */
 pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_input *in,
                                  const char *path, const char *const *inputs);
+/* The same /personas group as part of a larger update (personae/results.h). */
+pe_status pe_persona_report_write_into(const pe_persona_report *r, const pe_persona_input *in,
+                                       pe_results_writer *w);
 
 void pe_persona_report_free(pe_persona_report *r); /* NULL is a no-op */
 

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "personae/results.h"
 #include "personae/status.h"
 
 #ifdef __cplusplus
@@ -92,9 +93,34 @@ typedef struct pe_rfm_result pe_rfm_result;
  * a NaN or infinite amount) is PE_ERR_DATA naming file, dataset and row. */
 pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_result **out);
 
+/* Per-customer RFM aggregates computed by another pass over /transactions
+ * (the features step computes them on its way: pe_features_rfm_aggregates),
+ * so that `personae run` reads the table once. The arrays are `count` long,
+ * ascending customer_id, borrowed. first/last_purchase are the earliest and
+ * latest timestamps of the customer's rows with a positive amount, -1 when
+ * none; orders_returned counts orders whose net amount is < 0. The summary
+ * counts are as pe_rfm_summary's. */
+typedef struct {
+  int64_t count;
+  const int64_t *customer_id;
+  const int32_t *frequency, *orders_returned;
+  const double *monetary;
+  const int64_t *first_purchase, *last_purchase;
+  int64_t as_of, rows, rows_future, orders, customers_from_sessions_only;
+  int64_t first_timestamp, last_timestamp;
+} pe_rfm_aggregates;
+
+/* Scores and segments `agg` exactly as pe_rfm_compute scores what it reads;
+ * `params` gives bins and the segment map (as_of, chunk_rows and
+ * include_sessions are the aggregating pass's business). */
+pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
+                                         const pe_rfm_params *params, pe_rfm_result **out);
+
 /* Writes the /rfm group into the result file `output` atomically, carrying
  * over other steps' groups; `input` is refused as output. */
 pe_status pe_rfm_write(const pe_rfm_result *result, const char *output, const char *input);
+/* The same /rfm group as part of a larger update (personae/results.h). */
+pe_status pe_rfm_write_into(const pe_rfm_result *result, pe_results_writer *w, const char *input);
 
 /* NULL is a no-op. */
 void pe_rfm_result_free(pe_rfm_result *result);

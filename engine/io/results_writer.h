@@ -1,0 +1,17 @@
+/* What the steps' write functions need of a pe_results_writer. */
+#ifndef PE_IO_RESULTS_WRITER_H
+#define PE_IO_RESULTS_WRITER_H
+
+#include <hdf5.h>
+
+#include "io/h5.h"
+#include "personae/results.h"
+
+/* The open temporary file being written. */
+hid_t pe__results_file(const pe_results_writer *w);
+
+/* Commits `w` when `st` is PE_OK, else aborts it and returns `st`: the tail
+ * of every one-group pe_*_write(). */
+pe_status pe__results_finish(pe_results_writer *w, pe_status st);
+
+#endif
