@@ -1,5 +1,6 @@
 #include "io/h5_chunks.h"
 
+#include <libdeflate.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,30 @@ void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
   if (dcpl >= 0) H5Pclose(dcpl);
 }
 
+/* HDF5's shuffle filter stores byte b of every element in plane b (n bytes
+ * each). The 8- and 4-byte forms read or write every plane sequentially and
+ * move whole elements, which the compiler vectorises; the generic byte loop
+ * strides through memory and was the slowest step of a read after inflating.
+ * Assembling an element by shifts assumes byte b of it is bits 8b..8b+7. */
+#define PE_WHOLE_ELEMENT_SHUFFLE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+
 static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 8) {
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v = 0;
+      for (size_t b = 0; b < 8; b++) v |= (uint64_t)in[b * n + i] << (8 * b);
+      memcpy(out + 8 * i, &v, 8);
+    }
+    return;
+  }
+  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 4) {
+    for (size_t i = 0; i < n; i++) {
+      uint32_t v = 0;
+      for (size_t b = 0; b < 4; b++) v |= (uint32_t)in[b * n + i] << (8 * b);
+      memcpy(out + 4 * i, &v, 4);
+    }
+    return;
+  }
   for (size_t b = 0; b < elem; b++) {
     const unsigned char *src = in + b * n;
     for (size_t i = 0; i < n; i++) out[i * elem + b] = src[i];
@@ -46,6 +70,22 @@ static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, siz
 }
 
 static void shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 8) {
+    for (size_t i = 0; i < n; i++) {
+      uint64_t v;
+      memcpy(&v, in + 8 * i, 8);
+      for (size_t b = 0; b < 8; b++) out[b * n + i] = (unsigned char)(v >> (8 * b));
+    }
+    return;
+  }
+  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 4) {
+    for (size_t i = 0; i < n; i++) {
+      uint32_t v;
+      memcpy(&v, in + 4 * i, 4);
+      for (size_t b = 0; b < 4; b++) out[b * n + i] = (unsigned char)(v >> (8 * b));
+    }
+    return;
+  }
   for (size_t b = 0; b < elem; b++) {
     unsigned char *dst = out + b * n;
     for (size_t i = 0; i < n; i++) dst[i] = in[i * elem + b];
@@ -60,9 +100,12 @@ typedef struct {
 } chunk_slot;
 
 /* Decodes one stored chunk into `out` (chunk_rows * elem bytes); `scratch`
- * holds the same amount. */
-static int decode(const pe_h5_chunk_layout *l, chunk_slot *c, unsigned char *out,
-                  unsigned char *scratch) {
+ * holds the same amount. HDF5's deflate filter writes zlib streams; reading
+ * them with libdeflate (whole-buffer, about twice zlib's speed here) keeps
+ * the same checks: the Adler-32 trailer must match and the stream must fill
+ * the chunk exactly, or the chunk is corrupt. */
+static int decode(const pe_h5_chunk_layout *l, struct libdeflate_decompressor *inflater,
+                  chunk_slot *c, unsigned char *out, unsigned char *scratch) {
   size_t bytes = (size_t)l->chunk_rows * l->elem;
   if (c->raw_size == 0) { /* never written: HDF5's fill value is 0 */
     memset(out, 0, bytes);
@@ -72,8 +115,9 @@ static int decode(const pe_h5_chunk_layout *l, chunk_slot *c, unsigned char *out
   int do_deflate = l->deflate && !(c->mask & (l->shuffle ? 2u : 1u));
   unsigned char *stage = do_shuffle ? scratch : out;
   if (do_deflate) {
-    uLongf len = (uLongf)bytes;
-    if (uncompress(stage, &len, c->raw, (uLong)c->raw_size) != Z_OK || len != bytes) return -1;
+    if (libdeflate_zlib_decompress(inflater, c->raw, c->raw_size, stage, bytes, NULL) !=
+        LIBDEFLATE_SUCCESS)
+      return -1;
   } else {
     if (c->raw_size != bytes) return -1;
     memcpy(stage, c->raw, bytes);
@@ -113,10 +157,11 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
         st = pe__fail(PE_ERR_IO, "%s: %s: cannot read chunk %lld", file, path, (long long)(c0 + j));
     }
     if (st != PE_OK) break;
-    int failed = -1;
+    int failed = -1, no_memory = 0;
 #pragma omp parallel
     {
       unsigned char *tmp = malloc(2 * bytes);
+      struct libdeflate_decompressor *inflater = libdeflate_alloc_decompressor();
 #pragma omp for schedule(dynamic, 1)
       for (int j = 0; j < nb; j++) {
         int64_t c = c0 + j;
@@ -125,8 +170,11 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
         unsigned char *dst = (unsigned char *)buf + (size_t)(lo - offset) * l->elem;
         int whole = lo == c * rows && hi == (c + 1) * rows;
         int rc = -1;
-        if (tmp) {
-          rc = decode(l, &slots[j], whole ? dst : tmp + bytes, tmp);
+        if (!tmp || !inflater) {
+#pragma omp atomic write
+          no_memory = 1;
+        } else {
+          rc = decode(l, inflater, &slots[j], whole ? dst : tmp + bytes, tmp);
           if (rc == 0 && !whole)
             memcpy(dst, tmp + bytes + (size_t)(lo - c * rows) * l->elem, (size_t)(hi - lo) * l->elem);
         }
@@ -136,8 +184,11 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
         }
       }
       free(tmp);
+      libdeflate_free_decompressor(inflater);
     }
-    if (failed >= 0)
+    if (no_memory)
+      st = pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory decompressing chunks", file, path);
+    else if (failed >= 0)
       st = pe__fail(PE_ERR_DATA, "%s: %s: chunk %lld is corrupt (cannot decompress)", file, path,
                     (long long)(c0 + failed));
   }
