@@ -331,6 +331,7 @@ static void oracle_scaling(const pe_features *f, int j, double *out, double *cen
       x = (x * ev + 4.0 * prior) / (ev + 4.0);
     }
     if (oracle_log1p(k)) x = x >= 0 ? log1p(x) : -log1p(-x);
+    x = (float)x; /* the library centres the value rounded to float */
     out[i] = counted ? x : NAN;
     if (counted) sum += x, cnt++;
   }

@@ -50,11 +50,19 @@ static double value_of(const pe_features *f, int j, const float *raw_row, const 
   return pe__feat_transform(f->transform[j], x);
 }
 
+/* The value that is centred and scaled, rounded to float once: the fit
+ * stores it in the scaled matrix between its passes (one log1p per value
+ * instead of three), and pe_features_scale computes the same float. */
+static float stored_value(const pe_features *f, int j, const float *raw_row,
+                          const uint8_t *has_row) {
+  return counted(f, j, has_row) ? (float)value_of(f, j, raw_row, has_row) : 0.0f;
+}
+
 /* The one expression both the fit and pe_features_scale use, so that
  * scaling a customer's raw row again gives the stored scaled row exactly. */
-static float scale_one(const pe_features *f, int j, const float *raw_row, const uint8_t *has_row) {
-  if (!counted(f, j, has_row)) return 0.0f;
-  double z = (value_of(f, j, raw_row, has_row) - f->center[j]) / f->scale[j];
+static float scale_value(const pe_features *f, int j, int is_counted, float v) {
+  if (!is_counted) return 0.0f;
+  double z = ((double)v - f->center[j]) / f->scale[j];
   if (z > PE_FEATURES_CLIP) z = PE_FEATURES_CLIP;
   if (z < -PE_FEATURES_CLIP) z = -PE_FEATURES_CLIP;
   return (float)z;
@@ -63,9 +71,11 @@ static float scale_one(const pe_features *f, int j, const float *raw_row, const 
 /* What one pass adds per block and column. */
 typedef enum { SUM_PRIOR, SUM_VALUE, SUM_SQUARES } pass_kind;
 
-/* Per block and column: a sum and a count, then combined in block order
- * into sum[j], count[j]. */
-static pe_status block_sums(const pe_features *f, pass_kind kind, double *sum, double *count) {
+/* Per block and column a sum and a count, combined in block order into
+ * sum[j], count[j]. SUM_PRIOR sums the raw shares; SUM_VALUE computes every
+ * stored value into f->scaled and sums it; SUM_SQUARES sums the squared
+ * deviations of the stored values from the centre. */
+static pe_status block_sums(pe_features *f, pass_kind kind, double *sum, double *count) {
   const int64_t n = f->n;
   const int d = f->d;
   const int64_t nblocks = (n + BLOCK - 1) / BLOCK;
@@ -78,14 +88,24 @@ static pe_status block_sums(const pe_features *f, pass_kind kind, double *sum, d
     for (int64_t i = b * BLOCK; i < end; i++) {
       const float *row = f->raw + i * d;
       const uint8_t *has = f->has_value + i * d;
+      float *v = f->scaled + i * d;
       for (int j = 0; j < d; j++) {
         if (kind == SUM_PRIOR) {
           if (has[j]) s[j] += row[j], c[j] += 1;
-        } else if (counted(f, j, has)) {
-          const double v = value_of(f, j, row, has);
-          s[j] += kind == SUM_VALUE ? v : (v - f->center[j]) * (v - f->center[j]);
-          c[j] += 1;
+          continue;
         }
+        if (!counted(f, j, has)) {
+          if (kind == SUM_VALUE) v[j] = 0.0f;
+          continue;
+        }
+        if (kind == SUM_VALUE) {
+          v[j] = stored_value(f, j, row, has);
+          s[j] += v[j];
+        } else {
+          const double dev = (double)v[j] - f->center[j];
+          s[j] += dev * dev;
+        }
+        c[j] += 1;
       }
     }
   }
@@ -99,12 +119,18 @@ static pe_status block_sums(const pe_features *f, pass_kind kind, double *sum, d
   return PE_OK;
 }
 
+/* out = scaled rows of raw/has; with values == out, the stored values are
+ * already in `out` (the fit's last pass). */
 static void apply(const pe_features *f, const float *raw, const uint8_t *has, int64_t n,
-                  float *out) {
+                  const float *values, float *out) {
   const int d = f->d;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; i++)
-    for (int j = 0; j < d; j++) out[i * d + j] = scale_one(f, j, raw + i * d, has + i * d);
+    for (int j = 0; j < d; j++) {
+      const int c = counted(f, j, has + i * d);
+      const float v = values ? values[i * d + j] : stored_value(f, j, raw + i * d, has + i * d);
+      out[i * d + j] = scale_value(f, j, c, v);
+    }
 }
 
 /* The evidence column of each share (its index among f's columns, -1 when
@@ -134,7 +160,7 @@ pe_status pe__feat_fit_scaling(pe_features *f) {
     /* A constant column (or one nobody has) stays at 0 after centring. */
     f->scale[j] = sd > 0 && isfinite(sd) ? sd : 1.0;
   }
-  apply(f, f->raw, f->has_value, f->n, f->scaled);
+  apply(f, f->raw, f->has_value, f->n, f->scaled, f->scaled);
   return PE_OK;
 }
 
@@ -142,6 +168,6 @@ pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
                             const uint8_t *has_value_rows, int64_t n, float *out) {
   PE_FAIL_IF(!f || n < 0 || (n > 0 && (!raw_rows || !has_value_rows || !out)), PE_ERR_USAGE,
              "pe_features_scale: NULL argument or negative row count");
-  apply(f, raw_rows, has_value_rows, n, out);
+  apply(f, raw_rows, has_value_rows, n, NULL, out);
   return PE_OK;
 }

@@ -150,9 +150,14 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
     if (d->income) d->income[i] = -1.0f;
     if (d->region) d->region[i] = -1;
   }
+  /* The lookups are independent (in parallel, into cid itself); the
+   * assignment then runs in row order so that the first occurrence wins. */
+  const int64_t *ids = d->in.customer_id;
+#pragma omp parallel for schedule(static)
+  for (int64_t j = 0; j < rows; j++)
+    cid[j] = ids ? find_row(ids, n, cid[j]) : (cid[j] >= 0 && cid[j] < n ? cid[j] : -1);
   for (int64_t j = 0; j < rows; j++) {
-    const int64_t i = d->in.customer_id ? find_row(d->in.customer_id, n, cid[j])
-                                        : (cid[j] >= 0 && cid[j] < n ? cid[j] : -1);
+    const int64_t i = cid[j];
     if (i < 0 || seen[i]) continue;
     seen[i] = 1;
     if (d->age) d->age[i] = age[j];
