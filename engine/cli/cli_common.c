@@ -96,6 +96,19 @@ const char *pe_cli_result_path(const pe_cli_common *c, const char *input, char *
   return buf;
 }
 
+int pe_cli_output_for(const pe_cli_common *c, const char *input, char *buf, size_t size) {
+  static const char suffix[] = ".personae.h5";
+  const size_t len = strlen(input), slen = sizeof suffix - 1;
+  const int in_place = !c->out && len > slen && strcmp(input + len - slen, suffix) == 0;
+  if (in_place)
+    snprintf(buf, size, "%s", input);
+  else if (c->out)
+    snprintf(buf, size, "%s", c->out);
+  else
+    pe_default_result_path(input, buf, size);
+  return in_place;
+}
+
 void pe_cli_print_json(json_t *root) {
   json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("\n");

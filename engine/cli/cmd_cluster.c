@@ -17,7 +17,8 @@ static const char usage_text[] =
     "options:\n"
     "  -d, --dataset PATH     the N x D matrix to cluster (required)\n"
     "  -k K                   number of clusters (required unless --init FILE gives it)\n"
-    "  -o, --out FILE         results file (default: IN.personae.h5; other groups kept)\n"
+    "  -o, --out FILE         results file (default: IN.personae.h5 beside IN, other groups\n"
+    "                         kept; IN itself when IN is a results file *.personae.h5)\n"
     "      --init KIND        kmeans++ (default), random, or FILE.h5:/dataset (K x D)\n"
     "      --max-iter N       iterations per run (default 300)\n"
     "      --tol T            stop when the squared centroid shift <= T * mean feature\n"
@@ -157,10 +158,7 @@ int pe_cmd_cluster(int argc, char **argv) {
                               a.init);
   }
   char out_path[4096];
-  if (a.common.out)
-    snprintf(out_path, sizeof out_path, "%s", a.common.out);
-  else
-    pe_default_result_path(a.input, out_path, sizeof out_path);
+  const int in_place = pe_cli_output_for(&a.common, a.input, out_path, sizeof out_path);
   pe_cli_apply_threads(&a.common);
 
   float *x = NULL, *w = NULL, *centers = NULL;
@@ -223,7 +221,11 @@ int pe_cmd_cluster(int argc, char **argv) {
   double t1 = pe_cli_now();
   char source[4200];
   snprintf(source, sizeof source, "%s:%s", a.input, a.dataset);
-  const char *inputs[] = {a.input, init_file[0] ? init_file : NULL, NULL};
+  /* A results file updated in place is read whole before the atomic write. */
+  const char *inputs[3] = {NULL, NULL, NULL};
+  int ninputs = 0;
+  if (!in_place) inputs[ninputs++] = a.input;
+  if (init_file[0]) inputs[ninputs++] = init_file;
   st = pe_kmeans_model_save(m, out_path, inputs, source);
   if (st != PE_OK) {
     rc = pe_cli_fail("cluster", st);

@@ -17,7 +17,8 @@ static const char usage_text[] =
     "\n"
     "options:\n"
     "  -d, --dataset PATH   the N x D matrix (required; D must match the model)\n"
-    "  -o, --out FILE       results file (default: IN.personae.h5; other groups kept)\n"
+    "  -o, --out FILE       results file (default: IN.personae.h5 beside IN, other groups\n"
+    "                       kept; IN itself when IN is a results file *.personae.h5)\n"
     "      --threads T      OpenMP threads (default: all cores)\n"
     "      --json           print a summary as JSON on stdout\n"
     "      --quiet          no log lines\n";
@@ -44,10 +45,7 @@ int pe_cmd_predict(int argc, char **argv) {
   const char *model_path = argv[optind], *input = argv[optind + 1];
   if (!dataset) return pe_cli_usage_error("predict", "--dataset is required");
   char out_path[4096];
-  if (c.out)
-    snprintf(out_path, sizeof out_path, "%s", c.out);
-  else
-    pe_default_result_path(input, out_path, sizeof out_path);
+  const int in_place = pe_cli_output_for(&c, input, out_path, sizeof out_path);
   pe_cli_apply_threads(&c);
 
   pe_kmeans_model *m = NULL;
@@ -80,7 +78,12 @@ int pe_cmd_predict(int argc, char **argv) {
   double seconds = pe_cli_now() - t1;
   char source[4200];
   snprintf(source, sizeof source, "%s:%s", input, dataset);
-  const char *inputs[] = {input, model_path, NULL};
+  /* A results file updated in place (it may hold the model too) is read
+   * whole before the atomic write. */
+  const char *inputs[3] = {NULL, NULL, NULL};
+  int ninputs = 0;
+  if (!in_place) inputs[ninputs++] = input;
+  if (!in_place || strcmp(model_path, input) != 0) inputs[ninputs++] = model_path;
   if (st == PE_OK)
     st = pe_kmeans_predictions_save(out_path, inputs, model_path, source, n, labels, dist);
   if (st != PE_OK) {

@@ -33,14 +33,28 @@ assert sum(p["share_revenue"] for p in b["personas"] if p["focus"]) >= 0.5
 PY
 
 # Step by step, as the README's tour: rfm, features, cluster on the results
-# file (its model goes to shop.personae.personae.h5), then describe with --kmeans.
+# file (updated in place: /kmeans added, /rfm and /features kept), describe.
 cp "$shop" "$TMP/step.h5"
 "$PERSONAE" rfm "$TMP/step.h5" --quiet >/dev/null
 "$PERSONAE" features "$TMP/step.h5" --quiet >/dev/null
-"$PERSONAE" cluster "$TMP/step.personae.h5" --dataset /features/scaled -k 5 --quiet >/dev/null
-check "cluster wrote its model beside the results" test -f "$TMP/step.personae.personae.h5"
-expect 0 "## " -- "$PERSONAE" describe "$TMP/step.h5" --kmeans "$TMP/step.personae.personae.h5" --quiet
 expect 2 "/kmeans" -- "$PERSONAE" describe "$TMP/step.h5" --quiet
+"$PERSONAE" cluster "$TMP/step.personae.h5" --dataset /features/scaled -k 5 --quiet >/dev/null
+check "cluster updated the results file in place" $PY - "$TMP/step.personae.h5" <<'PY'
+import sys, h5py, os
+f = h5py.File(sys.argv[1], "r")
+assert {"rfm", "features", "kmeans"} <= set(f), list(f)
+assert f["kmeans/labels"].shape[0] == f["features/customer_id"].shape[0]
+assert not os.path.exists(sys.argv[1].replace(".personae.h5", ".personae.personae.h5"))
+PY
+expect 0 "## " -- "$PERSONAE" describe "$TMP/step.h5" --quiet
+# predict on the same results file with its own model: /predict joins it.
+expect 0 "" -- "$PERSONAE" predict "$TMP/step.personae.h5" "$TMP/step.personae.h5" --dataset /features/scaled --quiet
+check "predict wrote /predict in place, same labels as the fit" $PY - "$TMP/step.personae.h5" <<'PY'
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+assert {"rfm", "features", "kmeans", "personas", "predict"} <= set(f), list(f)
+assert np.array_equal(f["predict/labels"][:], f["kmeans/labels"][:])
+PY
 
 expect 3 "missing.personae.h5" -- "$PERSONAE" describe "$TMP/missing.h5" --quiet
 # A results file with /features but no /kmeans.
