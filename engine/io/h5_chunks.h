@@ -4,9 +4,11 @@
  * The serial HDF5 library runs its filter pipeline on one thread, and zlib
  * then dominates both writing and reading. Here the HDF5 calls stay on one
  * thread (H5Dread_chunk / H5Dwrite_chunk move raw chunk bytes), while
- * (de)compression and (un)shuffling run in parallel over chunks. The bytes on
- * disk are exactly what HDF5's own filters produce, so any HDF5 reader (h5py,
- * h5dump) reads them, and we read files written by others. */
+ * (de)compression and (un)shuffling run in parallel over chunks, with
+ * libdeflate. The chunks are in the format of HDF5's own filters (shuffle,
+ * then a zlib stream, or the raw bytes with the filter-skipped mask when
+ * deflate does not pay), so any HDF5 reader (h5py, h5dump) reads them, and we
+ * read files written by others. */
 #ifndef PE_IO_H5_CHUNKS_H
 #define PE_IO_H5_CHUNKS_H
 

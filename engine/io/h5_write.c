@@ -31,7 +31,7 @@ static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
 
 /* A compressed column through the parallel chunk codec (h5_chunks.h): the
  * whole chunks straight from `data`, the last one from a zero-padded copy.
- * The same bytes as HDF5's own (serial) filter pipeline would write. */
+ * Readable by any HDF5 reader, as if HDF5's own (serial) filters wrote it. */
 static pe_status write_chunks_parallel(hid_t did, const pe_h5_chunk_layout *layout, int64_t rows,
                                        const void *data, const char *file, const char *name) {
   const int64_t full = rows / layout->chunk_rows, tail = rows - full * layout->chunk_rows;
