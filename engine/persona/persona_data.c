@@ -88,17 +88,39 @@ static pe_status copy_names(pe_persona_data *d, int count, const char *const *na
   return PE_OK;
 }
 
-/* The row of `id` among the n ascending `ids`, or -1. */
+/* The index of `id` among the ascending ids[0..n), or -1. Customer ids are
+ * usually spread evenly over their range (sequential numbers, hashes), so the
+ * search starts where linear interpolation puts the id and widens by
+ * doubling from there: one or two cache misses instead of twenty for a
+ * plain binary search over millions of ids. */
 static int64_t find_row(const int64_t *ids, int64_t n, int64_t id) {
-  int64_t lo = 0, hi = n;
-  while (lo < hi) {
+  if (n == 0 || id < ids[0] || id > ids[n - 1]) return -1;
+  const double span = (double)ids[n - 1] - (double)ids[0];
+  int64_t guess = span > 0 ? (int64_t)(((double)id - (double)ids[0]) / span * (double)(n - 1)) : 0;
+  if (guess < 0) guess = 0;
+  if (guess > n - 1) guess = n - 1;
+  int64_t lo, hi; /* ids[lo] <= id < ids[hi], hi may be n */
+  if (ids[guess] <= id) {
+    int64_t step = 1;
+    lo = guess;
+    hi = guess + 1;
+    while (hi < n && ids[hi] <= id) lo = hi, hi += step, step *= 2;
+    if (hi > n) hi = n;
+  } else {
+    int64_t step = 1;
+    hi = guess;
+    lo = guess - 1;
+    while (lo > 0 && ids[lo] > id) hi = lo, lo -= step, step *= 2;
+    if (lo < 0) lo = 0;
+  }
+  while (hi - lo > 1) {
     const int64_t mid = lo + (hi - lo) / 2;
-    if (ids[mid] < id)
-      lo = mid + 1;
+    if (ids[mid] <= id)
+      lo = mid;
     else
       hi = mid;
   }
-  return lo < n && ids[lo] == id ? lo : -1;
+  return ids[lo] == id ? lo : -1;
 }
 
 /* Reads /customers of the input (when present) and aligns age, income and
