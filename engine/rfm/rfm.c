@@ -151,9 +151,15 @@ static pe_status assign_segments(pe_rfm_result *res) {
   return PE_OK;
 }
 
-/* The result with its bins and segment map, before any customer is known. */
+/* The result with its bins and segment map, before any customer is known;
+ * NULL params are the defaults. */
 static pe_status new_result(const pe_rfm_params *params, pe_rfm_result **out) {
   *out = NULL;
+  pe_rfm_params defaults;
+  if (!params) {
+    pe_rfm_params_init(&defaults);
+    params = &defaults;
+  }
   PE_FAIL_IF(params->bins < 2 || params->bins > PE_RFM_MAX_BINS, PE_ERR_USAGE,
              "bins must be in [2, %d], got %d", PE_RFM_MAX_BINS, params->bins);
   pe_rfm_result *res = calloc(1, sizeof *res);
@@ -228,11 +234,6 @@ pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
   PE_FAIL_IF(!out || !agg || agg->count < 0, PE_ERR_USAGE, "rfm: no aggregates given");
   *out = NULL;
   PE_FAIL_IF(agg->rows == 0, PE_ERR_DATA, "/transactions is empty (0 rows); nothing to score");
-  pe_rfm_params defaults;
-  if (!params) {
-    pe_rfm_params_init(&defaults);
-    params = &defaults;
-  }
   pe_rfm_result *res;
   PE_FORWARD(new_result(params, &res));
   pe_status st = pe__rfm_result_alloc(res, agg->count);
