@@ -3,12 +3,19 @@
  *
  * Each chunk of rows is read, checked, hashed by customer id and grouped by
  * partition (customer_index.h); then each partition, on one thread, walks its
- * rows in row order, finds the customer's local slot and updates the
- * customer's running values and the net amount of the (customer, order) pair
- * in the partition's order table. Every value therefore sees its rows in file
- * order whatever the thread count, so floating-point sums are bit-identical
- * for 1 or N threads. Orders are resolved (net > 0: a purchase, net < 0: a
- * return) only after the last chunk, since an order's rows may be anywhere. */
+ * rows in row order, finds the customer's entry in the partition's customer
+ * table, which holds the customer's running values, and updates them and the
+ * net amount of the (customer, order) pair in the partition's order table.
+ * Every value therefore sees its rows in file order whatever the thread
+ * count, so floating-point sums are bit-identical for 1 or N threads. Orders
+ * are resolved (net > 0: a purchase, net < 0: a return) only after the last
+ * chunk, since an order's rows may be anywhere; then the customers go into
+ * the customer index, in the order of their table positions.
+ *
+ * A row costs two random memory accesses, one per table, both larger than
+ * the caches at millions of customers: the customer's running values live in
+ * its hash-table entry (not behind a slot number) so that finding the
+ * customer and updating it is one cache line. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,16 +51,29 @@ typedef struct __attribute__((packed)) {
   uint32_t slot_plus_one; /* the customer's local slot + 1; 0 = empty */
 } order_entry;
 
-/* A customer's running values, kept together so one cache line serves a row
- * (the array is line-aligned). */
+/* A customer's entry in its partition's customer table: the id and the
+ * running values, 32 bytes, two to a line (the table is line-aligned). */
+typedef struct {
+  int64_t id;
+  double monetary;
+  int64_t first, last; /* of rows with a positive amount; first == NO_CUSTOMER: no customer */
+} customer_entry;
+#define NO_CUSTOMER INT64_MIN /* a customer's first is INT64_MAX or a checked timestamp */
+
+/* A customer's values once the pass is over, indexed by its local slot in
+ * the customer index. */
 typedef struct {
   double monetary;
-  int64_t first, last;         /* of rows with a positive amount */
+  int64_t first, last;
   int32_t frequency, returned; /* filled when orders are resolved */
 } slot_state;
 
-/* Per-partition running values, indexed by the customer's local slot. */
+/* Per-partition running values. During the pass order entries name their
+ * customer by table position + 1; after it, by local slot + 1. */
 typedef struct {
+  customer_entry *customers;
+  uint64_t cmask;
+  int64_t ncustomers;
   slot_state *slots;
   int64_t cap;
   order_entry *orders;
@@ -98,6 +118,63 @@ static int grow_slots(part_state *ps, int64_t need) {
   return 0;
 }
 
+static customer_entry *alloc_customers(uint64_t entries) {
+  customer_entry *t = alloc_table((size_t)entries * sizeof *t);
+  for (uint64_t i = 0; t && i < entries; i++) t[i].first = NO_CUSTOMER;
+  return t;
+}
+
+/* Doubles the customer table. Order entries name customers by position, so
+ * they are renumbered; their places in the order table depend on the ids
+ * alone and stay. */
+static int grow_customers(part_state *ps) {
+  uint64_t size = ps->customers ? ps->cmask + 1 : 0;
+  uint64_t new_size = size ? 2 * size : 1024;
+  customer_entry *t = alloc_customers(new_size);
+  uint32_t *moved = size ? malloc((size_t)size * sizeof *moved) : NULL;
+  if (!t || (size && !moved)) {
+    free(t);
+    free(moved);
+    return -1;
+  }
+  uint64_t mask = new_size - 1;
+  for (uint64_t i = 0; i < size; i++) {
+    const customer_entry *e = &ps->customers[i];
+    if (e->first == NO_CUSTOMER) continue;
+    uint64_t pos = pe_cix_hash(e->id) & mask;
+    while (t[pos].first != NO_CUSTOMER) pos = (pos + 1) & mask;
+    t[pos] = *e;
+    moved[i] = (uint32_t)pos;
+  }
+  for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+    order_entry *o = &ps->orders[i];
+    if (o->slot_plus_one) o->slot_plus_one = moved[o->slot_plus_one - 1] + 1;
+  }
+  free(moved);
+  free(ps->customers);
+  ps->customers = t;
+  ps->cmask = mask;
+  return 0;
+}
+
+/* The position of customer `id` (hash `h`) in the partition's table, added
+ * with empty running values if new; -1 if the table cannot grow. */
+static inline int64_t find_customer(part_state *ps, int64_t id, uint64_t h) {
+  if ((uint64_t)(ps->ncustomers + 1) * 4 > (ps->customers ? ps->cmask + 1 : 0) * 3)
+    if (ps->cmask >= (1ull << 30) || grow_customers(ps) != 0) return -1; /* positions fit 32 bits */
+  uint64_t pos = h & ps->cmask;
+  for (;;) {
+    customer_entry *e = &ps->customers[pos];
+    if (e->first == NO_CUSTOMER) {
+      *e = (customer_entry){id, 0.0, INT64_MAX, INT64_MIN};
+      ps->ncustomers++;
+      return (int64_t)pos;
+    }
+    if (e->id == id) return (int64_t)pos;
+    pos = (pos + 1) & ps->cmask;
+  }
+}
+
 /* Orders are placed by (customer id, order id) — known before the customer's
  * slot is — so the lookup can be prefetched a few rows ahead; within a
  * partition, equal customer ids and equal slots are the same thing. */
@@ -105,7 +182,7 @@ static inline uint64_t order_hash(int64_t order_id, uint64_t customer_hash) {
   return pe_cix_hash(order_id ^ (int64_t)customer_hash);
 }
 
-static int grow_orders(part_state *ps, const pe_cix_partition *cp) {
+static int grow_orders(part_state *ps) {
   uint64_t size = ps->orders ? ps->omask + 1 : 0;
   uint64_t new_size = size ? 2 * size : 4096;
   order_entry *t = alloc_table((size_t)new_size * sizeof *t);
@@ -114,7 +191,7 @@ static int grow_orders(part_state *ps, const pe_cix_partition *cp) {
   for (uint64_t i = 0; i < size; i++) {
     order_entry *e = &ps->orders[i];
     if (!e->slot_plus_one) continue;
-    uint64_t ch = pe_cix_hash(cp->ids[e->slot_plus_one - 1]);
+    uint64_t ch = pe_cix_hash(ps->customers[e->slot_plus_one - 1].id);
     uint64_t pos = order_hash(e->order_id, ch) & mask;
     while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
     t[pos] = *e;
@@ -125,80 +202,68 @@ static int grow_orders(part_state *ps, const pe_cix_partition *cp) {
   return 0;
 }
 
-static inline int add_to_order(part_state *ps, const pe_cix_partition *cp, int64_t slot,
-                               uint64_t customer_hash, int64_t order_id, double amount) {
+/* Adds `amount` to the order `order_id` of the customer at table position
+ * `pos`, whose id hashes to `customer_hash`. */
+static inline int add_to_order(part_state *ps, int64_t pos, uint64_t customer_hash,
+                               int64_t order_id, double amount) {
   if ((uint64_t)(ps->norders + 1) * 4 > (ps->orders ? ps->omask + 1 : 0) * 3)
-    if (grow_orders(ps, cp) != 0) return -1;
-  uint64_t pos = order_hash(order_id, customer_hash) & ps->omask;
+    if (grow_orders(ps) != 0) return -1;
+  const uint32_t key = (uint32_t)(pos + 1);
+  uint64_t at = order_hash(order_id, customer_hash) & ps->omask;
   for (;;) {
-    order_entry *e = &ps->orders[pos];
+    order_entry *e = &ps->orders[at];
     if (!e->slot_plus_one) {
       e->order_id = order_id;
-      e->slot_plus_one = (uint32_t)(slot + 1);
+      e->slot_plus_one = key;
       e->net = amount;
       ps->norders++;
       return 0;
     }
-    if (e->order_id == order_id && e->slot_plus_one == (uint32_t)(slot + 1)) {
+    if (e->order_id == order_id && e->slot_plus_one == key) {
       e->net += amount;
       return 0;
     }
-    pos = (pos + 1) & ps->omask;
+    at = (at + 1) & ps->omask;
   }
 }
 
-/* Every row costs three random memory accesses: the customer's table entry,
- * the customer's running values and the order's entry, each in a table far
- * larger than the caches. They are prefetched in two stages so that their
- * cache misses overlap: PREFETCH_FAR rows ahead the two hash-table lines
- * (whose places follow from the ids alone), PREFETCH_NEAR rows ahead the
- * running values, whose place (the local slot) is read from the table line
- * fetched by then. Distances: enough rows to cover a miss, few enough that
- * the lines are still in L1 when the row comes. */
-#define PREFETCH_FAR 16
-#define PREFETCH_NEAR 6
+/* Rows ahead whose two table lines are prefetched: enough to overlap the
+ * misses of several rows, few enough that the lines are still in L1 when
+ * the row comes. Both places follow from the ids alone. */
+#define PREFETCH_DISTANCE 12
 
-static inline void prefetch_tables(const pe_cix_partition *cp, const part_state *ps,
-                                   const txn_row *a) {
+static inline void prefetch_tables(const part_state *ps, const txn_row *a) {
   uint64_t h = pe_cix_hash(a->customer_id);
-  __builtin_prefetch(&cp->table[h & cp->mask]);
   const order_entry *e = &ps->orders[order_hash(a->order_id, h) & ps->omask];
+  __builtin_prefetch(&ps->customers[h & ps->cmask]);
   __builtin_prefetch(e);
   /* A 20-byte entry, and the next ones a probe reads, may cross a line. */
   __builtin_prefetch((const char *)e + 19);
 }
 
-static inline void prefetch_running_values(const pe_cix_partition *cp, const part_state *ps,
-                                           const txn_row *a) {
-  int64_t slot = pe_cix_find_slot(cp, a->customer_id, pe_cix_hash(a->customer_id));
-  if (slot >= 0 && slot < ps->cap) __builtin_prefetch(&ps->slots[slot]);
-}
-
 /* Walks one partition's rows of a chunk in row order. */
-static int process_partition(pe_cix_partition *cp, part_state *ps, const txn_row *rows, int64_t n,
-                             int64_t as_of, int filter_future) {
+static int process_partition(part_state *ps, const txn_row *rows, int64_t n, int64_t as_of,
+                             int filter_future) {
   for (int64_t k = 0; k < n; k++) {
-    if (k + PREFETCH_FAR < n && cp->table && ps->orders)
-      prefetch_tables(cp, ps, &rows[k + PREFETCH_FAR]);
-    if (k + PREFETCH_NEAR < n) prefetch_running_values(cp, ps, &rows[k + PREFETCH_NEAR]);
+    if (k + PREFETCH_DISTANCE < n && ps->customers && ps->orders)
+      prefetch_tables(ps, &rows[k + PREFETCH_DISTANCE]);
     const txn_row *t = &rows[k];
     uint64_t h = pe_cix_hash(t->customer_id);
-    int64_t slot;
-    if (pe_cix_upsert(cp, t->customer_id, h, &slot) != PE_OK) return -1;
-    if (slot >= ps->cap && grow_slots(ps, slot + 1) != 0) return -1;
+    int64_t pos = find_customer(ps, t->customer_id, h);
+    if (pos < 0) return -1;
     if (filter_future && t->timestamp > as_of) {
       ps->rows_future++;
       continue;
     }
     if (t->timestamp < ps->min_ts) ps->min_ts = t->timestamp;
     if (t->timestamp > ps->max_ts) ps->max_ts = t->timestamp;
-    slot_state *st = &ps->slots[slot];
-    st->monetary += t->amount;
+    customer_entry *c = &ps->customers[pos];
+    c->monetary += t->amount;
     if (t->amount > 0) {
-      if (t->timestamp < st->first) st->first = t->timestamp;
-      if (t->timestamp > st->last) st->last = t->timestamp;
+      if (t->timestamp < c->first) c->first = t->timestamp;
+      if (t->timestamp > c->last) c->last = t->timestamp;
     }
-    if (add_to_order(ps, cp, slot, h, t->order_id, t->amount) != 0) return -1;
+    if (add_to_order(ps, pos, h, t->order_id, t->amount) != 0) return -1;
   }
   return 0;
 }
@@ -206,6 +271,7 @@ static int process_partition(pe_cix_partition *cp, part_state *ps, const txn_row
 static void free_parts(part_state *parts) {
   if (!parts) return;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    free(parts[p].customers);
     free(parts[p].slots);
     free(parts[p].orders);
   }
@@ -275,8 +341,7 @@ static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int6
 
 static int process_rows(void *ctx, int p, const void *records, int64_t n) {
   aggregate_run *run = ctx;
-  return process_partition(&run->ix->part[p], &run->parts[p], records, n, run->params->as_of,
-                           run->filter_future);
+  return process_partition(&run->parts[p], records, n, run->params->as_of, run->filter_future);
 }
 
 static void report_progress(void *ctx, int64_t rows) {
@@ -286,28 +351,56 @@ static void report_progress(void *ctx, int64_t rows) {
     run->params->progress(run->params->progress_ctx, run->rows_done, run->rows);
 }
 
-/* Counts each customer's orders by the sign of their net amount, then frees
- * the order tables: they are the largest structure, and releasing them before
- * the ids are sorted and the output allocated keeps those off the peak. */
-static int64_t resolve_orders(part_state *parts) {
+/* Moves each partition's customers into the customer index, in the order
+ * of their table positions (so local slots do not depend on the thread
+ * count), with their running values into slot order; renames order entries
+ * from table positions to slots; then counts each customer's orders by the
+ * sign of their net amount. Frees the customer and order tables as it goes:
+ * the order tables are the largest structure, and releasing them before the
+ * ids are sorted and the output allocated keeps those off the peak. Returns
+ * the number of orders, or -1 when out of memory. */
+static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_state *parts) {
   int64_t orders = 0;
-#pragma omp parallel for schedule(dynamic, 4) reduction(+ : orders)
+  int failed = 0;
+#pragma omp parallel for schedule(dynamic, 4) reduction(+ : orders) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     part_state *ps = &parts[p];
-    for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
+    pe_cix_partition *cp = &ix->part[p];
+    uint64_t size = ps->customers ? ps->cmask + 1 : 0;
+    uint32_t *slot_of = malloc((size ? size : 1) * sizeof *slot_of);
+    if (!slot_of || grow_slots(ps, ps->ncustomers) != 0) {
+      free(slot_of);
+      failed = 1;
+      continue;
+    }
+    for (uint64_t i = 0; i < size; i++) {
+      const customer_entry *e = &ps->customers[i];
+      if (e->first == NO_CUSTOMER) continue;
+      int64_t slot;
+      if (pe_cix_upsert(cp, e->id, pe_cix_hash(e->id), &slot) != PE_OK) {
+        failed = 1;
+        break;
+      }
+      slot_of[i] = (uint32_t)slot;
+      ps->slots[slot] = (slot_state){e->monetary, e->first, e->last, 0, 0};
+    }
+    free(ps->customers);
+    ps->customers = NULL;
+    for (uint64_t i = 0; !failed && ps->orders && i <= ps->omask; i++) {
       const order_entry *e = &ps->orders[i];
       if (!e->slot_plus_one) continue;
-      slot_state *v = &ps->slots[e->slot_plus_one - 1];
+      slot_state *v = &ps->slots[slot_of[e->slot_plus_one - 1]];
       if (e->net > 0)
         v->frequency++;
       else if (e->net < 0)
         v->returned++;
     }
+    free(slot_of);
     orders += ps->norders;
     free(ps->orders);
     ps->orders = NULL;
   }
-  return orders;
+  return failed ? -1 : orders;
 }
 
 /* Turns the partitions' running values into the dense per-customer columns. */
@@ -405,6 +498,13 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   pe_customer_index *ix = run.ix;
   res->summary.rows = rows;
   res->summary.as_of = run.filter_future ? params->as_of : run.max_ts + SECONDS_PER_DAY;
+  /* The read buffers are gone; the order tables go before the per-customer
+   * arrays are allocated. */
+  res->summary.orders = index_customers_and_resolve_orders(ix, parts);
+  if (res->summary.orders < 0) {
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
+    goto done;
+  }
   int64_t min_used = INT64_MAX, max_used = INT64_MIN;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     res->summary.rows_future += parts[p].rows_future;
@@ -415,9 +515,6 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   res->summary.first_timestamp = min_used == INT64_MAX ? 0 : min_used;
   res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
 
-  /* The read buffers are gone; the order tables go before the per-customer
-   * arrays are allocated. */
-  res->summary.orders = resolve_orders(parts);
   if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
     PE_CHECK_GOTO(
         pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id", chunk), st,
