@@ -131,6 +131,7 @@ typedef struct {
   int64_t id;
   double v[PE_FEATURE_COUNT];
   int has[PE_FEATURE_COUNT];
+  double ev[PE_FEATURE_COUNT]; /* a share's denominator, 0 for other features */
 } oracle_row;
 
 static int cmp_i64(const void *a, const void *b) {
@@ -278,6 +279,10 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
         h[PE_FEAT_CART_ADDS] = sessions > 0;
     h[PE_FEAT_CART_ABANDONMENT] = cart_sessions > 0;
     h[PE_FEAT_TIME_TO_PURCHASE_S] = matched > 0;
+    o->ev[PE_FEAT_DISCOUNT_SHARE] = o->ev[PE_FEAT_HOLIDAY_SHARE] = purchases;
+    o->ev[PE_FEAT_RETURN_RATE] = orders;
+    o->ev[PE_FEAT_BOUNCE_RATE] = sessions;
+    o->ev[PE_FEAT_CART_ABANDONMENT] = cart_sessions;
   }
   free(ids);
   *count = c;
@@ -285,16 +290,11 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
 }
 
 /* The scaling rules of docs/features.md, written out independently: which
- * count backs each share, and which features' fill-in is a true zero. */
-static pe_feature oracle_evidence(pe_feature k) {
-  switch (k) {
-    case PE_FEAT_DISCOUNT_SHARE:
-    case PE_FEAT_RETURN_RATE:
-    case PE_FEAT_HOLIDAY_SHARE: return PE_FEAT_FREQUENCY;
-    case PE_FEAT_BOUNCE_RATE: return PE_FEAT_SESSIONS;
-    case PE_FEAT_CART_ABANDONMENT: return PE_FEAT_CART_ADDS;
-    default: return PE_FEATURE_NONE;
-  }
+ * features are shares (shrunk by their denominator, checked against the
+ * oracle's counts), and which features' fill-in is a true zero. */
+static int oracle_is_share(pe_feature k) {
+  return k == PE_FEAT_DISCOUNT_SHARE || k == PE_FEAT_RETURN_RATE || k == PE_FEAT_HOLIDAY_SHARE ||
+         k == PE_FEAT_BOUNCE_RATE || k == PE_FEAT_CART_ABANDONMENT;
 }
 static int oracle_zero_is_real(pe_feature k) {
   return k == PE_FEAT_FREQUENCY || k == PE_FEAT_MONETARY;
@@ -313,11 +313,8 @@ static void oracle_scaling(const pe_features *f, int j, double *out, double *cen
   const int d = pe_features_dim(f);
   const float *raw = pe_features_raw(f);
   const uint8_t *has = pe_features_has_value(f);
+  const float *evn = pe_features_evidence_counts(f);
   const pe_feature k = pe_features_column(f, j);
-  const pe_feature ek = oracle_evidence(k);
-  int e = -1;
-  for (int t = 0; t < d; t++)
-    if (ek != PE_FEATURE_NONE && pe_features_column(f, t) == ek) e = t;
   double prior = 0, m = 0;
   for (int64_t i = 0; i < n; i++)
     if (has[i * d + j]) prior += raw[i * d + j], m++;
@@ -326,8 +323,8 @@ static void oracle_scaling(const pe_features *f, int j, double *out, double *cen
   for (int64_t i = 0; i < n; i++) {
     double x = raw[i * d + j];
     const int counted = has[i * d + j] || oracle_zero_is_real(k);
-    if (e >= 0 && has[i * d + j]) {
-      double ev = raw[i * d + e] > 0 ? raw[i * d + e] : 0;
+    if (oracle_is_share(k) && has[i * d + j]) {
+      double ev = evn[i * d + j];
       x = (x * ev + 4.0 * prior) / (ev + 4.0);
     }
     if (oracle_log1p(k)) x = x >= 0 ? log1p(x) : -log1p(-x);
@@ -384,7 +381,9 @@ static void check_against_oracle(const tables *t, const pe_features *f, int64_t 
     for (int j = 0; j < d; j++) {
       pe_feature k = pe_features_column(f, j);
       double want = (float)o[i].v[k], got = raw[i * d + j];
-      if (fabs(got - want) > 1e-6 * (1 + fabs(want)) || has[i * d + j] != o[i].has[k]) {
+      const double want_ev = o[i].ev[k], got_ev = pe_features_evidence_counts(f)[i * d + j];
+      if (fabs(got - want) > 1e-6 * (1 + fabs(want)) || has[i * d + j] != o[i].has[k] ||
+          got_ev != want_ev) {
         fprintf(stderr, "\n  customer %lld %s: got %.9g (has %d), expected %.9g (has %d)\n",
                 (long long)ids[i], pe_feature_key(k), got, has[i * d + j], want, o[i].has[k]);
         CU_FAIL("feature value differs from the oracle");
@@ -567,10 +566,7 @@ static void test_subset_and_names(void) {
       int ja = pe_features_column_of(all, pe_features_column(sub, j));
       for (int64_t i = 0; i < n; i++) {
         same &= pe_features_raw(sub)[i * 3 + j] == pe_features_raw(all)[i * da + ja];
-        /* A share is shrunk by its evidence count only when that column is
-         * computed too (bounce_rate by sessions, not chosen here). */
-        if (pe_feature_evidence(pe_features_column(sub, j)) == PE_FEATURE_NONE)
-          same &= pe_features_scaled(sub)[i * 3 + j] == pe_features_scaled(all)[i * da + ja];
+        same &= pe_features_scaled(sub)[i * 3 + j] == pe_features_scaled(all)[i * da + ja];
       }
     }
     CU_ASSERT(same);
@@ -639,7 +635,7 @@ static void test_write_read(void) {
     size_t nd = (size_t)pe_features_count(g) * (size_t)pe_features_dim(g);
     float *again = malloc(nd * sizeof *again);
     PE_ASSERT_STATUS(pe_features_scale(g, pe_features_raw(g), pe_features_has_value(g),
-                                      pe_features_count(g), again),
+                                      pe_features_evidence_counts(g), pe_features_count(g), again),
                      PE_OK);
     CU_ASSERT(memcmp(again, pe_features_scaled(g), nd * sizeof *again) == 0);
     free(again);
@@ -840,6 +836,15 @@ static void test_rfm_from_features_pass(void) {
   write_random_file(&t, 51, 120, 1, "fused_rfm.h5", path, sizeof path);
   same_rfm(path, PE_FEATURES_AS_OF_AUTO);
   same_rfm(path, T0 + 300 * DAY);
+  /* The same shop 60 years earlier: purchases before 1970 have negative
+   * timestamps, which must not read as "no purchase". */
+  for (int64_t i = 0; i < t.n; i++) t.tx[i].timestamp -= 60 * 365 * DAY;
+  for (int64_t i = 0; i < t.ns; i++) t.ss[i].timestamp -= 60 * 365 * DAY;
+  char old[512];
+  pe_test_path(old, sizeof old, "fused_rfm_1960s.h5");
+  CU_ASSERT_FATAL(ft_write(old, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+  same_rfm(old, PE_FEATURES_AS_OF_AUTO);
+  same_rfm(old, T0 + 300 * DAY - 60 * 365 * DAY);
   free_tables(&t);
   /* Without the flag there are no aggregates, and the call says so. */
   pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);

@@ -358,6 +358,22 @@ static void test_results_writer(void) {
     }
     H5Fclose(fid);
   }
+  /* A failed write into the update makes the commit refuse: the file keeps
+   * /b and /c as committed above. */
+  pe_results_writer *w = NULL;
+  PE_ASSERT_STATUS(pe_results_begin(path, NULL, groups, &w), PE_OK);
+  if (w) {
+    hid_t g;
+    PE_ASSERT_STATUS(pe_h5_replace_group(pe__results_file(w), path, "/b", &g), PE_OK);
+    H5Gclose(g);
+    PE_ASSERT_STATUS(pe__results_note(w, PE_ERR_IO), PE_ERR_IO);
+    PE_ASSERT_STATUS(pe_results_commit(w), PE_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "not updated"));
+    hid_t fid;
+    PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+    CU_ASSERT(pe_h5_exists(fid, "/b/v") && pe_h5_exists(fid, "/c/v"));
+    H5Fclose(fid);
+  }
   free(v);
 }
 

@@ -66,10 +66,10 @@ int pe_cli_single_input(const char *cmd, int argc, char **argv, const char *miss
 const char *pe_cli_result_path(const pe_cli_common *c, const char *input, char *buf, size_t size);
 
 /* For commands that read a matrix from a file that may itself be a results
- * file (cluster, predict): without --out, a results file (IN ending in
- * ".personae.h5") is updated in place (atomically, its other groups kept),
- * any other file gets IN.personae.h5 beside it. Writes the path into buf and
- * returns 1 when IN itself is updated. */
+ * file (cluster, predict): without --out, a results file (one holding /rfm,
+ * /features or /kmeans and no input table) is updated in place (atomically,
+ * its other groups kept); any other file gets IN.personae.h5 beside it.
+ * Writes the path into buf and returns 1 when IN itself is updated. */
 int pe_cli_output_for(const pe_cli_common *c, const char *input, char *buf, size_t size);
 
 /* Prints `root` as indented JSON in insertion order, a newline, and releases it. */

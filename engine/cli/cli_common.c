@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/error.h"
 #include "io/h5.h"
 
 void pe_cli_common_init(pe_cli_common *c) {
@@ -96,10 +97,23 @@ const char *pe_cli_result_path(const pe_cli_common *c, const char *input, char *
   return buf;
 }
 
+/* A results file holds a step's group and none of the input tables. */
+static int is_results_file(const char *path) {
+  hid_t fid;
+  if (pe_h5_open_read(path, &fid) != PE_OK) {
+    pe__clear_error();
+    return 0;
+  }
+  const int results = (pe_h5_exists(fid, "/features") || pe_h5_exists(fid, "/rfm") ||
+                       pe_h5_exists(fid, "/kmeans")) &&
+                      !pe_h5_exists(fid, "/transactions") && !pe_h5_exists(fid, "/sessions") &&
+                      !pe_h5_exists(fid, "/customers");
+  H5Fclose(fid);
+  return results;
+}
+
 int pe_cli_output_for(const pe_cli_common *c, const char *input, char *buf, size_t size) {
-  static const char suffix[] = ".personae.h5";
-  const size_t len = strlen(input), slen = sizeof suffix - 1;
-  const int in_place = !c->out && len > slen && strcmp(input + len - slen, suffix) == 0;
+  const int in_place = !c->out && is_results_file(input);
   if (in_place)
     snprintf(buf, size, "%s", input);
   else if (c->out)

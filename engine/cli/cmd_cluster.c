@@ -225,7 +225,8 @@ int pe_cmd_cluster(int argc, char **argv) {
   const char *inputs[3] = {NULL, NULL, NULL};
   int ninputs = 0;
   if (!in_place) inputs[ninputs++] = a.input;
-  if (init_file[0]) inputs[ninputs++] = init_file;
+  /* The results file updated in place may also hold the initial centres. */
+  if (init_file[0] && !(in_place && pe_same_file(init_file, a.input))) inputs[ninputs++] = init_file;
   st = pe_kmeans_model_save(m, out_path, inputs, source);
   if (st != PE_OK) {
     rc = pe_cli_fail("cluster", st);

@@ -83,7 +83,7 @@ int pe_cmd_predict(int argc, char **argv) {
   const char *inputs[3] = {NULL, NULL, NULL};
   int ninputs = 0;
   if (!in_place) inputs[ninputs++] = input;
-  if (!in_place || strcmp(model_path, input) != 0) inputs[ninputs++] = model_path;
+  if (!in_place || !pe_same_file(model_path, input)) inputs[ninputs++] = model_path;
   if (st == PE_OK)
     st = pe_kmeans_predictions_save(out_path, inputs, model_path, source, n, labels, dist);
   if (st != PE_OK) {

@@ -191,7 +191,7 @@ static pe_status write_results(const run_args *a, const char *results, pipeline 
   if (st == PE_OK)
     st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
   if (st == PE_OK)
-    st = pe_persona_report_write_into(p->report, pe_persona_data_input(p->data), w);
+    st = pe_persona_report_write_into(p->report, w, pe_persona_data_input(p->data));
   if (st != PE_OK) {
     pe_results_abort(w);
     return st;

@@ -11,7 +11,7 @@ typedef struct {
   pe_feature_scaling scaling;
   int needs_sessions;
   pe_feature_missing missing;
-  pe_feature evidence;
+  pe_feature_evidence_kind evidence;
 } feature_info;
 
 static const feature_info catalogue[PE_FEATURE_COUNT] = {
@@ -40,8 +40,16 @@ int pe_feature_needs_sessions(pe_feature f) {
 pe_feature_missing pe_feature_missing_of(pe_feature f) {
   return valid(f) ? catalogue[f].missing : PE_MISSING_NEUTRAL;
 }
-pe_feature pe_feature_evidence(pe_feature f) {
-  return valid(f) ? catalogue[f].evidence : PE_FEATURE_NONE;
+pe_feature_evidence_kind pe_feature_evidence(pe_feature f) {
+  return valid(f) ? catalogue[f].evidence : PE_EVIDENCE_NONE;
+}
+const char *pe_feature_evidence_key(pe_feature_evidence_kind e) {
+  static const char *const keys[] = {[PE_EVIDENCE_NONE] = "none",
+                                     [PE_EVIDENCE_PURCHASES] = "purchases",
+                                     [PE_EVIDENCE_ORDERS] = "orders",
+                                     [PE_EVIDENCE_SESSIONS] = "sessions",
+                                     [PE_EVIDENCE_CART_SESSIONS] = "cart_sessions"};
+  return (int)e >= 0 && e <= PE_EVIDENCE_CART_SESSIONS ? keys[e] : NULL;
 }
 
 /* Looks up `len` bytes of `key` (not necessarily terminated). */

@@ -120,3 +120,13 @@ void pe__feat_value(pe_feature feature, const pe__feat_customer *c, const pe__fe
   *value = (float)rules[feature].value(c, ctx);
   *has_value = (uint8_t)rules[feature].has(c);
 }
+
+float pe__feat_evidence(pe_feature_evidence_kind kind, const pe__feat_customer *c) {
+  switch (kind) {
+    case PE_EVIDENCE_PURCHASES: return (float)c->purchases;
+    case PE_EVIDENCE_ORDERS: return (float)c->orders;
+    case PE_EVIDENCE_SESSIONS: return (float)c->sessions;
+    case PE_EVIDENCE_CART_SESSIONS: return (float)c->cart_sessions;
+    default: return 0.0f;
+  }
+}

@@ -22,7 +22,9 @@ pe_status pe__feat_alloc(pe_features *f) {
   f->raw = malloc(nd * sizeof *f->raw);
   f->scaled = malloc(nd * sizeof *f->scaled);
   f->has_value = malloc(nd);
-  PE_FAIL_IF(!f->customer_id || !f->raw || !f->scaled || !f->has_value, PE_ERR_NOMEM,
+  f->evidence_n = malloc(nd * sizeof *f->evidence_n);
+  PE_FAIL_IF(!f->customer_id || !f->raw || !f->scaled || !f->has_value || !f->evidence_n,
+             PE_ERR_NOMEM,
              "out of memory for %lld customers x %d features", (long long)f->n, f->d);
   return PE_OK;
 }
@@ -33,6 +35,7 @@ void pe_features_free(pe_features *f) {
   free(f->raw);
   free(f->scaled);
   free(f->has_value);
+  free(f->evidence_n);
   free(f->rfm_frequency);
   free(f->rfm_returned);
   free(f->rfm_monetary);
@@ -123,8 +126,10 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
     if (i + 8 < n)
       __builtin_prefetch(&run->part[where[i + 8] >> 32].cust[where[i + 8] & 0xffffffffu]);
     const pe__feat_customer *c = &run->part[where[i] >> 32].cust[where[i] & 0xffffffffu];
-    for (int j = 0; j < d; j++)
+    for (int j = 0; j < d; j++) {
       pe__feat_value(f->column[j], c, &ctx, &f->raw[i * d + j], &f->has_value[i * d + j]);
+      f->evidence_n[i * d + j] = pe__feat_evidence(pe_feature_evidence(f->column[j]), c);
+    }
     with_purchase += c->purchases > 0;
     with_sessions += c->sessions > 0;
     if (rfm) {
@@ -132,8 +137,8 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
       f->rfm_frequency[i] = c->purchases;
       f->rfm_returned[i] = c->net_returns;
       f->rfm_monetary[i] = c->monetary;
-      f->rfm_first[i] = bought ? c->first_ts : -1;
-      f->rfm_last[i] = bought ? c->last_ts : -1;
+      f->rfm_first[i] = bought ? c->first_ts : INT64_MIN;
+      f->rfm_last[i] = bought ? c->last_ts : INT64_MIN;
     }
   }
   /* Customers first seen in /sessions come after the transactions pass's
@@ -215,7 +220,11 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   pe_status st = f ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
   if (st == PE_OK) st = pe_h5_open_read(input, &fid);
   if (st == PE_OK) {
-    run.has_sessions = pe_h5_exists(fid, "/sessions");
+    /* An empty /sessions carries no behaviour: its columns are left out as
+     * when it is absent (as empty category and discount columns are). */
+    run.has_sessions = pe_h5_exists(fid, "/sessions") &&
+                       !(pe_h5_exists(fid, "/sessions/customer_id") &&
+                         column_rows(fid, input, "/sessions/customer_id") == 0);
     run.has_discount = pe_h5_exists(fid, "/transactions/discount");
     run.has_category = pe_h5_exists(fid, "/transactions/category");
     st = choose_columns(params, &run, f);
@@ -250,6 +259,7 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     f->n = pe_customer_index_count(run.ix);
     st = pe__feat_alloc(f);
   }
+  if (st == PE_OK) snprintf(f->input, sizeof f->input, "%s", input);
   if (st == PE_OK && params->rfm_aggregates) {
     const size_t n = (size_t)(f->n ? f->n : 1);
     f->has_rfm = 1;
@@ -314,11 +324,15 @@ const double *pe_features_scale_of(const pe_features *f) {
 const double *pe_features_prior(const pe_features *f) {
   return f->prior;
 }
+const float *pe_features_evidence_counts(const pe_features *f) {
+  return f->evidence_n;
+}
 
 pe_status pe_features_rfm_aggregates(const pe_features *f, pe_rfm_aggregates *agg) {
   PE_FAIL_IF(!f || !agg || !f->has_rfm, PE_ERR_USAGE,
              "features: RFM aggregates were not kept (set params.rfm_aggregates)");
   memset(agg, 0, sizeof *agg);
+  agg->input = f->input;
   agg->count = f->n;
   agg->customer_id = f->customer_id;
   agg->frequency = f->rfm_frequency;

@@ -25,16 +25,18 @@ struct pe_features {
   pe_feature column[PE_FEATURE_COUNT];
   pe_feature_scaling transform[PE_FEATURE_COUNT];
   double center[PE_FEATURE_COUNT], scale[PE_FEATURE_COUNT];
-  /* Scaling rules per column (scaling.c): the share's prior mean, the column
-   * of its evidence count (-1: none) and what a missing value counts as. */
+  /* Scaling rules per column (scaling.c): the share's prior mean, the kind
+   * of its evidence count and what a missing value counts as. */
   double prior[PE_FEATURE_COUNT];
-  int evidence[PE_FEATURE_COUNT];
+  pe_feature_evidence_kind evidence[PE_FEATURE_COUNT];
   pe_feature_missing missing[PE_FEATURE_COUNT];
+  float *evidence_n; /* n x d: the count behind each share, 0 elsewhere */
   int64_t *customer_id;
   float *raw, *scaled; /* n x d */
   uint8_t *has_value;  /* n x d */
   pe_features_summary summary;
   /* With params.rfm_aggregates: per customer, as pe_rfm_aggregates. */
+  char input[4096];
   int has_rfm;
   int32_t *rfm_frequency, *rfm_returned;
   double *rfm_monetary;
@@ -140,11 +142,13 @@ typedef struct {
 /* Step 4: one customer's raw value and has-value flag of `feature`. */
 void pe__feat_value(pe_feature feature, const pe__feat_customer *c, const pe__feat_context *ctx,
                     float *value, uint8_t *has_value);
+/* The customer's count of `kind` (0 for PE_EVIDENCE_NONE). */
+float pe__feat_evidence(pe_feature_evidence_kind kind, const pe__feat_customer *c);
 
 /* Step 5: priors, centres and scales of every column from the raw values,
  * then the scaled matrix. */
 pe_status pe__feat_fit_scaling(pe_features *f);
-/* Sets f's evidence columns and missing-value rules from the catalogue. */
+/* Sets f's evidence kinds and missing-value rules from the catalogue. */
 void pe__feat_scaling_rules(pe_features *f);
 /* The transform of one raw value (signed log1p or identity). */
 double pe__feat_transform(pe_feature_scaling t, double x);

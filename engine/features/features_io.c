@@ -2,6 +2,7 @@
  * atomically beside the other steps' groups, and read back for `predict`
  * and the persona step. */
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,16 +16,37 @@ static const char *transform_name(pe_feature_scaling t) {
   return t == PE_SCALE_LOG1P ? "log1p" : "linear";
 }
 
+static const char *missing_name(pe_feature_missing m) {
+  return m == PE_MISSING_ZERO ? "zero" : "neutral";
+}
+
+/* Each share's evidence counts as a column of /features/evidence_counts,
+ * named by the feature (the other columns' counts are 0 and not stored). */
+static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const char *file) {
+  hid_t eg = H5Gcreate2(gid, "evidence_counts", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  PE_FAIL_IF(eg < 0, PE_ERR_IO, "%s: cannot create /features/evidence_counts", file);
+  float *col = malloc((size_t)(f->n ? f->n : 1) * sizeof *col);
+  pe_status st = col ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
+  for (int j = 0; j < f->d && st == PE_OK; j++) {
+    if (f->evidence[j] == PE_EVIDENCE_NONE) continue;
+    for (int64_t i = 0; i < f->n; i++) col[i] = f->evidence_n[i * f->d + j];
+    st = pe_h5_write_column(eg, file, pe_feature_key(f->column[j]), PE_F32, f->n, col, 1);
+  }
+  free(col);
+  H5Gclose(eg);
+  return st;
+}
+
 static pe_status write_group(const pe_features *f, hid_t fid, const char *file) {
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/features", &gid));
   const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT], *missing[PE_FEATURE_COUNT];
-  int32_t evidence[PE_FEATURE_COUNT];
+  const char *evidence[PE_FEATURE_COUNT];
   for (int j = 0; j < f->d; j++) {
     names[j] = pe_feature_key(f->column[j]);
     transforms[j] = transform_name(f->transform[j]);
-    missing[j] = f->missing[j] == PE_MISSING_ZERO ? "zero" : "neutral";
-    evidence[j] = f->evidence[j];
+    missing[j] = missing_name(f->missing[j]);
+    evidence[j] = pe_feature_evidence_key(f->evidence[j]);
   }
   char as_of_date[16];
   pe_format_iso_date(f->summary.as_of, as_of_date);
@@ -41,7 +63,8 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "center", PE_F64, f->d, f->center, 0);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "scale", PE_F64, f->d, f->scale, 0);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "prior", PE_F64, f->d, f->prior, 0);
-  if (st == PE_OK) st = pe_h5_write_column(gid, file, "evidence", PE_I32, f->d, evidence, 0);
+  if (st == PE_OK) st = pe_h5_write_strings(gid, file, "evidence", evidence, f->d);
+  if (st == PE_OK) st = write_evidence_counts(f, gid, file);
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "missing", missing, f->d);
   if (st == PE_OK) st = pe_h5_attr_f64(gid, "prior_weight", PE_FEATURES_PRIOR_WEIGHT);
   if (st == PE_OK) st = pe_h5_attr_f64(gid, "clip", PE_FEATURES_CLIP);
@@ -54,8 +77,8 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "has_sessions", s->has_sessions);
   if (st == PE_OK)
     st = pe_h5_attr_str(gid, "scaling",
-                        "share with evidence column e: x = (raw * n + prior_weight * prior) / "
-                        "(n + prior_weight), n = max(raw[e], 0); v = transform(x), log1p is "
+                        "share with evidence: x = (raw * n + prior_weight * prior) / "
+                        "(n + prior_weight), n = evidence_counts/<feature>; v = transform(x), log1p is "
                         "sign(x) * log1p(|x|); scaled = clamp((v - center) / scale, +-clip) "
                         "where the customer has a value or missing is 'zero', else 0; center, "
                         "scale = mean, standard deviation of v over those customers");
@@ -64,19 +87,22 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
 }
 
 pe_status pe_features_write_into(const pe_features *f, pe_results_writer *w, const char *input) {
+  PE_FAIL_IF(!f || !w, PE_ERR_USAGE, "features: nothing to write");
   const char *output = pe_results_path(w);
-  PE_FORWARD(write_group(f, pe__results_file(w), output));
-  if (!input) return PE_OK;
-  hid_t gid = H5Gopen2(pe__results_file(w), "/features", H5P_DEFAULT);
-  PE_FAIL_IF(gid < 0, PE_ERR_IO, "%s: cannot reopen /features", output);
-  pe_status st = pe_h5_stamp_input(gid, input);
-  H5Gclose(gid);
-  return st;
+  pe_status st = write_group(f, pe__results_file(w), output);
+  if (st == PE_OK && input) {
+    hid_t gid = H5Gopen2(pe__results_file(w), "/features", H5P_DEFAULT);
+    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /features", output)
+                 : pe_h5_stamp_input(gid, input);
+    if (gid >= 0) H5Gclose(gid);
+  }
+  return pe__results_note(w, st);
 }
 
 pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs) {
-  /* /kmeans and /personas stay: consumers check the input stamps instead. */
-  const char *replaces[] = {"/features", NULL};
+  /* A model, its predictions and the personas made from the previous
+   * features go with them. */
+  const char *replaces[] = {"/features", "/kmeans", "/predict", "/personas", NULL};
   pe_results_writer *w;
   PE_FORWARD(pe_results_begin(output, inputs, replaces, &w));
   return pe__results_finish(w, pe_features_write_into(f, w, inputs ? inputs[0] : NULL));
@@ -178,6 +204,56 @@ static pe_status read_vector(hid_t fid, const char *file, const char *path, int 
   return st;
 }
 
+/* The stored scaling rules must be the ones this build applies: rescaling
+ * new rows with other rules would not reproduce the stored matrix. */
+static pe_status check_rules(hid_t fid, const char *file, pe_features *f) {
+  char *missing[PE_FEATURE_COUNT] = {0}, *evidence[PE_FEATURE_COUNT] = {0};
+  int dm = 0, de = 0;
+  pe_status st = read_strings(fid, file, "/features/missing", missing, PE_FEATURE_COUNT, &dm);
+  if (st == PE_OK)
+    st = read_strings(fid, file, "/features/evidence", evidence, PE_FEATURE_COUNT, &de);
+  for (int j = 0; st == PE_OK && j < f->d; j++)
+    if (dm != f->d || de != f->d || strcmp(missing[j], missing_name(f->missing[j])) != 0 ||
+        strcmp(evidence[j], pe_feature_evidence_key(f->evidence[j])) != 0)
+      st = pe__fail(PE_ERR_DATA,
+                    "%s: /features: the scaling rules of '%s' differ from this personae's "
+                    "(written by another version: run `personae features` again)",
+                    file, pe_feature_key(f->column[j < f->d ? j : 0]));
+  double w = 0, clip = 0;
+  if (st == PE_OK) st = pe_h5_attr_read_f64(fid, file, "/features", "prior_weight", &w);
+  if (st == PE_OK) st = pe_h5_attr_read_f64(fid, file, "/features", "clip", &clip);
+  if (st == PE_OK && (w != PE_FEATURES_PRIOR_WEIGHT || clip != PE_FEATURES_CLIP))
+    st = pe__fail(PE_ERR_DATA,
+                  "%s: /features: prior_weight %g and clip %g differ from this personae's (%g, "
+                  "%g): run `personae features` again",
+                  file, w, clip, PE_FEATURES_PRIOR_WEIGHT, PE_FEATURES_CLIP);
+  for (int j = 0; j < PE_FEATURE_COUNT; j++) {
+    free(missing[j]);
+    free(evidence[j]);
+  }
+  return st;
+}
+
+static pe_status read_evidence_counts(hid_t fid, const char *file, pe_features *f) {
+  memset(f->evidence_n, 0, (size_t)f->n * (size_t)f->d * sizeof *f->evidence_n);
+  for (int j = 0; j < f->d; j++) {
+    if (f->evidence[j] == PE_EVIDENCE_NONE) continue;
+    char path[128];
+    snprintf(path, sizeof path, "/features/evidence_counts/%s", pe_feature_key(f->column[j]));
+    void *col = NULL;
+    int64_t rows = 0;
+    PE_FORWARD(pe_h5_read_column_all(fid, file, path, PE_F32, &col, &rows));
+    if (rows != f->n) {
+      free(col);
+      return pe__fail(PE_ERR_DATA, "%s: %s has %lld rows, /features/customer_id %lld", file, path,
+                      (long long)rows, (long long)f->n);
+    }
+    for (int64_t i = 0; i < f->n; i++) f->evidence_n[i * f->d + j] = ((const float *)col)[i];
+    free(col);
+  }
+  return PE_OK;
+}
+
 static pe_status read_group(hid_t fid, const char *file, pe_features *f) {
   PE_FAIL_IF(!pe_h5_exists(fid, "/features"), PE_ERR_DATA,
              "%s: /features is absent (run `personae features` first)", file);
@@ -200,6 +276,8 @@ static pe_status read_group(hid_t fid, const char *file, pe_features *f) {
              file);
   PE_FORWARD(read_vector(fid, file, "/features/prior", f->d, f->prior));
   pe__feat_scaling_rules(f);
+  PE_FORWARD(check_rules(fid, file, f));
+  PE_FORWARD(read_evidence_counts(fid, file, f));
   for (int j = 0; j < f->d; j++)
     PE_FAIL_IF(!(f->scale[j] > 0), PE_ERR_DATA, "%s: /features/scale: entry %d is not positive",
                file, j);

@@ -40,11 +40,11 @@ static int counted(const pe_features *f, int j, const uint8_t *has_row) {
  * evidence n becomes (share * n + W * prior) / (n + W): as if the customer
  * had W more observations at the average rate, so that one discounted order
  * out of one does not look like a discount hunter. */
-static double value_of(const pe_features *f, int j, const float *raw_row, const uint8_t *has_row) {
+static double value_of(const pe_features *f, int j, const float *raw_row, const uint8_t *has_row,
+                       const float *ev_row) {
   double x = raw_row[j];
-  const int e = f->evidence[j];
-  if (e >= 0 && has_row[j]) {
-    double n = raw_row[e] > 0 ? raw_row[e] : 0.0;
+  if (f->evidence[j] != PE_EVIDENCE_NONE && has_row[j]) {
+    const double n = ev_row[j] > 0 ? ev_row[j] : 0.0;
     x = (x * n + PE_FEATURES_PRIOR_WEIGHT * f->prior[j]) / (n + PE_FEATURES_PRIOR_WEIGHT);
   }
   return pe__feat_transform(f->transform[j], x);
@@ -54,8 +54,8 @@ static double value_of(const pe_features *f, int j, const float *raw_row, const 
  * stores it in the scaled matrix between its passes (one log1p per value
  * instead of three), and pe_features_scale computes the same float. */
 static float stored_value(const pe_features *f, int j, const float *raw_row,
-                          const uint8_t *has_row) {
-  return counted(f, j, has_row) ? (float)value_of(f, j, raw_row, has_row) : 0.0f;
+                          const uint8_t *has_row, const float *ev_row) {
+  return counted(f, j, has_row) ? (float)value_of(f, j, raw_row, has_row, ev_row) : 0.0f;
 }
 
 /* The one expression both the fit and pe_features_scale use, so that
@@ -99,7 +99,7 @@ static pe_status block_sums(pe_features *f, pass_kind kind, double *sum, double 
           continue;
         }
         if (kind == SUM_VALUE) {
-          v[j] = stored_value(f, j, row, has);
+          v[j] = stored_value(f, j, row, has, f->evidence_n + i * d);
           s[j] += v[j];
         } else {
           const double dev = (double)v[j] - f->center[j];
@@ -121,25 +121,24 @@ static pe_status block_sums(pe_features *f, pass_kind kind, double *sum, double 
 
 /* out = scaled rows of raw/has; with values == out, the stored values are
  * already in `out` (the fit's last pass). */
-static void apply(const pe_features *f, const float *raw, const uint8_t *has, int64_t n,
-                  const float *values, float *out) {
+static void apply(const pe_features *f, const float *raw, const uint8_t *has, const float *ev,
+                  int64_t n, const float *values, float *out) {
   const int d = f->d;
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < n; i++)
     for (int j = 0; j < d; j++) {
       const int c = counted(f, j, has + i * d);
-      const float v = values ? values[i * d + j] : stored_value(f, j, raw + i * d, has + i * d);
+      const float v =
+          values ? values[i * d + j] : stored_value(f, j, raw + i * d, has + i * d, ev + i * d);
       out[i * d + j] = scale_value(f, j, c, v);
     }
 }
 
-/* The evidence column of each share (its index among f's columns, -1 when
- * the share has none or it was not computed) and the missing-value rule. */
+/* The evidence kind and the missing-value rule of each column. */
 void pe__feat_scaling_rules(pe_features *f) {
   for (int j = 0; j < f->d; j++) {
     f->missing[j] = pe_feature_missing_of(f->column[j]);
-    pe_feature e = pe_feature_evidence(f->column[j]);
-    f->evidence[j] = e == PE_FEATURE_NONE ? -1 : pe_features_column_of(f, e);
+    f->evidence[j] = pe_feature_evidence(f->column[j]);
   }
 }
 
@@ -150,7 +149,7 @@ pe_status pe__feat_fit_scaling(pe_features *f) {
   for (int j = 0; j < d; j++) f->prior[j] = f->center[j] = 0, f->scale[j] = 1;
   PE_FORWARD(block_sums(f, SUM_PRIOR, sum, count));
   for (int j = 0; j < d; j++)
-    if (f->evidence[j] >= 0 && count[j] > 0) f->prior[j] = sum[j] / count[j];
+    if (f->evidence[j] != PE_EVIDENCE_NONE && count[j] > 0) f->prior[j] = sum[j] / count[j];
   PE_FORWARD(block_sums(f, SUM_VALUE, sum, count));
   for (int j = 0; j < d; j++)
     if (count[j] > 0) f->center[j] = sum[j] / count[j];
@@ -160,14 +159,15 @@ pe_status pe__feat_fit_scaling(pe_features *f) {
     /* A constant column (or one nobody has) stays at 0 after centring. */
     f->scale[j] = sd > 0 && isfinite(sd) ? sd : 1.0;
   }
-  apply(f, f->raw, f->has_value, f->n, f->scaled, f->scaled);
+  apply(f, f->raw, f->has_value, f->evidence_n, f->n, f->scaled, f->scaled);
   return PE_OK;
 }
 
 pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
-                            const uint8_t *has_value_rows, int64_t n, float *out) {
-  PE_FAIL_IF(!f || n < 0 || (n > 0 && (!raw_rows || !has_value_rows || !out)), PE_ERR_USAGE,
-             "pe_features_scale: NULL argument or negative row count");
-  apply(f, raw_rows, has_value_rows, n, NULL, out);
+                            const uint8_t *has_value_rows, const float *evidence_rows,
+                            int64_t n, float *out) {
+  PE_FAIL_IF(!f || n < 0 || (n > 0 && (!raw_rows || !has_value_rows || !evidence_rows || !out)),
+             PE_ERR_USAGE, "pe_features_scale: NULL argument or negative row count");
+  apply(f, raw_rows, has_value_rows, evidence_rows, n, NULL, out);
   return PE_OK;
 }

@@ -224,6 +224,7 @@ pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t fir
         unsigned char *dst = out + (size_t)j * stride;
         masks[j] = 0;
         if ((l->shuffle && !tmp) || (l->deflate && !deflater)) {
+#pragma omp atomic write
           failed = 1;
           continue;
         }

@@ -2,12 +2,14 @@
  * that the steps' *_write_into functions can share one atomic update. */
 #include "io/results_writer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/error.h"
 
 struct pe_results_writer {
   pe_h5_out *out;
+  pe_status failed; /* the first failed write into this update, or PE_OK */
 };
 
 pe_status pe_results_begin(const char *path, const char *const *inputs,
@@ -36,8 +38,21 @@ hid_t pe__results_file(const pe_results_writer *w) {
 
 pe_status pe_results_commit(pe_results_writer *w) {
   PE_FAIL_IF(!w, PE_ERR_USAGE, "pe_results_commit: no writer");
+  if (w->failed != PE_OK) {
+    const pe_status st = w->failed;
+    const char *path = pe_h5_out_path(w->out);
+    char msg[4200];
+    snprintf(msg, sizeof msg, "%s: not updated: a group failed to write into it", path);
+    pe_results_abort(w);
+    return pe__fail(st, "%s", msg);
+  }
   pe_status st = pe_h5_out_commit(w->out);
   free(w);
+  return st;
+}
+
+pe_status pe__results_note(pe_results_writer *w, pe_status st) {
+  if (w && st != PE_OK && w->failed == PE_OK) w->failed = st;
   return st;
 }
 

@@ -14,4 +14,8 @@ hid_t pe__results_file(const pe_results_writer *w);
  * of every one-group pe_*_write(). */
 pe_status pe__results_finish(pe_results_writer *w, pe_status st);
 
+/* Returns `st`, remembering a failure so that pe_results_commit refuses to
+ * install a half-written update: every *_write_into returns through it. */
+pe_status pe__results_note(pe_results_writer *w, pe_status st);
+
 #endif

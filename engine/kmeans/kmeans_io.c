@@ -168,11 +168,12 @@ static pe_status write_model(const pe_kmeans_model *m, hid_t g, const char *file
 
 pe_status pe_kmeans_model_write_into(const pe_kmeans_model *m, pe_results_writer *w,
                                      const char *source) {
+  PE_FAIL_IF(!m || !w, PE_ERR_USAGE, "k-means: no model to write");
   hid_t g = H5I_INVALID_HID;
-  PE_FORWARD(pe_h5_replace_group(pe__results_file(w), pe_results_path(w), "/kmeans", &g));
-  pe_status st = write_model(m, g, pe_results_path(w), source);
-  H5Gclose(g);
-  return st;
+  pe_status st = pe_h5_replace_group(pe__results_file(w), pe_results_path(w), "/kmeans", &g);
+  if (st == PE_OK) st = write_model(m, g, pe_results_path(w), source);
+  if (g >= 0) H5Gclose(g);
+  return pe__results_note(w, st);
 }
 
 pe_status pe_kmeans_model_save(const pe_kmeans_model *m, const char *path,

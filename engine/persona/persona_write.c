@@ -104,12 +104,12 @@ static pe_status write_group(hid_t fid, const char *file, const pe_persona_repor
   return st;
 }
 
-pe_status pe_persona_report_write_into(const pe_persona_report *r, const pe_persona_input *in,
-                                      pe_results_writer *w) {
+pe_status pe_persona_report_write_into(const pe_persona_report *r, pe_results_writer *w,
+                                       const pe_persona_input *in) {
   PE_FAIL_IF(!r || !in || !w, PE_ERR_USAGE, "describe: nothing to save");
   PE_FAIL_IF(in->n < 1 || in->k != r->k || !in->labels, PE_ERR_USAGE,
              "describe: the input does not match the report (%d vs %d personas)", in->k, r->k);
-  return write_group(pe__results_file(w), pe_results_path(w), r, in);
+  return pe__results_note(w, write_group(pe__results_file(w), pe_results_path(w), r, in));
 }
 
 pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_input *in,
@@ -117,7 +117,7 @@ pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_in
   PE_FAIL_IF(!r || !in || !path, PE_ERR_USAGE, "describe: nothing to save");
   pe_results_writer *w;
   PE_FORWARD(pe_results_begin(path, inputs, (const char *[]){"/personas", NULL}, &w));
-  return pe__results_finish(w, pe_persona_report_write_into(r, in, w));
+  return pe__results_finish(w, pe_persona_report_write_into(r, w, in));
 }
 
 pe_status pe_persona_write_text_file(const char *path, const char *text,

@@ -208,7 +208,7 @@ static void fill_from_aggregates(const pe_rfm_aggregates *agg, pe_rfm_result *re
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < agg->count; i++) {
     const int32_t freq = agg->frequency[i];
-    const int bought = agg->last_purchase[i] >= 0;
+    const int bought = agg->last_purchase[i] != INT64_MIN;
     res->frequency[i] = freq;
     res->orders_returned[i] = agg->orders_returned[i];
     res->has_purchase[i] = freq > 0;
@@ -233,7 +233,8 @@ pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
                                          const pe_rfm_params *params, pe_rfm_result **out) {
   PE_FAIL_IF(!out || !agg || agg->count < 0, PE_ERR_USAGE, "rfm: no aggregates given");
   *out = NULL;
-  PE_FAIL_IF(agg->rows == 0, PE_ERR_DATA, "/transactions is empty (0 rows); nothing to score");
+  PE_FAIL_IF(agg->rows == 0, PE_ERR_DATA, "%s: /transactions is empty (0 rows); nothing to score",
+             agg->input ? agg->input : "input");
   pe_rfm_result *res;
   PE_FORWARD(new_result(params, &res));
   pe_status st = pe__rfm_result_alloc(res, agg->count);

@@ -82,13 +82,16 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
 }
 
 pe_status pe_rfm_write_into(const pe_rfm_result *res, pe_results_writer *w, const char *input) {
+  PE_FAIL_IF(!res || !w, PE_ERR_USAGE, "rfm: nothing to write");
   const char *output = pe_results_path(w);
-  PE_FORWARD(write_group(res, pe__results_file(w), output));
-  hid_t gid = H5Gopen2(pe__results_file(w), "/rfm", H5P_DEFAULT);
-  PE_FAIL_IF(gid < 0, PE_ERR_IO, "%s: cannot reopen /rfm", output);
-  pe_status st = pe_h5_stamp_input(gid, input);
-  H5Gclose(gid);
-  return st;
+  pe_status st = write_group(res, pe__results_file(w), output);
+  if (st == PE_OK) {
+    hid_t gid = H5Gopen2(pe__results_file(w), "/rfm", H5P_DEFAULT);
+    st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /rfm", output)
+                 : pe_h5_stamp_input(gid, input);
+    if (gid >= 0) H5Gclose(gid);
+  }
+  return pe__results_note(w, st);
 }
 
 pe_status pe_rfm_write(const pe_rfm_result *res, const char *output, const char *input) {

@@ -45,11 +45,13 @@ const char *pe_feature_key(pe_feature feature);
 const char *pe_feature_description(pe_feature feature);
 pe_feature_scaling pe_feature_scaling_of(pe_feature feature);
 int pe_feature_needs_sessions(pe_feature feature);
-/* How a customer without a value of their own is scaled, and the feature
- * counting the observations behind a share (PE_FEATURE_NONE if none); see
- * feature_list.h. */
+/* How a customer without a value of their own is scaled, and the count of
+ * observations behind a share (its denominator; PE_EVIDENCE_NONE if the
+ * feature is not a share); see feature_list.h. The key names the count in
+ * files ("purchases", "orders", "sessions", "cart_sessions", "none"). */
 pe_feature_missing pe_feature_missing_of(pe_feature feature);
-pe_feature pe_feature_evidence(pe_feature feature);
+pe_feature_evidence_kind pe_feature_evidence(pe_feature feature);
+const char *pe_feature_evidence_key(pe_feature_evidence_kind evidence);
 /* The feature with key `key`, or PE_ERR_USAGE naming the valid keys. */
 pe_status pe_feature_from_key(const char *key, pe_feature *feature);
 /* Parses a comma-separated list of keys ("recency_days,frequency") into
@@ -140,12 +142,17 @@ int64_t pe_features_as_of(const pe_features *f);
 #define PE_FEATURES_CLIP 4.0
 /* Per column: the prior mean of a share (0 for other columns). */
 const double *pe_features_prior(const pe_features *f);
+/* n x d row-major: each share's evidence count for the customer (its
+ * denominator: purchases, orders, sessions, cart sessions), 0 in columns
+ * that are not shares. */
+const float *pe_features_evidence_counts(const pe_features *f);
 
-/* Scales `n` rows of raw values and their has-value flags (n x d each,
- * columns as in `f`) with f's rules, priors, centres and scales into `out`
- * (n x d). Gives exactly pe_features_scaled() for f's own rows. */
+/* Scales `n` rows of raw values, has-value flags and evidence counts (n x d
+ * each, columns as in `f`) with f's rules, priors, centres and scales into
+ * `out` (n x d). Gives exactly pe_features_scaled() for f's own rows. */
 pe_status pe_features_scale(const pe_features *f, const float *raw_rows,
-                            const uint8_t *has_value_rows, int64_t n, float *out);
+                            const uint8_t *has_value_rows, const float *evidence_rows,
+                            int64_t n, float *out);
 
 /* The RFM aggregates of the same pass, for pe_rfm_compute_from_aggregates;
  * borrowed from `f` (valid while it lives). PE_ERR_USAGE unless `f` was

@@ -212,8 +212,8 @@ pe_status pe_persona_write_text_file(const char *path, const char *text,
 pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_input *in,
                                  const char *path, const char *const *inputs);
 /* The same /personas group as part of a larger update (personae/results.h). */
-pe_status pe_persona_report_write_into(const pe_persona_report *r, const pe_persona_input *in,
-                                       pe_results_writer *w);
+pe_status pe_persona_report_write_into(const pe_persona_report *r, pe_results_writer *w,
+                                       const pe_persona_input *in);
 
 void pe_persona_report_free(pe_persona_report *r); /* NULL is a no-op */
 

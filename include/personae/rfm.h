@@ -97,10 +97,11 @@ pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_
  * (the features step computes them on its way: pe_features_rfm_aggregates),
  * so that `personae run` reads the table once. The arrays are `count` long,
  * ascending customer_id, borrowed. first/last_purchase are the earliest and
- * latest timestamps of the customer's rows with a positive amount, -1 when
- * none; orders_returned counts orders whose net amount is < 0. The summary
+ * latest timestamps of the customer's rows with a positive amount, INT64_MIN
+ * when none (any other value, 1969 included, is a time); orders_returned counts orders whose net amount is < 0. The summary
  * counts are as pe_rfm_summary's. */
 typedef struct {
+  const char *input; /* the file aggregated, for messages (may be NULL) */
   int64_t count;
   const int64_t *customer_id;
   const int32_t *frequency, *orders_returned;

@@ -38,13 +38,19 @@ for k in ["raw", "scaled"]:
 tr = [s.decode() if isinstance(s, bytes) else s for s in g["transform"][:]]
 miss = [s.decode() if isinstance(s, bytes) else s for s in g["missing"][:]]
 raw, scaled, c, s = g["raw"][:].astype(np.float64), g["scaled"][:], g["center"][:], g["scale"][:]
-has, prior, ev = g["has_value"][:].astype(bool), g["prior"][:], g["evidence"][:]
+has, prior = g["has_value"][:].astype(bool), g["prior"][:]
+ev = [s.decode() if isinstance(s, bytes) else s for s in g["evidence"][:]]
 w, clip = g.attrs["prior_weight"], g.attrs["clip"]
 # docs/features.md, "Scaling", recomputed from the stored fields alone.
 x = raw.copy()
+assert dict(zip(names, ev)) == {**{k: "none" for k in names}, "discount_share": "purchases",
+    "holiday_share": "purchases", "return_rate": "orders", "bounce_rate": "sessions",
+    "cart_abandonment": "cart_sessions"}, ev
 for j in range(15):
-    if ev[j] >= 0:
-        n = np.maximum(raw[:, ev[j]], 0)
+    if ev[j] != "none":
+        n = g["evidence_counts"][names[j]][:].astype(np.float64)
+        if ev[j] == "purchases":
+            assert np.array_equal(n, raw[:, names.index("frequency")])
         x[:, j] = np.where(has[:, j], (raw[:, j] * n + w * prior[j]) / (n + w), raw[:, j])
         assert np.isclose(prior[j], raw[has[:, j], j].mean()), names[j]
 x = np.where(np.array(tr) == "log1p", np.sign(x) * np.log1p(np.abs(x)), x)
