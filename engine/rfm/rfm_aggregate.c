@@ -10,7 +10,7 @@
  * count, so floating-point sums are bit-identical for 1 or N threads. Orders
  * are resolved (net > 0: a purchase, net < 0: a return) only after the last
  * chunk, since an order's rows may be anywhere; then the customers go into
- * the customer index, in the order of their table positions.
+ * the customer index.
  *
  * A row costs two random memory accesses, one per table, both larger than
  * the caches at millions of customers: the customer's running values live in
@@ -34,9 +34,12 @@
  * keeps as_of arithmetic far from int64 overflow. */
 #define MAX_ABS_TIMESTAMP 253402300799LL
 
+/* A row as grouped by partition; `hash` is pe_cix_hash(customer_id), computed
+ * once when the chunk was read. */
 typedef struct {
   int64_t customer_id, order_id, timestamp;
   double amount;
+  uint64_t hash;
 } txn_row;
 
 /* The order tables hold one entry per (customer, order) pair and dominate
@@ -86,14 +89,15 @@ typedef struct {
 #define CACHE_LINE 64
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
-/* Line-aligned, zeroed memory for a table that is probed at random. Large
- * tables (the order tables hold about a gigabyte at 100M rows) have the whole
- * 2 MiB pages inside them offered to the kernel as transparent huge pages:
- * one TLB entry, and one page fault, per 512 small pages; only whole pages
- * are advised, so no memory is added. Zeroing by writing matters too:
- * calloc's untouched pages would first be mapped to the shared zero page by
- * a probe's read, then copied on the first insert, with a TLB shootdown
- * across threads each time. */
+/* Line-aligned, zeroed memory for a table that is probed at random. Tables
+ * of 4 MiB or more (at 100M rows the order tables, about a gigabyte in all)
+ * have the whole 2 MiB pages inside them offered to the kernel as
+ * transparent huge pages: one TLB entry, and one page fault, per 512 small
+ * pages; only whole pages are advised, so no memory is added. (Advising the
+ * 2 MiB customer tables too added 200 MB to the peak and no speed.)
+ * Zeroing by writing matters too: calloc's untouched pages would first be
+ * mapped to the shared zero page by a probe's read, then copied on the first
+ * insert, with a TLB shootdown across threads each time. */
 static void *alloc_table(size_t bytes) {
   size_t align = bytes < 2 * HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES;
   size_t rounded = (bytes + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
@@ -233,7 +237,7 @@ static inline int add_to_order(part_state *ps, int64_t pos, uint64_t customer_ha
 #define PREFETCH_DISTANCE 12
 
 static inline void prefetch_tables(const part_state *ps, const txn_row *a) {
-  uint64_t h = pe_cix_hash(a->customer_id);
+  uint64_t h = a->hash;
   const order_entry *e = &ps->orders[order_hash(a->order_id, h) & ps->omask];
   __builtin_prefetch(&ps->customers[h & ps->cmask]);
   __builtin_prefetch(e);
@@ -248,7 +252,7 @@ static int process_partition(part_state *ps, const txn_row *rows, int64_t n, int
     if (k + PREFETCH_DISTANCE < n && ps->customers && ps->orders)
       prefetch_tables(ps, &rows[k + PREFETCH_DISTANCE]);
     const txn_row *t = &rows[k];
-    uint64_t h = pe_cix_hash(t->customer_id);
+    uint64_t h = t->hash;
     int64_t pos = find_customer(ps, t->customer_id, h);
     if (pos < 0) return -1;
     if (filter_future && t->timestamp > as_of) {
@@ -333,6 +337,7 @@ static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int6
   for (int64_t i = begin; i < end; i++) {
     txn_row *t = (txn_row *)records + pe_cix_next_record(next, c, i);
     t->customer_id = customer[i];
+    t->hash = c->hash[i];
     t->order_id = order[i];
     t->timestamp = timestamp[i];
     t->amount = amount[i];
@@ -351,9 +356,9 @@ static void report_progress(void *ctx, int64_t rows) {
     run->params->progress(run->params->progress_ctx, run->rows_done, run->rows);
 }
 
-/* Moves each partition's customers into the customer index, in the order
- * of their table positions (so local slots do not depend on the thread
- * count), with their running values into slot order; renames order entries
+/* Moves each partition's customers into the customer index, in an order
+ * fixed by their table positions (so local slots do not depend on the
+ * thread count), with their running values into slot order; renames order entries
  * from table positions to slots; then counts each customer's orders by the
  * sign of their net amount. Frees the customer and order tables as it goes:
  * the order tables are the largest structure, and releasing them before the
@@ -373,7 +378,12 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
       failed = 1;
       continue;
     }
-    for (uint64_t i = 0; i < size; i++) {
+    /* Positions are visited in a scrambled order (k -> k * odd is a
+     * bijection modulo a power of two): in position order the ids would
+     * arrive sorted by their hashes' low bits, and the index's growing
+     * linear-probing table would pile them into ever longer runs. */
+    for (uint64_t k = 0; k < size; k++) {
+      uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (size - 1);
       const customer_entry *e = &ps->customers[i];
       if (e->first == NO_CUSTOMER) continue;
       int64_t slot;
