@@ -9,7 +9,9 @@
 
 /* Chunks decoded per batch: enough to keep every thread busy, few enough that
  * the compressed copies stay small. */
-static int batch_chunks(void) { return 4 * omp_get_max_threads(); }
+static int batch_chunks(void) {
+  return 4 * omp_get_max_threads();
+}
 
 void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
   memset(l, 0, sizeof *l);
@@ -25,9 +27,12 @@ void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
     unsigned flags, config;
     size_t nvalues = 0;
     H5Z_filter_t f = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nvalues, NULL, 0, NULL, &config);
-    if (f == H5Z_FILTER_SHUFFLE && i == 0) l->shuffle = 1;
-    else if (f == H5Z_FILTER_DEFLATE && i == nfilters - 1) l->deflate = 1;
-    else ok = 0;
+    if (f == H5Z_FILTER_SHUFFLE && i == 0)
+      l->shuffle = 1;
+    else if (f == H5Z_FILTER_DEFLATE && i == nfilters - 1)
+      l->deflate = 1;
+    else
+      ok = 0;
   }
   if (ok && l->shuffle && !l->deflate) ok = 0; /* unusual: leave it to HDF5 */
   l->usable = ok;
@@ -94,8 +99,8 @@ static void shuffle(const unsigned char *in, unsigned char *out, size_t n, size_
 typedef struct {
   unsigned char *raw; /* stored bytes of the chunk */
   size_t raw_size;
-  uint32_t mask;      /* bit i set: filter i was skipped for this chunk */
-  int status;         /* 0 ok, -1 corrupt */
+  uint32_t mask; /* bit i set: filter i was skipped for this chunk */
+  int status;    /* 0 ok, -1 corrupt */
 } chunk_slot;
 
 /* Decodes one stored chunk into `out` (chunk_rows * elem bytes); `scratch`
@@ -134,7 +139,8 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
   const int batch = batch_chunks();
   chunk_slot *slots = calloc((size_t)batch, sizeof *slots);
   size_t *capacity = calloc((size_t)batch, sizeof *capacity);
-  pe_status st = slots && capacity ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, path);
+  pe_status st =
+      slots && capacity ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, path);
   for (int64_t c0 = first; st == PE_OK && c0 <= last; c0 += batch) {
     int nb = (int)(last - c0 + 1 < batch ? last - c0 + 1 : batch);
     /* HDF5 is not thread-safe: fetch the stored bytes on this thread. */
@@ -175,7 +181,8 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
         } else {
           rc = decode(l, inflater, &slots[j], whole ? dst : tmp + bytes, tmp);
           if (rc == 0 && !whole)
-            memcpy(dst, tmp + bytes + (size_t)(lo - c * rows) * l->elem, (size_t)(hi - lo) * l->elem);
+            memcpy(dst, tmp + bytes + (size_t)(lo - c * rows) * l->elem,
+                   (size_t)(hi - lo) * l->elem);
         }
         if (rc != 0) {
 #pragma omp critical(pe_h5_chunks_fail)
@@ -198,14 +205,16 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
 }
 
 pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t first_chunk,
-                             int64_t nchunks, const void *data, const char *file, const char *name) {
+                             int64_t nchunks, const void *data, const char *file,
+                             const char *name) {
   const size_t bytes = (size_t)l->chunk_rows * l->elem;
   const int batch = batch_chunks();
   /* A chunk is stored compressed only when that is smaller. */
   unsigned char *out = malloc((size_t)batch * bytes);
   size_t *sizes = malloc((size_t)batch * sizeof *sizes);
   uint32_t *masks = malloc((size_t)batch * sizeof *masks);
-  pe_status st = out && sizes && masks ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
+  pe_status st =
+      out && sizes && masks ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
   const size_t stride = bytes;
   for (int64_t c0 = 0; st == PE_OK && c0 < nchunks; c0 += batch) {
     int nb = (int)(nchunks - c0 < batch ? nchunks - c0 : batch);
@@ -258,7 +267,8 @@ pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t fir
     }
     for (int j = 0; j < nb; j++) {
       hsize_t coord = (hsize_t)((first_chunk + c0 + j) * l->chunk_rows);
-      if (H5Dwrite_chunk(did, H5P_DEFAULT, masks[j], &coord, sizes[j], out + (size_t)j * stride) < 0) {
+      if (H5Dwrite_chunk(did, H5P_DEFAULT, masks[j], &coord, sizes[j], out + (size_t)j * stride) <
+          0) {
         st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
         break;
       }

@@ -51,7 +51,7 @@ typedef struct {
 typedef struct __attribute__((packed)) {
   int64_t order_id;
   double net;
-  uint32_t slot_plus_one; /* the customer's local slot + 1; 0 = empty */
+  uint32_t customer_plus_one; /* the customer's table position + 1; 0 = empty */
 } order_entry;
 
 /* A customer's entry in its partition's customer table: the id and the
@@ -71,8 +71,9 @@ typedef struct {
   int32_t frequency, returned; /* filled when orders are resolved */
 } slot_state;
 
-/* Per-partition running values. During the pass order entries name their
- * customer by table position + 1; after it, by local slot + 1. */
+/* Per-partition running values. Order entries name their customer by its
+ * position in `customers` (renumbered when that table grows); once the pass
+ * is over, positions are mapped to local slots and `slots` holds the values. */
 typedef struct {
   customer_entry *customers;
   uint64_t cmask;
@@ -152,7 +153,7 @@ static int grow_customers(part_state *ps) {
   }
   for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
     order_entry *o = &ps->orders[i];
-    if (o->slot_plus_one) o->slot_plus_one = moved[o->slot_plus_one - 1] + 1;
+    if (o->customer_plus_one) o->customer_plus_one = moved[o->customer_plus_one - 1] + 1;
   }
   free(moved);
   free(ps->customers);
@@ -194,10 +195,10 @@ static int grow_orders(part_state *ps) {
   uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
     order_entry *e = &ps->orders[i];
-    if (!e->slot_plus_one) continue;
-    uint64_t ch = pe_cix_hash(ps->customers[e->slot_plus_one - 1].id);
+    if (!e->customer_plus_one) continue;
+    uint64_t ch = pe_cix_hash(ps->customers[e->customer_plus_one - 1].id);
     uint64_t pos = order_hash(e->order_id, ch) & mask;
-    while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
+    while (t[pos].customer_plus_one) pos = (pos + 1) & mask;
     t[pos] = *e;
   }
   free(ps->orders);
@@ -216,14 +217,14 @@ static inline int add_to_order(part_state *ps, int64_t pos, uint64_t customer_ha
   uint64_t at = order_hash(order_id, customer_hash) & ps->omask;
   for (;;) {
     order_entry *e = &ps->orders[at];
-    if (!e->slot_plus_one) {
+    if (!e->customer_plus_one) {
       e->order_id = order_id;
-      e->slot_plus_one = key;
+      e->customer_plus_one = key;
       e->net = amount;
       ps->norders++;
       return 0;
     }
-    if (e->order_id == order_id && e->slot_plus_one == key) {
+    if (e->order_id == order_id && e->customer_plus_one == key) {
       e->net += amount;
       return 0;
     }
@@ -358,12 +359,11 @@ static void report_progress(void *ctx, int64_t rows) {
 
 /* Moves each partition's customers into the customer index, in an order
  * fixed by their table positions (so local slots do not depend on the
- * thread count), with their running values into slot order; renames order entries
- * from table positions to slots; then counts each customer's orders by the
- * sign of their net amount. Frees the customer and order tables as it goes:
- * the order tables are the largest structure, and releasing them before the
- * ids are sorted and the output allocated keeps those off the peak. Returns
- * the number of orders, or -1 when out of memory. */
+ * thread count), and their running values into slot order; then counts each
+ * customer's orders by the sign of their net amount. Frees the customer and order tables as it
+ * goes: the order tables are the largest structure, and releasing them before the ids are sorted
+ * and the output allocated keeps those off the peak. Returns the number of orders, or -1 when out
+ * of memory. */
 static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_state *parts) {
   int64_t orders = 0;
   int failed = 0;
@@ -398,8 +398,8 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
     ps->customers = NULL;
     for (uint64_t i = 0; !failed && ps->orders && i <= ps->omask; i++) {
       const order_entry *e = &ps->orders[i];
-      if (!e->slot_plus_one) continue;
-      slot_state *v = &ps->slots[slot_of[e->slot_plus_one - 1]];
+      if (!e->customer_plus_one) continue;
+      slot_state *v = &ps->slots[slot_of[e->customer_plus_one - 1]];
       if (e->net > 0)
         v->frequency++;
       else if (e->net < 0)
