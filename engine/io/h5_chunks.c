@@ -130,78 +130,139 @@ static int decode(const pe_h5_chunk_layout *l, struct libdeflate_decompressor *i
   return 0;
 }
 
+/* Stored chunks fetched ahead of their decoding, at most: enough for both
+ * threads to decode while this one fetches, little enough that the
+ * compressed copies of a long column never pile up. */
+static int fetch_window(void) { return 8 * omp_get_max_threads(); }
+
+/* One fetched chunk waiting to be decoded. */
+typedef struct {
+  const pe_h5_chunk_request *req;
+  int64_t chunk, order; /* chunk index; position in the read, for errors */
+  chunk_slot slot;
+} fetched_chunk;
+
+/* Per-thread decoding state, made once per read. */
+typedef struct {
+  unsigned char *tmp; /* 2 x the largest chunk */
+  struct libdeflate_decompressor *inflater;
+} decoder;
+
+/* Decodes `f` into its request's buffer (the part of the chunk inside
+ * [offset, offset + count)); returns 0 or -1 for a corrupt chunk. */
+static int decode_into(const fetched_chunk *f, int64_t offset, int64_t count, decoder *dec) {
+  const pe_h5_chunk_layout *l = f->req->layout;
+  const int64_t rows = l->chunk_rows, c = f->chunk;
+  const size_t bytes = (size_t)rows * l->elem;
+  const int64_t lo = c * rows > offset ? c * rows : offset;
+  const int64_t hi = (c + 1) * rows < offset + count ? (c + 1) * rows : offset + count;
+  unsigned char *dst = (unsigned char *)f->req->buf + (size_t)(lo - offset) * l->elem;
+  const int whole = lo == c * rows && hi == (c + 1) * rows;
+  chunk_slot slot = f->slot;
+  int rc = decode(l, dec->inflater, &slot, whole ? dst : dec->tmp + bytes, dec->tmp);
+  if (rc == 0 && !whole)
+    memcpy(dst, dec->tmp + bytes + (size_t)(lo - c * rows) * l->elem, (size_t)(hi - lo) * l->elem);
+  return rc;
+}
+
+pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64_t offset,
+                                 int64_t count, const char *file) {
+  if (count <= 0 || nreq <= 0) return PE_OK;
+  size_t largest = 0;
+  for (int r = 0; r < nreq; r++) {
+    size_t bytes = (size_t)req[r].layout->chunk_rows * req[r].layout->elem;
+    if (bytes > largest) largest = bytes;
+  }
+  const int threads = omp_get_max_threads(), window = fetch_window();
+  decoder *dec = calloc((size_t)threads, sizeof *dec);
+  PE_FAIL_IF(!dec, PE_ERR_NOMEM, "%s: out of memory for chunk decoders", file);
+  pe_status st = PE_OK;
+  int64_t failed = -1; /* lowest order of a corrupt chunk */
+  const pe_h5_chunk_request *failed_req = NULL;
+  int64_t failed_chunk = 0;
+  int no_memory = 0;
+  /* One thread fetches stored chunks (HDF5 is not thread-safe) and hands
+   * each to a task; every thread, the fetcher included between fetches,
+   * decodes. Fetching overlaps decoding instead of alternating with it. */
+#pragma omp parallel num_threads(threads)
+  {
+    decoder *mine = &dec[omp_get_thread_num()];
+    mine->tmp = malloc(2 * largest);
+    mine->inflater = libdeflate_alloc_decompressor();
+#pragma omp barrier
+#pragma omp single
+    {
+      int64_t order = 0, in_flight = 0;
+      for (int r = 0; r < nreq && st == PE_OK; r++) {
+        const pe_h5_chunk_request *q = &req[r];
+        const int64_t rows = q->layout->chunk_rows;
+        const int64_t first = offset / rows, last = (offset + count - 1) / rows;
+        for (int64_t c = first; c <= last && st == PE_OK; c++, order++) {
+          if (in_flight == window) {
+#pragma omp taskwait
+            in_flight = 0;
+          }
+          fetched_chunk *f = calloc(1, sizeof *f);
+          hsize_t coord = (hsize_t)(c * rows), size = 0;
+          if (f && H5Dget_chunk_storage_size(q->did, &coord, &size) < 0) size = 0;
+          if (f && size > 0) f->slot.raw = malloc((size_t)size);
+          if (!f || (size > 0 && !f->slot.raw)) {
+            if (f) free(f->slot.raw);
+            free(f);
+            st = pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, q->path);
+            break;
+          }
+          f->req = q;
+          f->chunk = c;
+          f->order = order;
+          f->slot.raw_size = (size_t)size;
+          if (size > 0 && H5Dread_chunk(q->did, H5P_DEFAULT, &coord, &f->slot.mask, f->slot.raw) < 0) {
+            free(f->slot.raw);
+            free(f);
+            st = pe__fail(PE_ERR_IO, "%s: %s: cannot read chunk %lld", file, q->path, (long long)c);
+            break;
+          }
+          in_flight++;
+#pragma omp task firstprivate(f)
+          {
+            decoder *d = &dec[omp_get_thread_num()];
+            int rc = -1;
+            if (!d->tmp || !d->inflater) {
+#pragma omp atomic write
+              no_memory = 1;
+            } else {
+              rc = decode_into(f, offset, count, d);
+            }
+            if (rc != 0) {
+#pragma omp critical(pe_h5_chunks_fail)
+              if (failed < 0 || f->order < failed) {
+                failed = f->order;
+                failed_req = f->req;
+                failed_chunk = f->chunk;
+              }
+            }
+            free(f->slot.raw);
+            free(f);
+          }
+        }
+      }
+#pragma omp taskwait
+    }
+    free(mine->tmp);
+    libdeflate_free_decompressor(mine->inflater);
+  }
+  free(dec);
+  if (st != PE_OK) return st;
+  PE_FAIL_IF(no_memory, PE_ERR_NOMEM, "%s: out of memory decompressing chunks", file);
+  PE_FAIL_IF(failed >= 0, PE_ERR_DATA, "%s: %s: chunk %lld is corrupt (cannot decompress)", file,
+             failed_req->path, (long long)failed_chunk);
+  return PE_OK;
+}
+
 pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offset, int64_t count,
                             void *buf, const char *file, const char *path) {
-  if (count <= 0) return PE_OK;
-  const int64_t rows = l->chunk_rows;
-  const size_t bytes = (size_t)rows * l->elem;
-  const int64_t first = offset / rows, last = (offset + count - 1) / rows;
-  const int batch = batch_chunks();
-  chunk_slot *slots = calloc((size_t)batch, sizeof *slots);
-  size_t *capacity = calloc((size_t)batch, sizeof *capacity);
-  pe_status st =
-      slots && capacity ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, path);
-  for (int64_t c0 = first; st == PE_OK && c0 <= last; c0 += batch) {
-    int nb = (int)(last - c0 + 1 < batch ? last - c0 + 1 : batch);
-    /* HDF5 is not thread-safe: fetch the stored bytes on this thread. */
-    for (int j = 0; j < nb && st == PE_OK; j++) {
-      hsize_t coord = (hsize_t)((c0 + j) * rows), size = 0;
-      if (H5Dget_chunk_storage_size(did, &coord, &size) < 0) size = 0;
-      slots[j].raw_size = (size_t)size;
-      if (size == 0) continue;
-      if (capacity[j] < size) {
-        unsigned char *p = realloc(slots[j].raw, (size_t)size);
-        if (!p) {
-          st = pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, path);
-          break;
-        }
-        slots[j].raw = p;
-        capacity[j] = (size_t)size;
-      }
-      if (H5Dread_chunk(did, H5P_DEFAULT, &coord, &slots[j].mask, slots[j].raw) < 0)
-        st = pe__fail(PE_ERR_IO, "%s: %s: cannot read chunk %lld", file, path, (long long)(c0 + j));
-    }
-    if (st != PE_OK) break;
-    int failed = -1, no_memory = 0;
-#pragma omp parallel
-    {
-      unsigned char *tmp = malloc(2 * bytes);
-      struct libdeflate_decompressor *inflater = libdeflate_alloc_decompressor();
-#pragma omp for schedule(dynamic, 1)
-      for (int j = 0; j < nb; j++) {
-        int64_t c = c0 + j;
-        int64_t lo = c * rows > offset ? c * rows : offset;
-        int64_t hi = (c + 1) * rows < offset + count ? (c + 1) * rows : offset + count;
-        unsigned char *dst = (unsigned char *)buf + (size_t)(lo - offset) * l->elem;
-        int whole = lo == c * rows && hi == (c + 1) * rows;
-        int rc = -1;
-        if (!tmp || !inflater) {
-#pragma omp atomic write
-          no_memory = 1;
-        } else {
-          rc = decode(l, inflater, &slots[j], whole ? dst : tmp + bytes, tmp);
-          if (rc == 0 && !whole)
-            memcpy(dst, tmp + bytes + (size_t)(lo - c * rows) * l->elem,
-                   (size_t)(hi - lo) * l->elem);
-        }
-        if (rc != 0) {
-#pragma omp critical(pe_h5_chunks_fail)
-          if (failed < 0 || j < failed) failed = j;
-        }
-      }
-      free(tmp);
-      libdeflate_free_decompressor(inflater);
-    }
-    if (no_memory)
-      st = pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory decompressing chunks", file, path);
-    else if (failed >= 0)
-      st = pe__fail(PE_ERR_DATA, "%s: %s: chunk %lld is corrupt (cannot decompress)", file, path,
-                    (long long)(c0 + failed));
-  }
-  for (int j = 0; slots && j < batch; j++) free(slots[j].raw);
-  free(slots);
-  free(capacity);
-  return st;
+  const pe_h5_chunk_request req = {did, l, buf, path};
+  return pe_h5_chunks_read_many(&req, 1, offset, count, file);
 }
 
 pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t first_chunk,

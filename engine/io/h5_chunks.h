@@ -30,6 +30,21 @@ typedef struct {
  * to the memory type `memtype` (no conversion needed). */
 void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *layout);
 
+/* One column's part of a multi-column read. */
+typedef struct {
+  hid_t did;
+  const pe_h5_chunk_layout *layout; /* usable */
+  void *buf;                        /* count elements */
+  const char *path;                 /* for messages */
+} pe_h5_chunk_request;
+
+/* Reads rows [offset, offset + count) of several columns at once: one thread
+ * fetches the stored chunks while the others (and it, between fetches)
+ * decode them, all columns in one parallel region. A corrupt chunk is
+ * PE_ERR_DATA naming the first one in column order. */
+pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64_t offset,
+                                 int64_t count, const char *file);
+
 /* Reads rows [offset, offset + count) through the direct path. */
 pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *layout, int64_t offset,
                             int64_t count, void *buf, const char *file, const char *path);

@@ -33,10 +33,20 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
   return PE_OK;
 }
 
+/* All columns of the chunk in one parallel read where their chunks can be
+ * decoded directly (the usual case), the others through HDF5. */
 static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chunk *chunk) {
-  for (int c = 0; c < pass->table->ncols; c++)
-    if (b->col[c])
-      PE_FORWARD(pe_h5_column_read(&pass->table->cols[c], chunk->offset, chunk->rows, b->col[c]));
+  pe_h5_chunk_request req[16];
+  int nreq = 0;
+  for (int c = 0; c < pass->table->ncols; c++) {
+    const pe_h5_column *col = &pass->table->cols[c];
+    if (!b->col[c]) continue;
+    if (col->layout.usable)
+      req[nreq++] = (pe_h5_chunk_request){col->did, &col->layout, b->col[c], col->path};
+    else
+      PE_FORWARD(pe_h5_column_read(col, chunk->offset, chunk->rows, b->col[c]));
+  }
+  PE_FORWARD(pe_h5_chunks_read_many(req, nreq, chunk->offset, chunk->rows, pass->input));
   const int64_t *ids = b->col[pass->id_column];
   const int64_t n = chunk->rows;
 #pragma omp parallel for schedule(static)
