@@ -12,11 +12,14 @@
  * processed.
  *
  * Two ways to use it:
- *   1. One pass (what RFM does): group a chunk of rows by partition with
- *      pe_cix_plan_build(), then per partition call pe_cix_upsert() and keep
- *      per-slot aggregates beside the index; after the last chunk,
- *      pe_customer_index_finish() assigns dense indices, and
- *      pe_customer_index_dense_of() maps (partition, slot) to them.
+ *   1. One pass (what the features step does): group a chunk of rows by
+ *      partition with pe_cix_plan_build(), then per partition call
+ *      pe_cix_upsert() and keep per-slot aggregates beside the index; after
+ *      the last chunk, pe_customer_index_finish() assigns dense indices, and
+ *      pe_customer_index_dense_of() maps (partition, slot) to them. (RFM
+ *      keeps its customers in its own per-partition tables during the pass
+ *      and enters them here afterwards, in a scrambled order: ids inserted in
+ *      the order of their hash bits pile up into long probe runs.)
  *   2. Two passes (a join): pe_customer_index_add() every id column, then
  *      finish, then pe_customer_index_lookup() each chunk to dense indices and
  *      accumulate into plain arrays of length C. */
