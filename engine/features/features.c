@@ -13,7 +13,7 @@
 void pe_features_params_init(pe_features_params *params) {
   memset(params, 0, sizeof *params);
   params->as_of = PE_FEATURES_AS_OF_AUTO;
-  params->chunk_rows = 1 << 19;
+  params->chunk_rows = 1 << 21;
 }
 
 pe_status pe__feat_alloc(pe_features *f) {
@@ -214,7 +214,7 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   run.params = params;
   run.as_of = params->as_of;
   run.filter_future = params->as_of != PE_FEATURES_AS_OF_AUTO;
-  run.chunk_rows = params->chunk_rows > 0 ? params->chunk_rows : (1 << 19);
+  run.chunk_rows = params->chunk_rows > 0 ? params->chunk_rows : (1 << 21);
   pe_features *f = calloc(1, sizeof *f);
   hid_t fid = H5I_INVALID_HID;
   pe_status st = f ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");

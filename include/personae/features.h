@@ -76,7 +76,9 @@ typedef struct {
   const pe_feature *features;
   int nfeatures;
   /* Rows per HDF5 read (any size works; a multiple of the file's chunk size
-   * reads fastest). Default 524288. */
+   * reads fastest). Default 2097152: a partition then sees enough rows per
+   * chunk to reuse its tables in cache (8% faster than 524288 at 1M
+   * customers, for ~35 MB more buffers). */
   int64_t chunk_rows;
   /* Called after each chunk with rows done / total over both tables; may be
    * NULL. Called from the calling thread. */
