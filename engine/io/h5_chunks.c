@@ -35,6 +35,16 @@ void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
       ok = 0;
   }
   if (ok && l->shuffle && !l->deflate) ok = 0; /* unusual: leave it to HDF5 */
+  /* A chunk never written reads as the fill value; the direct path writes
+   * zeros, so any other fill value is left to HDF5. */
+  H5D_fill_value_t fill = H5D_FILL_VALUE_ERROR;
+  if (ok && (H5Pfill_value_defined(dcpl, &fill) < 0 || fill == H5D_FILL_VALUE_ERROR)) ok = 0;
+  if (ok && fill == H5D_FILL_VALUE_USER_DEFINED) {
+    unsigned char value[64] = {0};
+    size_t size = H5Tget_size(ftype);
+    ok = size <= sizeof value && H5Pget_fill_value(dcpl, ftype, value) >= 0;
+    for (size_t b = 0; ok && b < size; b++) ok = value[b] == 0;
+  }
   l->usable = ok;
   l->elem = H5Tget_size(ftype);
   l->chunk_rows = (int64_t)chunk;
@@ -130,6 +140,17 @@ static int decode(const pe_h5_chunk_layout *l, struct libdeflate_decompressor *i
   return 0;
 }
 
+/* The stored size of the chunk at `coord`, 0 for one never written (read
+ * as zeros); -1 when the chunk index cannot be read. */
+static int chunk_stored_size(hid_t did, const hsize_t *coord, hsize_t *size) {
+  unsigned mask = 0;
+  haddr_t addr = HADDR_UNDEF;
+  *size = 0;
+  if (H5Dget_chunk_info_by_coord(did, coord, &mask, &addr, size) < 0) return -1;
+  if (addr == HADDR_UNDEF) *size = 0;
+  return 0;
+}
+
 /* Stored chunks fetched ahead of their decoding, at most: enough for both
  * threads to decode while this one fetches, little enough that the
  * compressed copies of a long column never pile up. */
@@ -190,7 +211,9 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
     mine->tmp = malloc(2 * largest);
     mine->inflater = libdeflate_alloc_decompressor();
 #pragma omp barrier
-#pragma omp single
+    /* The thread that called: HDF5's error printing is off there, and the
+     * message of a failure is recorded where the caller will read it. */
+#pragma omp master
     {
       int64_t order = 0, in_flight = 0;
       for (int r = 0; r < nreq && st == PE_OK; r++) {
@@ -204,7 +227,12 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
           }
           fetched_chunk *f = calloc(1, sizeof *f);
           hsize_t coord = (hsize_t)(c * rows), size = 0;
-          if (f && H5Dget_chunk_storage_size(q->did, &coord, &size) < 0) size = 0;
+          if (f && chunk_stored_size(q->did, &coord, &size) < 0) {
+            free(f);
+            st = pe__fail(PE_ERR_IO, "%s: %s: cannot locate chunk %lld", file, q->path,
+                          (long long)c);
+            break;
+          }
           if (f && size > 0) f->slot.raw = malloc((size_t)size);
           if (!f || (size > 0 && !f->slot.raw)) {
             if (f) free(f->slot.raw);
@@ -248,6 +276,8 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
       }
 #pragma omp taskwait
     }
+    /* Every task has run (a barrier waits for them) before a decoder goes. */
+#pragma omp barrier
     free(mine->tmp);
     libdeflate_free_decompressor(mine->inflater);
   }

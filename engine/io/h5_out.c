@@ -86,7 +86,12 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
   umask(mask);
   fchmod(fd, 0666 & ~mask);
   close(fd);
-  o->fid = H5Fcreate(o->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  /* "Semi" close: closing the file fails while an object in it is still
+   * open, instead of deferring the real close past the fsync and rename. */
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0) H5Pset_fclose_degree(fapl, H5F_CLOSE_SEMI);
+  o->fid = H5Fcreate(o->tmp_path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl >= 0 ? fapl : H5P_DEFAULT);
+  if (fapl >= 0) H5Pclose(fapl);
   if (o->fid < 0) {
     unlink(o->tmp_path);
     free(o);

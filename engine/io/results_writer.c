@@ -10,6 +10,7 @@
 struct pe_results_writer {
   pe_h5_out *out;
   pe_status failed; /* the first failed write into this update, or PE_OK */
+  char message[1024]; /* and its message */
 };
 
 pe_status pe_results_begin(const char *path, const char *const *inputs,
@@ -42,7 +43,7 @@ pe_status pe_results_commit(pe_results_writer *w) {
     const pe_status st = w->failed;
     const char *path = pe_h5_out_path(w->out);
     char msg[4200];
-    snprintf(msg, sizeof msg, "%s: not updated: a group failed to write into it", path);
+    snprintf(msg, sizeof msg, "%s: not updated: %s", path, w->message);
     pe_results_abort(w);
     return pe__fail(st, "%s", msg);
   }
@@ -52,7 +53,10 @@ pe_status pe_results_commit(pe_results_writer *w) {
 }
 
 pe_status pe__results_note(pe_results_writer *w, pe_status st) {
-  if (w && st != PE_OK && w->failed == PE_OK) w->failed = st;
+  if (w && st != PE_OK && w->failed == PE_OK) {
+    w->failed = st;
+    snprintf(w->message, sizeof w->message, "%s", personae_last_error());
+  }
   return st;
 }
 
