@@ -203,24 +203,13 @@ pe_status pe_rfm_compute(const char *input, const pe_rfm_params *params, pe_rfm_
 /* The per-customer columns from the aggregates (as the RFM pass's own
  * finish_customers derives them). */
 static void fill_from_aggregates(const pe_rfm_aggregates *agg, pe_rfm_result *res) {
-  const int64_t as_of = agg->as_of, day = 86400;
+  res->summary.as_of = agg->as_of;
   memcpy(res->customer_id, agg->customer_id, (size_t)agg->count * sizeof *res->customer_id);
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < agg->count; i++) {
-    const int32_t freq = agg->frequency[i];
-    const int bought = agg->last_purchase[i] != INT64_MIN;
-    res->frequency[i] = freq;
-    res->orders_returned[i] = agg->orders_returned[i];
-    res->has_purchase[i] = freq > 0;
-    res->monetary[i] = agg->monetary[i];
-    res->aov[i] = freq > 0 ? agg->monetary[i] / freq : 0.0;
-    res->first_purchase[i] = bought ? agg->first_purchase[i] : -1;
-    res->last_purchase[i] = bought ? agg->last_purchase[i] : -1;
-    res->recency_days[i] = bought ? (int32_t)((as_of - agg->last_purchase[i]) / day) : -1;
-    res->tenure_days[i] = bought ? (int32_t)((as_of - agg->first_purchase[i]) / day) : -1;
-  }
+  for (int64_t i = 0; i < agg->count; i++)
+    pe__rfm_fill_customer(res, i, agg->frequency[i], agg->orders_returned[i], agg->monetary[i],
+                          agg->first_purchase[i], agg->last_purchase[i]);
   pe_rfm_summary *s = &res->summary;
-  s->as_of = as_of;
   s->rows = agg->rows;
   s->rows_future = agg->rows_future;
   s->orders = agg->orders;

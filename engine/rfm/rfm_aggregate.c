@@ -416,7 +416,7 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
 /* Turns the partitions' running values into the dense per-customer columns. */
 static pe_status finish_customers(const pe_customer_index *ix, part_state *parts,
                                   const int64_t *txn_customers, pe_rfm_result *res) {
-  int64_t as_of = res->summary.as_of, from_sessions = 0;
+  int64_t from_sessions = 0;
   int failed = 0;
   memcpy(res->customer_id, pe_customer_index_ids(ix), (size_t)res->count * sizeof(int64_t));
 #pragma omp parallel for schedule(dynamic, 4) reduction(+ : from_sessions) reduction(| : failed)
@@ -432,16 +432,7 @@ static pe_status finish_customers(const pe_customer_index *ix, part_state *parts
     for (int64_t s = 0; s < cp->count; s++) {
       int64_t d = pe_customer_index_dense_of(ix, (unsigned)p, s);
       const slot_state *v = &ps->slots[s];
-      int bought = v->last != INT64_MIN;
-      res->frequency[d] = v->frequency;
-      res->orders_returned[d] = v->returned;
-      res->has_purchase[d] = v->frequency > 0;
-      res->monetary[d] = v->monetary;
-      res->aov[d] = v->frequency > 0 ? v->monetary / v->frequency : 0.0;
-      res->first_purchase[d] = bought ? v->first : -1;
-      res->last_purchase[d] = bought ? v->last : -1;
-      res->recency_days[d] = bought ? (int32_t)((as_of - v->last) / SECONDS_PER_DAY) : -1;
-      res->tenure_days[d] = bought ? (int32_t)((as_of - v->first) / SECONDS_PER_DAY) : -1;
+      pe__rfm_fill_customer(res, d, v->frequency, v->returned, v->monetary, v->first, v->last);
     }
     free(ps->slots);
     ps->slots = NULL;

@@ -28,6 +28,26 @@ struct pe_rfm_result {
   int64_t bound_count[3][PE_RFM_MAX_BINS + 1];
 };
 
+/* Customer d's raw RFM columns from its aggregates (first/last: earliest and
+ * latest positive row, last == INT64_MIN when there is none), against
+ * res->summary.as_of. The one derivation behind pe_rfm_compute's own pass
+ * and pe_rfm_compute_from_aggregates. */
+static inline void pe__rfm_fill_customer(pe_rfm_result *res, int64_t d, int32_t frequency,
+                                         int32_t returned, double monetary, int64_t first,
+                                         int64_t last) {
+  const int64_t as_of = res->summary.as_of, day = 86400;
+  const int bought = last != INT64_MIN;
+  res->frequency[d] = frequency;
+  res->orders_returned[d] = returned;
+  res->has_purchase[d] = frequency > 0;
+  res->monetary[d] = monetary;
+  res->aov[d] = frequency > 0 ? monetary / frequency : 0.0;
+  res->first_purchase[d] = bought ? first : -1;
+  res->last_purchase[d] = bought ? last : -1;
+  res->recency_days[d] = bought ? (int32_t)((as_of - last) / day) : -1;
+  res->tenure_days[d] = bought ? (int32_t)((as_of - first) / day) : -1;
+}
+
 /* Allocates the per-customer arrays for `count` customers (zeroed). */
 pe_status pe__rfm_result_alloc(pe_rfm_result *res, int64_t count);
 
