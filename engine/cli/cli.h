@@ -86,6 +86,10 @@ int pe_cli_parse_double(const char *option, const char *arg, double min, double 
 /* Prints "personae CMD: error: <msg>" on stderr and returns the exit code for
  * `status`, using the library's last error message. */
 int pe_cli_fail(const char *cmd, pe_status status);
+/* As pe_cli_fail, first prefixing the message with `input` unless it names it
+ * already: step errors about the data itself ("too few customers") come from
+ * code that does not know the file. */
+int pe_cli_fail_naming(const char *cmd, const char *input, pe_status status);
 /* Prints a usage error ("personae CMD: <msg>; see personae CMD --help") and returns 1. */
 int pe_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* An info line on stderr unless --quiet. */

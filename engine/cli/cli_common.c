@@ -139,6 +139,15 @@ int pe_cli_fail(const char *cmd, pe_status status) {
   return personae_exit_code(status);
 }
 
+int pe_cli_fail_naming(const char *cmd, const char *input, pe_status status) {
+  if (!strstr(personae_last_error(), input)) {
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", personae_last_error());
+    pe__fail(status, "%s: %s", input, msg);
+  }
+  return pe_cli_fail(cmd, status);
+}
+
 int pe_cli_usage_error(const char *cmd, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

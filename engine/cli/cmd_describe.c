@@ -31,17 +31,6 @@ static const char usage_text[] =
 
 enum { OPT_HTML = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_FOCUS, OPT_KMEANS };
 
-/* Step errors about the data itself ("too few customers") come from code
- * that does not know the file; name it here so every message does. */
-static int fail_naming_input(const char *cmd, const char *input, pe_status st) {
-  if (!strstr(personae_last_error(), input)) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", personae_last_error());
-    pe__fail(st, "%s: %s", input, msg);
-  }
-  return pe_cli_fail(cmd, st);
-}
-
 int pe_cmd_describe(int argc, char **argv) {
   static const struct option options[] = {PE_CLI_COMMON_OPTIONS,
                                           {"html", required_argument, NULL, OPT_HTML},
@@ -92,7 +81,7 @@ int pe_cmd_describe(int argc, char **argv) {
   if (st == PE_OK && html)
     st = pe_persona_write_text_file(html, text, (const char *[]){input, results, kmeans, NULL});
   if (st != PE_OK) {
-    rc = fail_naming_input("describe", input, st);
+    rc = pe_cli_fail_naming("describe", input, st);
     goto done;
   }
   free(text);
@@ -100,7 +89,7 @@ int pe_cmd_describe(int argc, char **argv) {
   st = common.json ? pe_persona_report_json(report, &text)
                    : pe_persona_report_markdown(report, &text);
   if (st != PE_OK) {
-    rc = fail_naming_input("describe", input, st);
+    rc = pe_cli_fail_naming("describe", input, st);
     goto done;
   }
   fputs(text, stdout);

@@ -280,17 +280,6 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
   json_decref(root);
 }
 
-/* Step errors about the data itself ("too few customers") come from code
- * that does not know the file; name it here so every message does. */
-static int fail_naming_input(const char *cmd, const char *input, pe_status st) {
-  if (!strstr(personae_last_error(), input)) {
-    char msg[1024];
-    snprintf(msg, sizeof msg, "%s", personae_last_error());
-    pe__fail(st, "%s: %s", input, msg);
-  }
-  return pe_cli_fail(cmd, st);
-}
-
 int pe_cmd_run(int argc, char **argv) {
   run_args a;
   memset(&a, 0, sizeof a);
@@ -321,7 +310,7 @@ int pe_cmd_run(int argc, char **argv) {
     st = a.common.json ? pe_persona_report_json(p.report, &text)
                        : pe_persona_report_markdown(p.report, &text);
   if (st != PE_OK) {
-    rc = fail_naming_input("run", a.input, st);
+    rc = pe_cli_fail_naming("run", a.input, st);
     goto done;
   }
   const double total = pe_cli_now() - t0;
