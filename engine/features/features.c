@@ -121,6 +121,8 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
           ((uint64_t)p << 32) | (uint64_t)s;
   int64_t with_purchase = 0, with_sessions = 0;
   const int rfm = f->has_rfm;
+  pe_feature_evidence_kind evidence[PE_FEATURE_COUNT];
+  for (int j = 0; j < d; j++) evidence[j] = pe_feature_evidence(f->column[j]);
 #pragma omp parallel for schedule(static) reduction(+ : with_purchase, with_sessions)
   for (int64_t i = 0; i < n; i++) {
     if (i + 8 < n)
@@ -128,7 +130,7 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
     const pe__feat_customer *c = &run->part[where[i] >> 32].cust[where[i] & 0xffffffffu];
     for (int j = 0; j < d; j++) {
       pe__feat_value(f->column[j], c, &ctx, &f->raw[i * d + j], &f->has_value[i * d + j]);
-      f->evidence_n[i * d + j] = pe__feat_evidence(pe_feature_evidence(f->column[j]), c);
+      f->evidence_n[i * d + j] = pe__feat_evidence(evidence[j], c);
     }
     with_purchase += c->purchases > 0;
     with_sessions += c->sessions > 0;
