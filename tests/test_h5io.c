@@ -1,5 +1,6 @@
 /* HDF5 column I/O: round trips, table validation, atomic result files. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -292,6 +293,103 @@ static void test_parallel_chunk_codec_matches_hdf5(void) {
   free(noise), free(ids), free(n1), free(i1), free(part);
 }
 
+
+/* Reads a whole file into memory (for byte comparisons). */
+static unsigned char *slurp(const char *path, long *size) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return NULL;
+  fseek(fp, 0, SEEK_END);
+  *size = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  unsigned char *buf = malloc((size_t)*size);
+  if (buf && fread(buf, 1, (size_t)*size, fp) != (size_t)*size) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(fp);
+  return buf;
+}
+
+enum { MANY_ROWS = 2 * 131072 + 777, MANY_COLS = 13 };
+
+static void write_many_datasets(const char *path, const double *noise, const int64_t *ids,
+                                const uint8_t *flags, const float *matrix) {
+  pe_h5_out *o;
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  const pe_h5_dataset_spec specs[] = {
+      {"noise", PE_F64, MANY_ROWS, 0, noise, 1},
+      {"ids", PE_I64, MANY_ROWS, 0, ids, 1},
+      {"flags", PE_U8, MANY_ROWS, MANY_COLS, flags, 1}, /* 2-D, compressed, partial last chunk */
+      {"matrix", PE_F32, MANY_ROWS, MANY_COLS, matrix, 0},
+      {"short", PE_I64, 5, 0, ids, 1},
+      {"empty", PE_F64, 0, 0, noise, 1},
+  };
+  PE_ASSERT_STATUS(pe_h5_write_many(pe_h5_out_file(o), path, specs, 6), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+}
+
+static void test_write_many_matches_hdf5(void) {
+  char path[512], path1[512];
+  pe_test_path(path, sizeof path, "many.h5");
+  pe_test_path(path1, sizeof path1, "many1.h5");
+  double *noise = malloc(MANY_ROWS * sizeof *noise);
+  int64_t *ids = malloc(MANY_ROWS * sizeof *ids);
+  uint8_t *flags = malloc((size_t)MANY_ROWS * MANY_COLS);
+  float *matrix = malloc((size_t)MANY_ROWS * MANY_COLS * sizeof *matrix);
+  uint64_t state = 99;
+  for (int i = 0; i < MANY_ROWS; i++) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    memcpy(&noise[i], &state, sizeof state);
+    if (!(noise[i] == noise[i])) noise[i] = 0.25;
+    ids[i] = 1000 + i / 2;
+    for (int j = 0; j < MANY_COLS; j++) {
+      flags[(size_t)i * MANY_COLS + j] = (uint8_t)((i * 7 + j) % 5 == 0);
+      matrix[(size_t)i * MANY_COLS + j] = (float)(i % 1000) * 0.5f - (float)j;
+    }
+  }
+  write_many_datasets(path, noise, ids, flags, matrix);
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  write_many_datasets(path1, noise, ids, flags, matrix);
+  omp_set_num_threads(threads);
+
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  double *n1 = read_with_hdf5(fid, "/noise", H5T_NATIVE_DOUBLE, MANY_ROWS * sizeof(double));
+  int64_t *i1 = read_with_hdf5(fid, "/ids", H5T_NATIVE_INT64, MANY_ROWS * sizeof(int64_t));
+  uint8_t *f1 = read_with_hdf5(fid, "/flags", H5T_NATIVE_UINT8, (size_t)MANY_ROWS * MANY_COLS);
+  float *m1 = read_with_hdf5(fid, "/matrix", H5T_NATIVE_FLOAT,
+                             (size_t)MANY_ROWS * MANY_COLS * sizeof(float));
+  int64_t *s1 = read_with_hdf5(fid, "/short", H5T_NATIVE_INT64, 5 * sizeof(int64_t));
+  CU_ASSERT(memcmp(n1, noise, MANY_ROWS * sizeof(double)) == 0);
+  CU_ASSERT(memcmp(i1, ids, MANY_ROWS * sizeof(int64_t)) == 0);
+  CU_ASSERT(memcmp(f1, flags, (size_t)MANY_ROWS * MANY_COLS) == 0);
+  CU_ASSERT(memcmp(m1, matrix, (size_t)MANY_ROWS * MANY_COLS * sizeof(float)) == 0);
+  CU_ASSERT(memcmp(s1, ids, 5 * sizeof(int64_t)) == 0);
+  /* The 2-D flags really are stored compressed (shuffle + deflate). */
+  hid_t did = H5Dopen2(fid, "/flags", H5P_DEFAULT);
+  hid_t dcpl = H5Dget_create_plist(did);
+  CU_ASSERT(H5Pget_nfilters(dcpl) == 2);
+  CU_ASSERT(H5Dget_storage_size(did) < (hsize_t)MANY_ROWS * MANY_COLS / 4);
+  H5Pclose(dcpl);
+  H5Dclose(did);
+  void *data;
+  int64_t rows;
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/empty", PE_F64, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(rows, 0);
+  free(data);
+  H5Fclose(fid);
+  /* Same bytes whatever the thread count. */
+  long size0 = 0, size1 = -1;
+  unsigned char *b0 = slurp(path, &size0), *b1 = slurp(path1, &size1);
+  CU_ASSERT_PTR_NOT_NULL(b0);
+  CU_ASSERT_PTR_NOT_NULL(b1);
+  CU_ASSERT(b0 && b1 && size0 == size1 && memcmp(b0, b1, (size_t)size0) == 0);
+  free(b0), free(b1);
+  free(noise), free(ids), free(flags), free(matrix), free(n1), free(i1), free(f1), free(m1),
+      free(s1);
+}
+
 static void test_open_errors(void) {
   hid_t fid;
   PE_ASSERT_STATUS(pe_h5_open_read("/nonexistent/dir/x.h5", &fid), PE_ERR_IO);
@@ -385,6 +483,7 @@ int main(int argc, char **argv) {
       {"atomic result files", test_atomic_results},
       {"streaming appender", test_appender},
       {"parallel chunk codec matches HDF5", test_parallel_chunk_codec_matches_hdf5},
+      {"several datasets written together match HDF5", test_write_many_matches_hdf5},
       {"open errors", test_open_errors},
       {"default result path", test_default_result_path},
       CU_TEST_INFO_NULL};

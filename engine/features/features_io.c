@@ -25,14 +25,19 @@ static const char *missing_name(pe_feature_missing m) {
 static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const char *file) {
   hid_t eg = H5Gcreate2(gid, "evidence_counts", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
   PE_FAIL_IF(eg < 0, PE_ERR_IO, "%s: cannot create /features/evidence_counts", file);
-  float *col = malloc((size_t)(f->n ? f->n : 1) * sizeof *col);
-  pe_status st = col ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
+  const size_t n = (size_t)(f->n ? f->n : 1);
+  float *cols = malloc(n * (size_t)f->d * sizeof *cols);
+  pe_h5_dataset_spec specs[PE_FEATURE_COUNT];
+  int m = 0;
+  pe_status st = cols ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
   for (int j = 0; j < f->d && st == PE_OK; j++) {
     if (f->evidence[j] == PE_EVIDENCE_NONE) continue;
+    float *col = cols + (size_t)m * n;
     for (int64_t i = 0; i < f->n; i++) col[i] = f->evidence_n[i * f->d + j];
-    st = pe_h5_write_column(eg, file, pe_feature_key(f->column[j]), PE_F32, f->n, col, 1);
+    specs[m++] = (pe_h5_dataset_spec){pe_feature_key(f->column[j]), PE_F32, f->n, 0, col, 1};
   }
-  free(col);
+  if (st == PE_OK) st = pe_h5_write_many(eg, file, specs, m);
+  free(cols);
   H5Gclose(eg);
   return st;
 }
@@ -51,13 +56,15 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   char as_of_date[16];
   pe_format_iso_date(f->summary.as_of, as_of_date);
   const pe_features_summary *s = &f->summary;
-  pe_status st = pe_h5_write_column(gid, file, "customer_id", PE_I64, f->n, f->customer_id, 1);
   /* Float matrices are stored uncompressed: deflate gains little on them and
    * would cost more time than computing them. */
-  if (st == PE_OK) st = pe_h5_write_matrix(gid, file, "raw", PE_F32, f->n, f->d, f->raw, 0);
-  if (st == PE_OK) st = pe_h5_write_matrix(gid, file, "scaled", PE_F32, f->n, f->d, f->scaled, 0);
-  if (st == PE_OK)
-    st = pe_h5_write_matrix(gid, file, "has_value", PE_U8, f->n, f->d, f->has_value, 1);
+  const pe_h5_dataset_spec specs[] = {
+      {"customer_id", PE_I64, f->n, 0, f->customer_id, 1},
+      {"raw", PE_F32, f->n, f->d, f->raw, 0},
+      {"scaled", PE_F32, f->n, f->d, f->scaled, 0},
+      {"has_value", PE_U8, f->n, f->d, f->has_value, 1},
+  };
+  pe_status st = pe_h5_write_many(gid, file, specs, (int)(sizeof specs / sizeof specs[0]));
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "names", names, f->d);
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "transform", transforms, f->d);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "center", PE_F64, f->d, f->center, 0);

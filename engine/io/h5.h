@@ -109,6 +109,20 @@ pe_status pe_h5_write_column(hid_t loc, const char *file, const char *name, pe_d
 /* Writes a 2-D row-major matrix (rows x cols). */
 pe_status pe_h5_write_matrix(hid_t loc, const char *file, const char *name, pe_dtype type,
                              int64_t rows, int64_t cols, const void *data, int compress);
+/* One dataset of pe_h5_write_many(): a column (cols == 0) or a row-major
+ * matrix (rows x cols). */
+typedef struct {
+  const char *name;
+  pe_dtype type;
+  int64_t rows, cols;
+  const void *data;
+  int compress;
+} pe_h5_dataset_spec;
+/* Writes several datasets under `loc` as pe_h5_write_column/_matrix would,
+ * but compresses the chunks of all of them together, in parallel: a group of
+ * many columns of one chunk or a few each is no longer compressed one
+ * column, and one thread, at a time. */
+pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec *specs, int n);
 /* Writes variable-length UTF-8 strings (h5py: `ds.asstr()[...]`). */
 pe_status pe_h5_write_strings(hid_t loc, const char *file, const char *name,
                               const char *const *strings, int64_t count);

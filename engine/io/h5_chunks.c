@@ -13,14 +13,16 @@ static int batch_chunks(void) {
   return 4 * omp_get_max_threads();
 }
 
-void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
+static void layout_of(hid_t did, hid_t memtype, int matrix, pe_h5_chunk_layout *l) {
   memset(l, 0, sizeof *l);
   hid_t dcpl = H5Dget_create_plist(did);
   hid_t ftype = H5Dget_type(did);
   hid_t space = H5Dget_space(did);
-  hsize_t chunk = 0;
-  int ok = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
-           H5Sget_simple_extent_ndims(space) == 1 && H5Pget_chunk(dcpl, 1, &chunk) == 1 &&
+  const int rank = H5Sget_simple_extent_ndims(space);
+  hsize_t chunk[2] = {0, 1}, dims[2] = {0, 1};
+  int ok = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && (rank == 1 || (matrix && rank == 2)) &&
+           H5Pget_chunk(dcpl, rank, chunk) == rank &&
+           H5Sget_simple_extent_dims(space, dims, NULL) == rank && chunk[1] == dims[1] &&
            H5Tequal(ftype, memtype) > 0;
   int nfilters = ok ? H5Pget_nfilters(dcpl) : 0;
   for (int i = 0; ok && i < nfilters; i++) {
@@ -47,10 +49,19 @@ void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
   }
   l->usable = ok;
   l->elem = H5Tget_size(ftype);
-  l->chunk_rows = (int64_t)chunk;
+  l->chunk_rows = (int64_t)(chunk[0] * chunk[1]);
+  l->row_elems = (int64_t)chunk[1];
   H5Sclose(space);
   H5Tclose(ftype);
   if (dcpl >= 0) H5Pclose(dcpl);
+}
+
+void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
+  layout_of(did, memtype, 0, l);
+}
+
+void pe_h5_matrix_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
+  layout_of(did, memtype, 1, l);
 }
 
 /* HDF5's shuffle filter stores byte b of every element in plane b (n bytes
@@ -295,59 +306,148 @@ pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *l, int64_t offs
   return pe_h5_chunks_read_many(&req, 1, offset, count, file);
 }
 
+/* Encodes one chunk (chunk_rows * elem bytes at `src`) as HDF5's filters
+ * would store it: into `dst` (room for the raw bytes), with its stored size
+ * and filter mask. `tmp` is scratch of the same size when shuffling. */
+static void encode_chunk(const pe_h5_chunk_layout *l, const unsigned char *src, unsigned char *tmp,
+                         struct libdeflate_compressor *deflater, unsigned char *dst, size_t *size,
+                         uint32_t *mask) {
+  const size_t bytes = (size_t)l->chunk_rows * l->elem;
+  const unsigned char *stage = src;
+  *mask = 0;
+  if (l->shuffle) {
+    shuffle(src, tmp, (size_t)l->chunk_rows, l->elem);
+    stage = tmp;
+  }
+  if (!l->deflate) {
+    memcpy(dst, stage, bytes);
+    *size = bytes;
+    return;
+  }
+  /* libdeflate at level 1: the same zlib stream format HDF5's deflate filter
+   * writes and any reader inflates, at 2-3x zlib's speed; its output depends
+   * only on the chunk, so files stay identical for any thread count.
+   * 0: the stream would not fit in `bytes`. */
+  size_t len = libdeflate_zlib_compress(deflater, stage, bytes, dst, bytes);
+  if (len == 0 || len >= bytes) {
+    /* As HDF5 does with its optional deflate filter: store the chunk
+     * uncompressed and mark the filter as skipped. */
+    memcpy(dst, stage, bytes);
+    len = bytes;
+    *mask = l->shuffle ? 2u : 1u;
+  }
+  *size = len;
+}
+
+/* One chunk of a multi-dataset write. */
+typedef struct {
+  int req;
+  int64_t chunk;
+} write_job;
+
+pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
+                                  const char *file) {
+  int64_t njobs = 0;
+  size_t max_bytes = 0;
+  for (int r = 0; r < nreq; r++) {
+    const pe_h5_chunk_layout *l = req[r].layout;
+    njobs += (req[r].count + l->chunk_rows - 1) / l->chunk_rows;
+    const size_t bytes = (size_t)l->chunk_rows * l->elem;
+    if (bytes > max_bytes) max_bytes = bytes;
+  }
+  if (njobs == 0) return PE_OK;
+  write_job *jobs = malloc((size_t)njobs * sizeof *jobs);
+  const int batch = batch_chunks();
+  unsigned char *out = malloc((size_t)batch * max_bytes);
+  size_t *sizes = malloc((size_t)batch * sizeof *sizes);
+  uint32_t *masks = malloc((size_t)batch * sizeof *masks);
+  pe_status st = jobs && out && sizes && masks
+                     ? PE_OK
+                     : pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file,
+                                req[0].path);
+  int64_t k = 0;
+  for (int r = 0; jobs && r < nreq; r++)
+    for (int64_t c = 0; c * req[r].layout->chunk_rows < req[r].count; c++)
+      jobs[k++] = (write_job){r, c};
+  /* Chunks of every dataset in one parallel region per batch, so that small
+   * columns (one chunk each) are compressed side by side instead of one
+   * thread at a time; the HDF5 calls stay on this thread. */
+  for (int64_t j0 = 0; st == PE_OK && j0 < njobs; j0 += batch) {
+    const int nb = (int)(njobs - j0 < batch ? njobs - j0 : batch);
+    int failed = 0;
+#pragma omp parallel reduction(| : failed)
+    {
+      unsigned char *tmp = malloc(max_bytes), *pad = malloc(max_bytes);
+      struct libdeflate_compressor *deflater = libdeflate_alloc_compressor(1);
+      failed = !tmp || !pad || !deflater;
+#pragma omp for schedule(dynamic, 1)
+      for (int j = 0; j < nb; j++) {
+        if (failed) continue;
+        const write_job *job = &jobs[j0 + j];
+        const pe_h5_chunk_write_request *q = &req[job->req];
+        const pe_h5_chunk_layout *l = q->layout;
+        const size_t bytes = (size_t)l->chunk_rows * l->elem;
+        const int64_t first = job->chunk * l->chunk_rows;
+        const unsigned char *src = (const unsigned char *)q->data + (size_t)first * l->elem;
+        if (q->count - first < l->chunk_rows) {
+          /* The last chunk, zero-padded to its full size as HDF5 stores it. */
+          const size_t have = (size_t)(q->count - first) * l->elem;
+          memcpy(pad, src, have);
+          memset(pad + have, 0, bytes - have);
+          src = pad;
+        }
+        encode_chunk(l, src, tmp, deflater, out + (size_t)j * max_bytes, &sizes[j], &masks[j]);
+      }
+      free(tmp);
+      free(pad);
+      libdeflate_free_compressor(deflater);
+    }
+    if (failed) {
+      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file, req[0].path);
+      break;
+    }
+    for (int j = 0; j < nb; j++) {
+      const write_job *job = &jobs[j0 + j];
+      const pe_h5_chunk_write_request *q = &req[job->req];
+      hsize_t coord[2] = {(hsize_t)(job->chunk * q->layout->chunk_rows / q->layout->row_elems),
+                          0};
+      if (H5Dwrite_chunk(q->did, H5P_DEFAULT, masks[j], coord, sizes[j],
+                         out + (size_t)j * max_bytes) < 0) {
+        st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);
+        break;
+      }
+    }
+  }
+  free(jobs);
+  free(out);
+  free(sizes);
+  free(masks);
+  return st;
+}
+
 pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t first_chunk,
                              int64_t nchunks, const void *data, const char *file,
                              const char *name) {
   const size_t bytes = (size_t)l->chunk_rows * l->elem;
   const int batch = batch_chunks();
-  /* A chunk is stored compressed only when that is smaller. */
   unsigned char *out = malloc((size_t)batch * bytes);
   size_t *sizes = malloc((size_t)batch * sizeof *sizes);
   uint32_t *masks = malloc((size_t)batch * sizeof *masks);
   pe_status st =
       out && sizes && masks ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
-  const size_t stride = bytes;
   for (int64_t c0 = 0; st == PE_OK && c0 < nchunks; c0 += batch) {
     int nb = (int)(nchunks - c0 < batch ? nchunks - c0 : batch);
     int failed = 0;
-#pragma omp parallel
+#pragma omp parallel reduction(| : failed)
     {
       unsigned char *tmp = l->shuffle ? malloc(bytes) : NULL;
-      /* libdeflate at level 1: the same zlib stream format HDF5's deflate
-       * filter writes and any reader inflates, at 2-3x zlib's speed; its
-       * output depends only on the chunk, so files stay identical for any
-       * thread count. */
       struct libdeflate_compressor *deflater = l->deflate ? libdeflate_alloc_compressor(1) : NULL;
+      failed = (l->shuffle && !tmp) || (l->deflate && !deflater);
 #pragma omp for schedule(dynamic, 1)
       for (int j = 0; j < nb; j++) {
+        if (failed) continue;
         const unsigned char *src = (const unsigned char *)data + (size_t)(c0 + j) * bytes;
-        unsigned char *dst = out + (size_t)j * stride;
-        masks[j] = 0;
-        if ((l->shuffle && !tmp) || (l->deflate && !deflater)) {
-#pragma omp atomic write
-          failed = 1;
-          continue;
-        }
-        const unsigned char *stage = src;
-        if (l->shuffle) {
-          shuffle(src, tmp, (size_t)l->chunk_rows, l->elem);
-          stage = tmp;
-        }
-        if (!l->deflate) {
-          memcpy(dst, stage, bytes);
-          sizes[j] = bytes;
-          continue;
-        }
-        /* 0: the stream would not fit in `bytes`. */
-        size_t len = libdeflate_zlib_compress(deflater, stage, bytes, dst, bytes);
-        if (len == 0 || len >= bytes) {
-          /* As HDF5 does with its optional deflate filter: store the chunk
-           * uncompressed and mark the filter as skipped. */
-          memcpy(dst, stage, bytes);
-          len = bytes;
-          masks[j] = l->shuffle ? 2u : 1u;
-        }
-        sizes[j] = len;
+        encode_chunk(l, src, tmp, deflater, out + (size_t)j * bytes, &sizes[j], &masks[j]);
       }
       free(tmp);
       libdeflate_free_compressor(deflater);
@@ -358,7 +458,7 @@ pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t fir
     }
     for (int j = 0; j < nb; j++) {
       hsize_t coord = (hsize_t)((first_chunk + c0 + j) * l->chunk_rows);
-      if (H5Dwrite_chunk(did, H5P_DEFAULT, masks[j], &coord, sizes[j], out + (size_t)j * stride) <
+      if (H5Dwrite_chunk(did, H5P_DEFAULT, masks[j], &coord, sizes[j], out + (size_t)j * bytes) <
           0) {
         st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
         break;

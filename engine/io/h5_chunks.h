@@ -23,12 +23,19 @@ typedef struct {
   int deflate;
   size_t elem;         /* bytes per element (file type == memory type) */
   int64_t chunk_rows;  /* elements per chunk */
+  int64_t row_elems;   /* elements per row: 1 for a column, the width of a matrix */
 } pe_h5_chunk_layout;
 
 /* Describes how column `did` is stored and whether the direct path applies:
  * chunked, 1-D, filters among {shuffle, deflate} only, and the file type equal
  * to the memory type `memtype` (no conversion needed). */
 void pe_h5_chunk_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *layout);
+
+/* The same for a row-major matrix whose chunks are blocks of whole rows (the
+ * chunk spans every column): such a chunk is a contiguous run of the matrix
+ * in memory, so it is written like a column's. For writing only: the reads
+ * take 1-D layouts. */
+void pe_h5_matrix_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *layout);
 
 /* One column's part of a multi-column read. */
 typedef struct {
@@ -48,6 +55,21 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
 /* Reads rows [offset, offset + count) through the direct path. */
 pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *layout, int64_t offset,
                             int64_t count, void *buf, const char *file, const char *path);
+
+/* One dataset's part of a multi-dataset write: all `count` elements of
+ * `data` (the last chunk is zero-padded here). */
+typedef struct {
+  hid_t did;
+  const pe_h5_chunk_layout *layout; /* usable */
+  const void *data;
+  int64_t count;
+  const char *path; /* for messages */
+} pe_h5_chunk_write_request;
+
+/* Writes every chunk of several datasets, compressing the chunks of all of
+ * them in one parallel region per batch (one thread calls HDF5). */
+pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
+                                  const char *file);
 
 /* Writes `nchunks` whole chunks starting at chunk index `first_chunk` from
  * `data` (nchunks * chunk_rows elements; the caller pads the last one). The

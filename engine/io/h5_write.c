@@ -29,46 +29,60 @@ static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
   return dcpl;
 }
 
-/* A compressed column through the parallel chunk codec (h5_chunks.h): the
- * whole chunks straight from `data`, the last one from a zero-padded copy.
- * Readable by any HDF5 reader, as if HDF5's own (serial) filters wrote it. */
-static pe_status write_chunks_parallel(hid_t did, const pe_h5_chunk_layout *layout, int64_t rows,
-                                       const void *data, const char *file, const char *name) {
-  const int64_t full = rows / layout->chunk_rows, tail = rows - full * layout->chunk_rows;
-  if (full > 0) PE_FORWARD(pe_h5_chunks_write(did, layout, 0, full, data, file, name));
-  if (tail == 0) return PE_OK;
-  unsigned char *last = calloc((size_t)layout->chunk_rows, layout->elem);
-  PE_FAIL_IF(!last, PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
-  memcpy(last, (const unsigned char *)data + (size_t)(full * layout->chunk_rows) * layout->elem,
-         (size_t)tail * layout->elem);
-  pe_status st = pe_h5_chunks_write(did, layout, full, 1, last, file, name);
-  free(last);
+/* Creates dataset `name` for a column (cols == 0) or a row-major matrix,
+ * chunked in blocks of whole rows of about 1 MiB, compressed when asked. */
+static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset_spec *spec,
+                                hid_t *did) {
+  const int rank = spec->cols > 0 ? 2 : 1;
+  hsize_t dims[2] = {(hsize_t)spec->rows, (hsize_t)(spec->cols > 0 ? spec->cols : 1)};
+  hsize_t chunk[2] = {default_chunk_rows(spec->type), dims[1]};
+  if (rank == 2) chunk[0] = chunk[0] / dims[1] ? chunk[0] / dims[1] : 1;
+  if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
+  hid_t space = H5Screate_simple(rank, dims, NULL);
+  /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
+  hid_t dcpl = spec->rows > 0 ? column_dcpl(rank, chunk, spec->compress) : untimed_dcpl();
+  *did = H5Dcreate2(loc, spec->name, pe_dtype_native(spec->type), space, H5P_DEFAULT, dcpl,
+                    H5P_DEFAULT);
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  PE_FAIL_IF(*did < 0, PE_ERR_IO, "%s: cannot create dataset %s (disk full?)", file, spec->name);
+  return PE_OK;
+}
+
+pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec *specs, int n) {
+  hid_t *did = malloc((size_t)(n > 0 ? n : 1) * sizeof *did);
+  pe_h5_chunk_layout *layout = malloc((size_t)(n > 0 ? n : 1) * sizeof *layout);
+  pe_h5_chunk_write_request *req = malloc((size_t)(n > 0 ? n : 1) * sizeof *req);
+  pe_status st = did && layout && req ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+  int created = 0, nreq = 0;
+  for (; st == PE_OK && created < n; created++) {
+    const pe_h5_dataset_spec *sp = &specs[created];
+    st = create_dataset(loc, file, sp, &did[created]);
+    if (st != PE_OK) break;
+    const hid_t mem = pe_dtype_native(sp->type);
+    const int64_t width = sp->cols > 0 ? sp->cols : 1;
+    pe_h5_matrix_layout_of(did[created], mem, &layout[created]);
+    /* Compressed chunks go through the parallel codec; anything else is
+     * one plain write (uncompressed chunks cost only the copy). */
+    if (sp->rows > 0 && sp->compress && layout[created].usable)
+      req[nreq++] = (pe_h5_chunk_write_request){did[created], &layout[created], sp->data,
+                                                sp->rows * width, sp->name};
+    else if (sp->rows > 0 && H5Dwrite(did[created], mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp->data) < 0)
+      st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, sp->name);
+  }
+  if (st == PE_OK) st = pe_h5_chunks_write_many(req, nreq, file);
+  for (int i = 0; i < created && did; i++)
+    if (did[i] >= 0) H5Dclose(did[i]);
+  free(did);
+  free(layout);
+  free(req);
   return st;
 }
 
 pe_status pe_h5_write_matrix(hid_t loc, const char *file, const char *name, pe_dtype type,
                              int64_t rows, int64_t cols, const void *data, int compress) {
-  int rank = cols > 0 ? 2 : 1;
-  hsize_t dims[2] = {(hsize_t)rows, (hsize_t)(cols > 0 ? cols : 1)};
-  hsize_t chunk[2] = {default_chunk_rows(type), dims[1]};
-  if (rank == 2) chunk[0] = chunk[0] / dims[1] ? chunk[0] / dims[1] : 1;
-  if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
-  hid_t space = H5Screate_simple(rank, dims, NULL);
-  /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
-  hid_t dcpl = rows > 0 ? column_dcpl(rank, chunk, compress) : untimed_dcpl();
-  hid_t did = H5Dcreate2(loc, name, pe_dtype_native(type), space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  H5Pclose(dcpl);
-  H5Sclose(space);
-  PE_FAIL_IF(did < 0, PE_ERR_IO, "%s: cannot create dataset %s (disk full?)", file, name);
-  pe_h5_chunk_layout layout;
-  pe_h5_chunk_layout_of(did, pe_dtype_native(type), &layout);
-  pe_status st = PE_OK;
-  if (rows > 0 && compress && rank == 1 && layout.usable)
-    st = write_chunks_parallel(did, &layout, rows, data, file, name);
-  else if (rows > 0 && H5Dwrite(did, pe_dtype_native(type), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-    st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
-  H5Dclose(did);
-  return st;
+  const pe_h5_dataset_spec spec = {name, type, rows, cols, data, compress};
+  return pe_h5_write_many(loc, file, &spec, 1);
 }
 
 pe_status pe_h5_write_column(hid_t loc, const char *file, const char *name, pe_dtype type,

@@ -37,17 +37,14 @@ static const column_def rfm_columns[] = {
 static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *file) {
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/rfm", &gid));
-  pe_status st = PE_OK;
-  /* Through an appender: its chunks are compressed in parallel, where a
-   * plain dataset write would deflate millions of rows on one thread. */
-  for (size_t i = 0; i < sizeof rfm_columns / sizeof rfm_columns[0] && st == PE_OK; i++) {
-    const void *data = *(void *const *)((const char *)res + rfm_columns[i].offset);
-    pe_h5_appender app;
-    st = pe_h5_appender_create(gid, file, rfm_columns[i].name, rfm_columns[i].type, 0, 1, &app);
-    if (st == PE_OK) st = pe_h5_appender_append(&app, data, res->count);
-    if (st == PE_OK) st = pe_h5_appender_flush(&app);
-    pe_h5_appender_close(&app);
-  }
+  /* All columns in one write: their chunks are compressed together, in
+   * parallel. */
+  enum { NCOLS = sizeof rfm_columns / sizeof rfm_columns[0] };
+  pe_h5_dataset_spec specs[NCOLS];
+  for (size_t i = 0; i < NCOLS; i++)
+    specs[i] = (pe_h5_dataset_spec){rfm_columns[i].name, rfm_columns[i].type, res->count, 0,
+                                    *(void *const *)((const char *)res + rfm_columns[i].offset), 1};
+  pe_status st = pe_h5_write_many(gid, file, specs, NCOLS);
   const char *names[256];
   int nseg = res->nseg < 256 ? res->nseg : 256;
   for (int c = 0; c < nseg; c++) names[c] = res->seg[c].name;
