@@ -4,16 +4,18 @@
 A pandas + scikit-learn script as a data team would write it: per-customer
 features by groupby, log1p + standardise, KMeans(n_init=3). It prints its
 compute time, wall time, peak memory and the adjusted Rand index against the
-planted archetypes (/truth), then runs `personae run` on the same file as a
-child process (whole process: I/O included) and prints the same figures and
-the ratios.
+planted archetypes (/truth); `personae run` on the same file (whole process:
+I/O included) gets the same figures. Each side runs --repeat times in its own
+fresh process, alternating which goes first; medians and ratios are printed.
 
-usage: bench/peers_personas.py FILE.h5 PERSONAE_BINARY [-k K] [--threads N]
+usage: bench/peers_personas.py FILE.h5 PERSONAE_BINARY [-k K] [--threads N] [--repeat R]
 (FILE.h5 from `personae generate`, e.g. --customers 1000000)
 """
 import argparse
+import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,17 +89,11 @@ def peak_rss_mb(who):
     return resource.getrusage(who).ru_maxrss / 1024.0
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
-    ap.add_argument("input")
-    ap.add_argument("personae")
-    ap.add_argument("-k", type=int, default=10)
-    ap.add_argument("--threads", type=int, default=0)
-    args = ap.parse_args()
-
+def run_script(path, k):
+    """The pandas + scikit-learn script, in this process; returns its figures."""
     wall0 = time.perf_counter()
     cpu0 = time.process_time()
-    with h5py.File(args.input, "r") as f:
+    with h5py.File(path, "r") as f:
         t0 = time.perf_counter()
         feat = features(f)
         t1 = time.perf_counter()
@@ -108,23 +104,31 @@ def main():
         sd = x.std(axis=0)
         x = (x - x.mean(axis=0)) / np.where(sd > 0, sd, 1)
         t2 = time.perf_counter()
-        km = KMeans(n_clusters=args.k, n_init=3, random_state=0).fit(x)
+        km = KMeans(n_clusters=k, n_init=3, random_state=0).fit(x)
         t3 = time.perf_counter()
         truth = truth_for(f, feat.index.to_numpy())
-    wall_py = time.perf_counter() - wall0
-    cpu_py = time.process_time() - cpu0
-    ari_py = adjusted_rand_score(truth, km.labels_)
-    rss_py = peak_rss_mb(resource.RUSAGE_SELF)
-    print(f"pandas+sklearn: {len(feat)} customers, {x.shape[1]} features, k = {args.k}")
-    print(f"  features {t1 - t0:.2f} s, scale {t2 - t1:.2f} s, KMeans(n_init=3) {t3 - t2:.2f} s; "
-          f"compute {t3 - t0:.2f} s, wall {wall_py:.2f} s, cpu {cpu_py:.2f} s, "
-          f"peak RSS {rss_py:.0f} MB, ARI {ari_py:.4f}")
+    return {
+        "customers": len(feat), "features": x.shape[1],
+        "features_s": t1 - t0, "scale_s": t2 - t1, "kmeans_s": t3 - t2, "compute_s": t3 - t0,
+        "wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0,
+        "rss_mb": peak_rss_mb(resource.RUSAGE_SELF),
+        "ari": float(adjusted_rand_score(truth, km.labels_)),
+    }
 
+
+def script_child(args):
+    """Runs the script in a fresh interpreter (so that neither side inherits
+    the other's memory, threads or caches) and returns its figures."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--script-only", args.input, args.personae,
+           "-k", str(args.k)]
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def personae_child(args):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "run.personae.h5")
-        # /usr/bin/time measures the peak RSS of personae itself: the rusage
-        # of a child forked from this (by now large) Python process would
-        # start from this process's own peak.
+        # /usr/bin/time measures the peak RSS of personae itself.
         rss_file = os.path.join(tmp, "rss")
         cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file,
                args.personae, "run", args.input, "-k", str(args.k), "--out", out, "--quiet"]
@@ -133,20 +137,60 @@ def main():
         w0 = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         _, status, _ = os.wait4(child.pid, 0)
-        wall_pe = time.perf_counter() - w0
+        wall = time.perf_counter() - w0
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             sys.exit(f"personae run failed ({child.returncode}): {child.stderr.read().strip()}")
         with open(rss_file) as fh:
-            rss_pe = int(fh.read().split()[-1]) / 1024.0
+            rss = int(fh.read().split()[-1]) / 1024.0
         with h5py.File(out, "r") as r, h5py.File(args.input, "r") as f:
             ids = r["personas/customer_id"][:]
-            ari_pe = adjusted_rand_score(truth_for(f, ids), r["personas/persona"][:])
-    print(f"personae run:   wall {wall_pe:.2f} s (whole process, I/O included), "
-          f"peak RSS {rss_pe:.0f} MB, ARI {ari_pe:.4f}")
-    print(f"ratio: {wall_py / wall_pe:.1f}x faster than the script's wall time, "
-          f"{(t3 - t0) / wall_pe:.1f}x its compute; memory {rss_py / rss_pe:.1f}x lower; "
-          f"ARI {ari_pe - ari_py:+.4f}")
+            ari = adjusted_rand_score(truth_for(f, ids), r["personas/persona"][:])
+    return {"wall_s": wall, "rss_mb": rss, "ari": float(ari)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    ap.add_argument("input")
+    ap.add_argument("personae")
+    ap.add_argument("-k", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="runs of each side, alternating; medians are compared (default 3)")
+    ap.add_argument("--script-only", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.script_only:
+        print(json.dumps(run_script(args.input, args.k)))
+        return
+
+    py, pe = [], []
+    for r in range(args.repeat):
+        # Alternate which side goes first, so a slow spell of this (shared,
+        # noisy) machine does not land on one side only.
+        order = [script_child, personae_child] if r % 2 == 0 else [personae_child, script_child]
+        for fn in order:
+            res = fn(args)
+            (py if fn is script_child else pe).append(res)
+            who = "script  " if fn is script_child else "personae"
+            print(f"  run {r + 1} {who} wall {res['wall_s']:6.2f} s, peak RSS {res['rss_mb']:5.0f} MB",
+                  flush=True)
+    med = statistics.median
+    p0 = py[0]
+    print(f"pandas+sklearn: {p0['customers']} customers, {p0['features']} features, k = {args.k}, "
+          f"medians of {args.repeat}")
+    print(f"  features {med(x['features_s'] for x in py):.2f} s, scale {med(x['scale_s'] for x in py):.2f} s, "
+          f"KMeans(n_init=3) {med(x['kmeans_s'] for x in py):.2f} s; compute {med(x['compute_s'] for x in py):.2f} s, "
+          f"wall {med(x['wall_s'] for x in py):.2f} s, cpu {med(x['cpu_s'] for x in py):.2f} s, "
+          f"peak RSS {med(x['rss_mb'] for x in py):.0f} MB, ARI {p0['ari']:.4f}")
+    print(f"personae run:   wall {med(x['wall_s'] for x in pe):.2f} s (whole process, I/O included; "
+          f"runs {min(x['wall_s'] for x in pe):.2f}..{max(x['wall_s'] for x in pe):.2f}), "
+          f"peak RSS {med(x['rss_mb'] for x in pe):.0f} MB, ARI {pe[0]['ari']:.4f}")
+    wall_py, wall_pe = med(x["wall_s"] for x in py), med(x["wall_s"] for x in pe)
+    print(f"ratio: {wall_py / wall_pe:.1f}x faster than the script's wall time (medians; per run "
+          f"{min(a['wall_s'] / b['wall_s'] for a, b in zip(py, pe)):.1f}x..{max(a['wall_s'] / b['wall_s'] for a, b in zip(py, pe)):.1f}x), "
+          f"{med(x['compute_s'] for x in py) / wall_pe:.1f}x its compute; "
+          f"memory {med(x['rss_mb'] for x in py) / med(x['rss_mb'] for x in pe):.1f}x lower; "
+          f"ARI {pe[0]['ari'] - p0['ari']:+.4f}")
 
 
 if __name__ == "__main__":
