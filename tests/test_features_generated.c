@@ -157,11 +157,13 @@ static void test_threads_and_chunks(void) {
   pe_features_params p;
   pe_features_params_init(&p);
   p.chunk_rows = 5000;
+  p.batch_rows = 3 * 5000; /* several batches of chunks, the last one partial */
   omp_set_num_threads(1);
   pe_features *a = NULL, *b = NULL;
   PE_ASSERT_STATUS(pe_features_compute(g_path, &p, &a), PE_OK);
   omp_set_num_threads(2);
   p.chunk_rows = 1 << 20;
+  p.batch_rows = 0;
   PE_ASSERT_STATUS(pe_features_compute(g_path, &p, &b), PE_OK);
   if (a && b) {
     size_t n = (size_t)pe_features_count(a), d = (size_t)pe_features_dim(a);

@@ -145,6 +145,7 @@ pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid) {
       .id_column = PE_SESSION_CUSTOMER_ID,
       .record_size = sizeof(session_row),
       .chunk_rows = run->chunk_rows,
+      .batch_rows = run->params->batch_rows,
       .ctx = run,
       .check = check_chunk,
       .bad_row = bad_row_error,

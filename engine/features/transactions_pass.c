@@ -369,6 +369,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
       .id_column = PE_TX_CUSTOMER_ID,
       .record_size = sizeof(tx_row),
       .chunk_rows = run->chunk_rows,
+      .batch_rows = run->params->batch_rows,
       .ctx = run,
       .check = check_chunk,
       .bad_row = bad_row_error,

@@ -2,20 +2,37 @@
 #include "rfm/partitioned_pass.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "core/error.h"
+
+/* Grouped rows are handed to the caller in batches of chunks: each
+ * partition's rows of every chunk of the batch one after the other, on one
+ * thread. A partition's tables then stay in cache, and their pages in the
+ * TLB, for all of those rows, where handing over chunk by chunk visited
+ * every partition's tables once per chunk and met them cold each time (at
+ * millions of customers the tables of all partitions are far larger than
+ * the caches). The batch is bounded in bytes of grouped rows. */
+#define PE_CIX_BATCH_BYTES ((size_t)512 << 20)
 
 typedef struct {
   void *col[16];
   uint64_t *hash;
-  unsigned char *records;
   pe_cix_plan plan;
+  /* The batch: grouped rows of up to `max_batch` chunks, and where each
+   * partition's rows start in each. */
+  int max_batch, batched;
+  unsigned char **records;
+  int64_t (*offset)[PE_CIX_PARTITIONS + 1];
 } pass_buffers;
 
 static void free_buffers(pass_buffers *b) {
   for (int c = 0; c < 16; c++) free(b->col[c]);
   free(b->hash);
+  for (int i = 0; b->records && i < b->max_batch; i++) free(b->records[i]);
   free(b->records);
+  free(b->offset);
   pe_cix_plan_free(&b->plan);
 }
 
@@ -27,8 +44,16 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
     missing |= !b->col[c];
   }
   b->hash = malloc((size_t)chunk * sizeof *b->hash);
-  b->records = malloc((size_t)chunk * pass->record_size);
-  PE_FAIL_IF(missing || !b->hash || !b->records, PE_ERR_NOMEM,
+  const size_t chunk_bytes = (size_t)chunk * pass->record_size;
+  const int64_t chunks = (pass->table->rows + chunk - 1) / chunk;
+  int64_t max_batch = pass->batch_rows > 0
+                          ? pass->batch_rows / chunk
+                          : (int64_t)(PE_CIX_BATCH_BYTES / (chunk_bytes ? chunk_bytes : 1));
+  if (max_batch > chunks) max_batch = chunks;
+  b->max_batch = max_batch > 1 ? (int)max_batch : 1;
+  b->records = calloc((size_t)b->max_batch, sizeof *b->records);
+  b->offset = malloc((size_t)b->max_batch * sizeof *b->offset);
+  PE_FAIL_IF(missing || !b->hash || !b->records || !b->offset, PE_ERR_NOMEM,
              "%s: out of memory for %lld-row read buffers", pass->input, (long long)chunk);
   return PE_OK;
 }
@@ -54,26 +79,56 @@ static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chu
   return PE_OK;
 }
 
-/* Groups the chunk's rows by partition: each fixed block of rows on one
- * thread, rows of a partition kept in row order. */
-static void group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk, pass_buffers *b) {
+/* A batch slot's buffer, written once per chunk: on huge pages where the
+ * kernel offers them, so that filling a fresh buffer costs a page fault per
+ * 2 MiB instead of per 4 KiB (measured: the 4 KiB faults of a 300 MB batch
+ * cost more than the batching saved at a million customers). */
+static unsigned char *alloc_records(size_t bytes) {
+  const size_t huge = (size_t)2 << 20;
+  const size_t rounded = (bytes + huge - 1) / huge * huge;
+  unsigned char *r = aligned_alloc(huge, rounded ? rounded : huge);
+  if (r) madvise(r, rounded, MADV_HUGEPAGE);
+  return r;
+}
+
+/* Groups the chunk's rows by partition into the batch's next slot: each
+ * fixed block of rows on one thread, rows of a partition kept in row order. */
+static pe_status group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk,
+                             pass_buffers *b) {
+  const int slot = b->batched;
+  if (!b->records[slot]) {
+    b->records[slot] = alloc_records((size_t)(pass->chunk_rows < pass->table->rows
+                                                  ? pass->chunk_rows
+                                                  : pass->table->rows) *
+                                     pass->record_size);
+    PE_FAIL_IF(!b->records[slot], PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input,
+               pass->what);
+  }
+  unsigned char *records = b->records[slot];
   const pe_cix_plan *plan = &b->plan;
 #pragma omp parallel for schedule(static)
   for (int64_t blk = 0; blk < plan->blocks; blk++) {
     int64_t end = (blk + 1) * PE_CIX_BLOCK_ROWS;
     if (end > plan->rows) end = plan->rows;
     pass->scatter(chunk, blk * PE_CIX_BLOCK_ROWS, end, plan->start + blk * PE_CIX_PARTITIONS,
-                  b->records);
+                  records);
   }
+  memcpy(b->offset[slot], plan->offset, sizeof b->offset[slot]);
+  b->batched++;
+  return PE_OK;
 }
 
-static int process_partitions(const pe_cix_pass *pass, const pass_buffers *b) {
-  const int64_t *offset = b->plan.offset;
+/* Hands every partition its rows of the batch's chunks, in chunk order. */
+static int process_batch(const pe_cix_pass *pass, pass_buffers *b) {
   int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    failed |= pass->process(pass->ctx, p, b->records + (size_t)offset[p] * pass->record_size,
-                            offset[p + 1] - offset[p]) != 0;
+    for (int i = 0; i < b->batched && !failed; i++) {
+      const int64_t *offset = b->offset[i];
+      failed |= pass->process(pass->ctx, p, b->records[i] + (size_t)offset[p] * pass->record_size,
+                              offset[p + 1] - offset[p]) != 0;
+    }
+  b->batched = 0;
   return failed;
 }
 
@@ -97,8 +152,8 @@ pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
       goto done;
     }
     PE_CHECK_GOTO(pe_cix_plan_build(b.hash, chunk.rows, &b.plan), st, done);
-    group_chunk(pass, &chunk, &b);
-    if (process_partitions(pass, &b)) {
+    PE_CHECK_GOTO(group_chunk(pass, &chunk, &b), st, done);
+    if ((b.batched == b.max_batch || off + chunk.rows >= rows) && process_batch(pass, &b)) {
       st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
       goto done;
     }

@@ -31,6 +31,7 @@ typedef struct {
   int id_column;     /* the int64 customer id column; it must be among `columns` */
   size_t record_size;
   int64_t chunk_rows; /* rows per chunk (> 0) */
+  int64_t batch_rows; /* rows per batch (see PE_CIX_BATCH_BYTES); 0: the default */
   void *ctx;          /* passed to every callback */
   /* Checks the chunk and returns its first bad row, or chunk->rows; the
    * lowest bad row must win whatever the thread count. May gather per-chunk

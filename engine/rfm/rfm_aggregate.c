@@ -486,6 +486,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
       .id_column = PE_TX_CUSTOMER_ID,
       .record_size = sizeof(txn_row),
       .chunk_rows = chunk,
+      .batch_rows = params->batch_rows,
       .ctx = &run,
       .check = check_chunk,
       .bad_row = bad_row_error,
