@@ -409,8 +409,9 @@ pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq
     for (int j = 0; j < nb; j++) {
       const write_job *job = &jobs[j0 + j];
       const pe_h5_chunk_write_request *q = &req[job->req];
-      hsize_t coord[2] = {(hsize_t)(job->chunk * q->layout->chunk_rows / q->layout->row_elems),
-                          0};
+      hsize_t coord[2] = {
+          (hsize_t)((q->first_chunk + job->chunk) * q->layout->chunk_rows / q->layout->row_elems),
+          0};
       if (H5Dwrite_chunk(q->did, H5P_DEFAULT, masks[j], coord, sizes[j],
                          out + (size_t)j * max_bytes) < 0) {
         st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);
@@ -428,45 +429,6 @@ pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq
 pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *l, int64_t first_chunk,
                              int64_t nchunks, const void *data, const char *file,
                              const char *name) {
-  const size_t bytes = (size_t)l->chunk_rows * l->elem;
-  const int batch = batch_chunks();
-  unsigned char *out = malloc((size_t)batch * bytes);
-  size_t *sizes = malloc((size_t)batch * sizeof *sizes);
-  uint32_t *masks = malloc((size_t)batch * sizeof *masks);
-  pe_status st =
-      out && sizes && masks ? PE_OK : pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, name);
-  for (int64_t c0 = 0; st == PE_OK && c0 < nchunks; c0 += batch) {
-    int nb = (int)(nchunks - c0 < batch ? nchunks - c0 : batch);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-      unsigned char *tmp = l->shuffle ? malloc(bytes) : NULL;
-      struct libdeflate_compressor *deflater = l->deflate ? libdeflate_alloc_compressor(1) : NULL;
-      failed = (l->shuffle && !tmp) || (l->deflate && !deflater);
-#pragma omp for schedule(dynamic, 1)
-      for (int j = 0; j < nb; j++) {
-        if (failed) continue;
-        const unsigned char *src = (const unsigned char *)data + (size_t)(c0 + j) * bytes;
-        encode_chunk(l, src, tmp, deflater, out + (size_t)j * bytes, &sizes[j], &masks[j]);
-      }
-      free(tmp);
-      libdeflate_free_compressor(deflater);
-    }
-    if (failed) {
-      st = pe__fail(PE_ERR_NOMEM, "%s: %s: cannot compress (out of memory)", file, name);
-      break;
-    }
-    for (int j = 0; j < nb; j++) {
-      hsize_t coord = (hsize_t)((first_chunk + c0 + j) * l->chunk_rows);
-      if (H5Dwrite_chunk(did, H5P_DEFAULT, masks[j], &coord, sizes[j], out + (size_t)j * bytes) <
-          0) {
-        st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
-        break;
-      }
-    }
-  }
-  free(out);
-  free(sizes);
-  free(masks);
-  return st;
+  const pe_h5_chunk_write_request req = {did, l, data, nchunks * l->chunk_rows, name, first_chunk};
+  return pe_h5_chunks_write_many(&req, 1, file);
 }

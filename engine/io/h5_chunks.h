@@ -63,7 +63,8 @@ typedef struct {
   const pe_h5_chunk_layout *layout; /* usable */
   const void *data;
   int64_t count;
-  const char *path; /* for messages */
+  const char *path;    /* for messages */
+  int64_t first_chunk; /* where `data` goes in the dataset, in chunks */
 } pe_h5_chunk_write_request;
 
 /* Writes every chunk of several datasets, compressing the chunks of all of

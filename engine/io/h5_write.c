@@ -66,7 +66,7 @@ pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec
      * one plain write (uncompressed chunks cost only the copy). */
     if (sp->rows > 0 && sp->compress && layout[created].usable)
       req[nreq++] = (pe_h5_chunk_write_request){did[created], &layout[created], sp->data,
-                                                sp->rows * width, sp->name};
+                                                sp->rows * width, sp->name, 0};
     else if (sp->rows > 0 && H5Dwrite(did[created], mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp->data) < 0)
       st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, sp->name);
   }

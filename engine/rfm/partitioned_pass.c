@@ -23,6 +23,7 @@ typedef struct {
   /* The batch: grouped rows of up to `max_batch` chunks, and where each
    * partition's rows start in each. */
   int max_batch, batched;
+  size_t chunk_bytes; /* of one chunk's grouped rows */
   unsigned char **records;
   int64_t (*offset)[PE_CIX_PARTITIONS + 1];
 } pass_buffers;
@@ -44,7 +45,7 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
     missing |= !b->col[c];
   }
   b->hash = malloc((size_t)chunk * sizeof *b->hash);
-  const size_t chunk_bytes = (size_t)chunk * pass->record_size;
+  const size_t chunk_bytes = b->chunk_bytes = (size_t)chunk * pass->record_size;
   const int64_t chunks = (pass->table->rows + chunk - 1) / chunk;
   int64_t max_batch = pass->batch_rows > 0
                           ? pass->batch_rows / chunk
@@ -85,6 +86,7 @@ static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chu
  * cost more than the batching saved at a million customers). */
 static unsigned char *alloc_records(size_t bytes) {
   const size_t huge = (size_t)2 << 20;
+  if (bytes < huge) return malloc(bytes ? bytes : 1);
   const size_t rounded = (bytes + huge - 1) / huge * huge;
   unsigned char *r = aligned_alloc(huge, rounded ? rounded : huge);
   if (r) madvise(r, rounded, MADV_HUGEPAGE);
@@ -97,10 +99,7 @@ static pe_status group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk,
                              pass_buffers *b) {
   const int slot = b->batched;
   if (!b->records[slot]) {
-    b->records[slot] = alloc_records((size_t)(pass->chunk_rows < pass->table->rows
-                                                  ? pass->chunk_rows
-                                                  : pass->table->rows) *
-                                     pass->record_size);
+    b->records[slot] = alloc_records(b->chunk_bytes);
     PE_FAIL_IF(!b->records[slot], PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input,
                pass->what);
   }
