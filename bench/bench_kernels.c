@@ -295,8 +295,9 @@ static void run_shape(shape s, const peaks *pk, int reps) {
   auto_table = pe_kernel_get(pe_kernel_choose(s.d, s.k));
   double flops = 2.0 * s.n * s.k * s.d;
   double bytes = (double)s.n * (s.d * 4 + 12);
-  printf("\n(N, D, K) = (%lld, %d, %d): %.2f GFLOP and %.1f MB per pass; auto picks %s\n",
-         (long long)s.n, s.d, s.k, flops / 1e9, bytes / 1e6, auto_table->name);
+  printf("\n(N, D, K) = (%lld, %d, %d): %.2f GFLOP and %.1f MB per pass; auto picks %s (%s form)\n",
+         (long long)s.n, s.d, s.k, flops / 1e9, bytes / 1e6, auto_table->name,
+         pe_kernel_form(auto_table->id, s.d, s.k));
   printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %8s %8s\n", "", "1T wall", "", "1T cpu",
          "2T wall", "", "2T cpu", "", "", "iter2T", "iter2T");
   printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %8s %8s\n", "variant", "ms", "GFLOP/s", "GFLOP/s",

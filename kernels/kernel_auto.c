@@ -10,18 +10,45 @@
  * the one rule ranks the SIMD variants first and BLAS only ahead of the
  * scalar reference (which it beats at every shape, for CPUs without AVX2).
  *
- * Within a SIMD variant, the dot form (one FMA per multiply-add) beat the
- * direct form (a subtraction and an FMA) only with long coordinate loops:
- * AVX2 from D >= 32 and K·D >= 8192 (e.g. D=32 K=256: 62 vs 50 GFLOP/s,
- * D=128 K=1024: 87 vs 67), AVX-512 from D >= 64 and K·D >= 16384 (D=64
- * K=1024: 95 vs 88, D=128 K=1024: 100 vs 88; at D = 32 the direct form stayed
- * ahead, 77-80 vs 66-71). A CPU whose adds share the FMA ports (most Intel
- * cores) halves the direct form's peak: re-run the sweep there and edit
- * these tables. */
+ * Within a SIMD variant, the dot form (one FMA per multiply-add) beats the
+ * direct form (a subtraction and an FMA) only with long coordinate loops,
+ * and where depends on the core:
+ *
+ * - AMD Zen 4 (FP adds on pipes of their own, so the direct form's
+ *   subtraction is nearly free): AVX2 from D >= 32 and K·D >= 8192 (e.g.
+ *   D=32 K=256: 62 vs 50 GFLOP/s, D=128 K=1024: 87 vs 67), AVX-512 from
+ *   D >= 64 and K·D >= 16384 (D=64 K=1024: 95 vs 88, D=128 K=1024: 100 vs 88;
+ *   at D = 32 the direct form stayed ahead, 77-80 vs 66-71).
+ * - Intel Xeon (2026-11 sweep on 2 vCPUs of a Xeon with AVX-512; the adds
+ *   share the FMA ports, so the subtraction costs a port slot): AVX-512 from
+ *   D >= 16 and K·D >= 4096 (D=16 K=256: 91 vs 87, D=32 K=256: 118 vs 94,
+ *   D=128 K=1024: 153 vs 101; D=16 K=128 stays direct, 78 vs 83), AVX2 from
+ *   D >= 32 and K·D >= 4096 (D=32 K=128: 62 vs 59, D=64 K=64: 65 vs 59; at
+ *   D = 16 the direct form won every K).
+ *
+ * Other vendors get the Intel rules (the common case of shared ports).
+ * docs/kernels.md has both sweeps; re-run `bench_kernels --sweep` on a new
+ * core and add its row here. */
 #include "kernel_auto.h"
 
-const pe__dot_form_rule pe__avx2_dot_form = {8192, 32};
-const pe__dot_form_rule pe__avx512_dot_form = {16384, 64};
+#include <string.h>
+
+typedef struct {
+  const char *vendor; /* cpuid leaf 0; NULL: any other */
+  pe__dot_form_rule avx2, avx512;
+} vendor_rules;
+
+static const vendor_rules dot_form_rules[] = {
+    {"AuthenticAMD", {8192, 32}, {16384, 64}},
+    {NULL, {4096, 32}, {4096, 16}},
+};
+
+const pe__dot_form_rule *pe__dot_form_rule_of(pe_kernel_id isa) {
+  const char *vendor = pe_kernel_cpu()->vendor;
+  const vendor_rules *r = dot_form_rules;
+  while (r->vendor && strcmp(r->vendor, vendor) != 0) r++;
+  return isa == PE_KERNEL_AVX512 ? &r->avx512 : &r->avx2;
+}
 
 typedef struct {
   int64_t max_kd; /* the rule applies while K·D <= max_kd */

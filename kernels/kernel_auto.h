@@ -17,8 +17,9 @@ typedef struct {
   int min_d;
 } pe__dot_form_rule;
 
-extern const pe__dot_form_rule pe__avx2_dot_form;
-extern const pe__dot_form_rule pe__avx512_dot_form;
+/* The rules of this CPU (by vendor; kernel_auto.c), for PE_KERNEL_AVX2 or
+ * PE_KERNEL_AVX512. */
+const pe__dot_form_rule *pe__dot_form_rule_of(pe_kernel_id isa);
 
 static inline int pe__use_dot_form(const pe__dot_form_rule *rule, int d, int k) {
   return d >= rule->min_d && (int64_t)k * d >= rule->min_kd;

@@ -24,6 +24,12 @@ static uint64_t read_xcr0(void) {
 
 static void detect(pe_cpu_features *f) {
   unsigned eax, ebx, ecx, edx;
+  if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) {
+    memcpy(f->vendor, &ebx, 4);
+    memcpy(f->vendor + 4, &edx, 4);
+    memcpy(f->vendor + 8, &ecx, 4);
+    f->vendor[12] = '\0';
+  }
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return;
   f->sse42 = (ecx >> 20) & 1;
   f->fma = (ecx >> 12) & 1;

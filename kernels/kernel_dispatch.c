@@ -17,12 +17,13 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
  * coordinate loops, where one FMA per multiply-add and the guard pay off).
  * Labels travel in float lanes, so beyond 2^24 centroids the reference
  * takes the call. */
+static const pe__dot_form_rule *avx2_dot_form, *avx512_dot_form; /* set by init() */
 #define PE__SIMD_ASSIGN(isa)                                                                       \
   static void isa##_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms, \
                            int k, int32_t *labels, float *d1, float *d2, void *work) {             \
     if (k > PE__MAX_LANE_LABEL)                                                                    \
       pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                                \
-    else if (pe__use_dot_form(&pe__##isa##_dot_form, d, k))                                        \
+    else if (pe__use_dot_form(isa##_dot_form, d, k))                                               \
       pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                        \
     else                                                                                           \
       pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                     \
@@ -55,6 +56,8 @@ static void init(void) {
   const pe_cpu_features *f = pe_kernel_cpu();
   int avx2 = f->avx && f->avx2 && f->fma && f->os_avx;
   int avx512 = avx2 && f->avx512f && f->avx512dq && f->os_avx512;
+  avx2_dot_form = pe__dot_form_rule_of(PE_KERNEL_AVX2);
+  avx512_dot_form = pe__dot_form_rule_of(PE_KERNEL_AVX512);
   tables[PE_KERNEL_SCALAR] = &table_scalar;
   tables[PE_KERNEL_AVX2] = avx2 ? &table_avx2 : NULL;
   tables[PE_KERNEL_AVX512] = avx512 ? &table_avx512 : NULL;
@@ -102,6 +105,20 @@ pe_kernel_id pe_kernel_choose(int d, int k) {
 const char *pe_kernel_name(pe_kernel_id id) {
   if (id < 0 || id >= PE_KERNEL_COUNT) return "unknown";
   return kernel_names[id];
+}
+
+const char *pe_kernel_form(pe_kernel_id id, int d, int k) {
+  pthread_once(&init_once, init);
+  switch (id) {
+    case PE_KERNEL_AVX2:
+    case PE_KERNEL_AVX512:
+      if (k > PE__MAX_LANE_LABEL) return "reference";
+      return pe__use_dot_form(id == PE_KERNEL_AVX2 ? avx2_dot_form : avx512_dot_form, d, k)
+                 ? "dot"
+                 : "direct";
+    case PE_KERNEL_BLAS: return "sgemm";
+    default: return "reference";
+  }
 }
 
 int pe_kernel_parse(const char *name, pe_kernel_id *id) {

@@ -72,6 +72,10 @@ int pe_kernel_supported(pe_kernel_id id);
 const char *pe_kernel_name(pe_kernel_id id);
 /* Parses "scalar|avx2|avx512|blas|auto"; returns -1 if unknown. */
 int pe_kernel_parse(const char *name, pe_kernel_id *id);
+/* How variant `id` (not auto) computes distances for a shape: "direct"
+ * (‖x − c‖² coordinate by coordinate), "dot" (‖c‖² − 2·x·c, guarded),
+ * "sgemm" or "reference". For benchmark tables and `personae info`. */
+const char *pe_kernel_form(pe_kernel_id id, int d, int k);
 
 /* What the CPU reports (cpuid) and what the OS saves on a context switch
  * (XGETBV): an instruction set is usable only when both say yes. */
@@ -82,6 +86,10 @@ typedef struct {
   int os_avx;
   /* XCR0 also has the opmask and upper-ZMM state bits. */
   int os_avx512;
+  /* cpuid leaf 0's vendor string ("GenuineIntel", "AuthenticAMD"): the
+   * cores differ in where FP adds execute, which moves the shapes where the
+   * dot form beats the direct form (kernel_auto.c). */
+  char vendor[13];
 } pe_cpu_features;
 
 /* Detected once per process (thread-safe). PERSONAE_CPU_DISABLE=avx512,

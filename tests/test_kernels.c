@@ -466,6 +466,55 @@ static void dispatch_choice_supported(void) {
   }
 }
 
+/* A SIMD table runs the form pe_kernel_form reports for the shape (bit for
+ * bit the same labels and distances as calling that form directly), on both
+ * sides of the vendor's dot-form thresholds; BLAS reports sgemm. */
+static void dispatch_form_as_reported(void) {
+  static const int shapes[][2] = {{8, 8},    {16, 128}, {16, 256}, {32, 64},  {32, 128},
+                                  {32, 256}, {63, 256}, {64, 256}, {128, 32}, {128, 128}};
+  CU_ASSERT_STRING_EQUAL(pe_kernel_form(PE_KERNEL_BLAS, 32, 256), "sgemm");
+  CU_ASSERT_STRING_EQUAL(pe_kernel_form(PE_KERNEL_SCALAR, 32, 256), "reference");
+#if defined(__x86_64__)
+  CU_ASSERT(pe_kernel_cpu()->vendor[0] != '\0');
+#endif
+  const struct {
+    pe_kernel_id id;
+    pe_assign_fn direct, dot;
+  } simd[] = {{PE_KERNEL_AVX2, pe__avx2_assign_direct, pe__avx2_assign_dot},
+              {PE_KERNEL_AVX512, pe__avx512_assign_direct, pe__avx512_assign_dot}};
+  pe_rng rng;
+  pe_rng_init(&rng, 11, 3);
+  for (size_t v = 0; v < sizeof simd / sizeof simd[0]; v++) {
+    const pe_kernel_table *t = pe_kernel_get(simd[v].id);
+    if (!t) continue;
+    int dots = 0, directs = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+      const int d = shapes[s][0], k = shapes[s][1];
+      const char *form = pe_kernel_form(simd[v].id, d, k);
+      CU_ASSERT(strcmp(form, "dot") == 0 || strcmp(form, "direct") == 0);
+      const int dot = strcmp(form, "dot") == 0;
+      dots += dot;
+      directs += !dot;
+      problem p;
+      problem_make(&p, 97, d, k, DATA_GAUSSIAN, &rng);
+      const variant as_variant = {t->name, t->assign, t->assign_work_bytes};
+      void *work = work_alloc(&as_variant, p.n, d, k);
+      int32_t *l1 = malloc(sizeof(int32_t) * (size_t)p.n), *l2 = malloc(sizeof(int32_t) * (size_t)p.n);
+      float *a1 = malloc(sizeof(float) * (size_t)p.n), *a2 = malloc(sizeof(float) * (size_t)p.n);
+      float *b1 = malloc(sizeof(float) * (size_t)p.n), *b2 = malloc(sizeof(float) * (size_t)p.n);
+      t->assign(p.x, p.n, d, p.c, p.norms, k, l1, a1, b1, work);
+      (dot ? simd[v].dot : simd[v].direct)(p.x, p.n, d, p.c, p.norms, k, l2, a2, b2, work);
+      CU_ASSERT(memcmp(l1, l2, sizeof(int32_t) * (size_t)p.n) == 0);
+      CU_ASSERT(memcmp(a1, a2, sizeof(float) * (size_t)p.n) == 0);
+      CU_ASSERT(memcmp(b1, b2, sizeof(float) * (size_t)p.n) == 0);
+      free(work), free(l1), free(l2), free(a1), free(a2), free(b1), free(b2);
+      problem_free(&p);
+    }
+    /* Both forms occur over these shapes, whichever vendor's rules apply. */
+    CU_ASSERT(dots > 0 && directs > 0);
+  }
+}
+
 /* PERSONAE_KERNEL is read once per process, so each value is checked in a
  * fresh copy of this program (see the child branch of main). Returns the
  * child's exit status: 0 when what it saw matched `want_state`/`want_id`. */
@@ -615,6 +664,7 @@ static CU_TestInfo dispatch_tests[] = {
     {"names round-trip", dispatch_names},
     {"tables match the CPU", dispatch_matches_cpu},
     {"auto picks a supported variant", dispatch_choice_supported},
+    {"SIMD tables run the form they report", dispatch_form_as_reported},
     {"PERSONAE_KERNEL override", dispatch_env_override},
     {"a CPU without AVX-512 / AVX2", dispatch_cpu_disable},
     {"threads give the serial result", threads_match_serial},

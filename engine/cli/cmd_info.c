@@ -27,6 +27,7 @@ static void print_text(void) {
   printf("cpu: sse4.2 %s, avx %s, avx2 %s, fma %s, avx512f %s, avx512dq %s\n", yes_no(f->sse42),
          yes_no(f->avx), yes_no(f->avx2), yes_no(f->fma), yes_no(f->avx512f), yes_no(f->avx512dq));
   printf("os: saves AVX state %s, AVX-512 state %s\n", yes_no(f->os_avx), yes_no(f->os_avx512));
+  printf("cpu vendor: %s\n", f->vendor[0] ? f->vendor : "unknown");
   printf("kernels:");
   for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++)
     printf(" %s %s%s", pe_kernel_name((pe_kernel_id)id),
@@ -43,9 +44,12 @@ static void print_text(void) {
           env ? env : "");
   }
   printf("auto picks%s:\n", pe_kernel_env_override(NULL) == 1 ? " (after PERSONAE_KERNEL)" : "");
-  for (int s = 0; s < INFO_SHAPES; s++)
-    printf("  N=%-8lld D=%-4d K=%-5d %s\n", info_shapes[s].n, info_shapes[s].d, info_shapes[s].k,
-           pe_kernel_name(pe_kernel_choose(info_shapes[s].d, info_shapes[s].k)));
+  for (int s = 0; s < INFO_SHAPES; s++) {
+    const pe_kernel_id id = pe_kernel_choose(info_shapes[s].d, info_shapes[s].k);
+    printf("  N=%-8lld D=%-4d K=%-5d %s (%s form)\n", info_shapes[s].n, info_shapes[s].d,
+           info_shapes[s].k, pe_kernel_name(id),
+           pe_kernel_form(id, info_shapes[s].d, info_shapes[s].k));
+  }
 }
 
 static int print_json(void) {
@@ -54,11 +58,13 @@ static int print_json(void) {
   for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++)
     json_object_set_new(kernels, pe_kernel_name((pe_kernel_id)id),
                         json_boolean(pe_kernel_supported((pe_kernel_id)id)));
-  for (int s = 0; s < INFO_SHAPES; s++)
-    json_array_append_new(
-        autos, json_pack("{s:I, s:i, s:i, s:s}", "n", (json_int_t)info_shapes[s].n, "d",
-                         info_shapes[s].d, "k", info_shapes[s].k, "kernel",
-                         pe_kernel_name(pe_kernel_choose(info_shapes[s].d, info_shapes[s].k))));
+  for (int s = 0; s < INFO_SHAPES; s++) {
+    const int d = info_shapes[s].d, k = info_shapes[s].k;
+    const pe_kernel_id id = pe_kernel_choose(d, k);
+    json_array_append_new(autos, json_pack("{s:I, s:i, s:i, s:s, s:s}", "n",
+                                           (json_int_t)info_shapes[s].n, "d", d, "k", k, "kernel",
+                                           pe_kernel_name(id), "form", pe_kernel_form(id, d, k)));
+  }
   pe_kernel_id env_id = PE_KERNEL_AUTO;
   int env_state = pe_kernel_env_override(&env_id);
   const char *env = getenv("PERSONAE_KERNEL");
@@ -66,10 +72,11 @@ static int print_json(void) {
                          ? json_null()
                          : json_pack("{s:s, s:b}", "value", env ? env : "", "used", env_state == 1);
   json_t *j =
-      json_pack("{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}, s:o, s:o, s:o}", "version",
-                personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2", f->sse42,
-                "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f, "avx512dq",
-                f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "kernels", kernels,
+      json_pack("{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}, s:o, s:o, s:o}",
+                "version", personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2",
+                f->sse42, "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f,
+                "avx512dq", f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "vendor",
+                f->vendor[0] ? f->vendor : "unknown", "kernels", kernels,
                 "kernel_override", override, "auto", autos);
   if (!j) return 70;
   char *text = json_dumps(j, JSON_INDENT(2));
