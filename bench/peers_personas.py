@@ -131,22 +131,28 @@ def personae_child(args):
         # /usr/bin/time measures the peak RSS of personae itself.
         rss_file = os.path.join(tmp, "rss")
         cmd = ["/usr/bin/time", "-f", "%M", "-o", rss_file,
-               args.personae, "run", args.input, "-k", str(args.k), "--out", out, "--quiet"]
+               args.personae, "run", args.input, "-k", str(args.k), "--out", out, "--quiet",
+               "--json"]
         if args.threads:
             cmd += ["--threads", str(args.threads)]
         w0 = time.perf_counter()
-        child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        _, status, _ = os.wait4(child.pid, 0)
+        # The report goes to a file (a full pipe would stall the child).
+        report = os.path.join(tmp, "report.json")
+        with open(report, "w") as fh:
+            child = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.PIPE, text=True)
+            _, status, _ = os.wait4(child.pid, 0)
         wall = time.perf_counter() - w0
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             sys.exit(f"personae run failed ({child.returncode}): {child.stderr.read().strip()}")
         with open(rss_file) as fh:
             rss = int(fh.read().split()[-1]) / 1024.0
+        with open(report) as fh:
+            steps = json.load(fh)["seconds"]
         with h5py.File(out, "r") as r, h5py.File(args.input, "r") as f:
             ids = r["personas/customer_id"][:]
             ari = adjusted_rand_score(truth_for(f, ids), r["personas/persona"][:])
-    return {"wall_s": wall, "rss_mb": rss, "ari": float(ari)}
+    return {"wall_s": wall, "rss_mb": rss, "ari": float(ari), "steps": steps}
 
 
 def main():
@@ -185,6 +191,23 @@ def main():
     print(f"personae run:   wall {med(x['wall_s'] for x in pe):.2f} s (whole process, I/O included; "
           f"runs {min(x['wall_s'] for x in pe):.2f}..{max(x['wall_s'] for x in pe):.2f}), "
           f"peak RSS {med(x['rss_mb'] for x in pe):.0f} MB, ARI {pe[0]['ari']:.4f}")
+    # personae's own time per step (its --json "seconds"), medians.
+    def step(*path):
+        vals = []
+        for x in pe:
+            v = x["steps"]
+            for key in path:
+                v = v[key]
+            vals.append(v)
+        return med(vals)
+    print(f"  steps: features {step('features'):.2f} s (transactions pass "
+          f"{step('features_steps', 'transactions'):.2f}, sessions pass "
+          f"{step('features_steps', 'sessions'):.2f}, customers {step('features_steps', 'customers'):.2f}, "
+          f"values {step('features_steps', 'assemble'):.2f}, scaling {step('features_steps', 'scaling'):.2f}), "
+          f"rfm {step('rfm'):.2f} s, cluster {step('cluster'):.2f} s, describe {step('describe'):.2f} s, "
+          f"writing {step('write'):.2f} s (/rfm {step('write_steps', 'rfm'):.2f}, /features "
+          f"{step('write_steps', 'features'):.2f}, /kmeans+/personas {step('write_steps', 'kmeans_personas'):.2f}, "
+          f"commit {step('write_steps', 'commit'):.2f}); in-process total {step('total'):.2f} s")
     wall_py, wall_pe = med(x["wall_s"] for x in py), med(x["wall_s"] for x in pe)
     print(f"ratio: {wall_py / wall_pe:.1f}x faster than the script's wall time (medians; per run "
           f"{min(a['wall_s'] / b['wall_s'] for a, b in zip(py, pe)):.1f}x..{max(a['wall_s'] / b['wall_s'] for a, b in zip(py, pe)):.1f}x), "

@@ -145,6 +145,9 @@ typedef struct {
   pe_feature columns[PE_FEATURE_COUNT];
   const char *segment_names[256];
   double seconds[STEPS];
+  /* The writing step's parts: /rfm, /features, /kmeans + /personas, and the
+   * commit (flush, fsync, rename). */
+  double write_seconds[4];
 } pipeline;
 
 static void free_pipeline(pipeline *p) {
@@ -186,17 +189,26 @@ static pe_status write_results(const run_args *a, const char *results, pipeline 
   snprintf(source, sizeof source, "%s:/features/scaled", results);
   pe_results_writer *w;
   PE_FORWARD(pe_results_begin(results, inputs, groups, &w));
+  double t = pe_cli_now();
   pe_status st = pe_rfm_write_into(p->rfm, w, a->input);
+  p->write_seconds[0] = pe_cli_now() - t;
+  t = pe_cli_now();
   if (st == PE_OK) st = pe_features_write_into(p->features, w, a->input);
+  p->write_seconds[1] = pe_cli_now() - t;
+  t = pe_cli_now();
   if (st == PE_OK)
     st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
   if (st == PE_OK)
     st = pe_persona_report_write_into(p->report, w, pe_persona_data_input(p->data));
+  p->write_seconds[2] = pe_cli_now() - t;
   if (st != PE_OK) {
     pe_results_abort(w);
     return st;
   }
-  return pe_results_commit(w);
+  t = pe_cli_now();
+  st = pe_results_commit(w);
+  p->write_seconds[3] = pe_cli_now() - t;
+  return st;
 }
 
 static pe_status run_steps(const run_args *a, const char *results, pipeline *p) {
@@ -266,6 +278,17 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
   for (int i = 0; i < STEPS; i++)
     json_object_set_new(timing, step_names[i], json_real(p->seconds[i]));
   json_object_set_new(timing, "total", json_real(total));
+  /* The parts of the two longest steps. */
+  pe_features_seconds fs;
+  pe_features_get_seconds(p->features, &fs);
+  json_object_set_new(timing, "features_steps",
+                      json_pack("{s:f, s:f, s:f, s:f, s:f}", "transactions", fs.transactions,
+                                "sessions", fs.sessions, "customers", fs.customers, "assemble",
+                                fs.assemble, "scaling", fs.scaling));
+  json_object_set_new(timing, "write_steps",
+                      json_pack("{s:f, s:f, s:f, s:f}", "rfm", p->write_seconds[0], "features",
+                                p->write_seconds[1], "kmeans_personas", p->write_seconds[2],
+                                "commit", p->write_seconds[3]));
   const pe_kmeans_model *m = pe_persona_clustering_model(p->clustering);
   json_object_set_new(
       root, "clustering",
@@ -327,6 +350,14 @@ int pe_cmd_run(int argc, char **argv) {
              "(%d iterations)",
              choose_s, sample_s, refine_s,
              pe_kmeans_model_iterations(pe_persona_clustering_model(p.clustering)));
+  pe_features_seconds fs;
+  pe_features_get_seconds(p.features, &fs);
+  pe_cli_log(&a.common,
+             "personae run: features: transactions pass %.2f s, sessions pass %.2f s, customers "
+             "%.2f s, values %.2f s, scaling %.2f s; writing: /rfm %.2f s, /features %.2f s, "
+             "/kmeans + /personas %.2f s, commit %.2f s",
+             fs.transactions, fs.sessions, fs.customers, fs.assemble, fs.scaling,
+             p.write_seconds[0], p.write_seconds[1], p.write_seconds[2], p.write_seconds[3]);
   pe_cli_log(&a.common,
              "personae run: %lld customers, k = %d; rfm %.2f s, features %.2f s, cluster %.2f s, "
              "describe %.2f s, writing %.2f s; total %.2f s -> %s%s%s",

@@ -3,6 +3,7 @@
  * result's accessors. */
 #include <hdf5.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,8 +246,11 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     }
     run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
                      (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
+    const double t = omp_get_wtime();
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
+    if (f) f->seconds.transactions = omp_get_wtime() - t;
   }
+  double t = omp_get_wtime();
   if (st == PE_OK && !params->features) drop_empty_sources(f, &run);
   if (st == PE_OK && run.has_sessions) {
     if (needs_sessions(f))
@@ -255,6 +259,8 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
       st = add_session_customers(&run, (int64_t)fid);
   }
   if (fid >= 0) H5Fclose(fid);
+  if (f) f->seconds.sessions = omp_get_wtime() - t;
+  t = omp_get_wtime();
   if (st == PE_OK) st = pe__feat_resolve_purchases(&run);
   if (st == PE_OK) st = pe_customer_index_finish(run.ix);
   if (st == PE_OK) {
@@ -279,10 +285,15 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     f->summary.as_of = run.as_of;
     f->summary.has_sessions = run.has_sessions;
     f->summary.customers = f->n;
+    f->seconds.customers = omp_get_wtime() - t;
+    t = omp_get_wtime();
     st = assemble(&run, f);
+    f->seconds.assemble = omp_get_wtime() - t;
   }
   free_run(&run);
+  t = omp_get_wtime();
   if (st == PE_OK) st = pe__feat_fit_scaling(f);
+  if (f) f->seconds.scaling = omp_get_wtime() - t;
   if (st != PE_OK) {
     pe_features_free(f);
     return st;
@@ -356,6 +367,10 @@ int64_t pe_features_as_of(const pe_features *f) {
 }
 void pe_features_get_summary(const pe_features *f, pe_features_summary *summary) {
   *summary = f->summary;
+}
+
+void pe_features_get_seconds(const pe_features *f, pe_features_seconds *seconds) {
+  *seconds = f->seconds;
 }
 
 /* Column j's statistics, using `v` (room for n values) as scratch. */

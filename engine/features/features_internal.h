@@ -35,6 +35,7 @@ struct pe_features {
   float *raw, *scaled; /* n x d */
   uint8_t *has_value;  /* n x d */
   pe_features_summary summary;
+  pe_features_seconds seconds;
   /* With params.rfm_aggregates: per customer, as pe_rfm_aggregates. */
   char input[4096];
   int has_rfm;

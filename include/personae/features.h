@@ -182,6 +182,16 @@ typedef struct {
  * are known. */
 void pe_features_get_summary(const pe_features *f, pe_features_summary *summary);
 
+/* Wall seconds of the steps of pe_features_compute (all 0 after
+ * pe_features_read), for logs and benchmarks: the streaming pass over
+ * /transactions (read, group by customer and order), the one over /sessions,
+ * resolving purchases and numbering the customers, computing each customer's
+ * feature values, and fitting and applying the scaling. */
+typedef struct {
+  double transactions, sessions, customers, assemble, scaling;
+} pe_features_seconds;
+void pe_features_get_seconds(const pe_features *f, pe_features_seconds *seconds);
+
 /* Column j over the customers that have a value (has_value = 1). */
 typedef struct {
   double mean, median, p90; /* 0 when no customer has a value */

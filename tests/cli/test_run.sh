@@ -44,7 +44,15 @@ for p in j["personas"]:
 assert abs(sum(p["share_customers"] for p in j["personas"]) - 1) < 1e-9
 focus = [p for p in j["personas"] if p["focus"]]
 assert sum(p["share_revenue"] for p in focus) >= 0.8
-assert set(j["seconds"]) >= {"rfm", "features", "cluster", "describe", "write", "total"}
+s = j["seconds"]
+assert set(s) >= {"rfm", "features", "cluster", "describe", "write", "total"}
+fs, ws = s["features_steps"], s["write_steps"]
+assert set(fs) == {"transactions", "sessions", "customers", "assemble", "scaling"}
+assert set(ws) == {"rfm", "features", "kmeans_personas", "commit"}
+assert all(v >= 0 for v in list(fs.values()) + list(ws.values()))
+# The parts are measured inside their steps: they cannot add up to more.
+assert sum(fs.values()) <= s["features"] + 1e-6 and sum(ws.values()) <= s["write"] + 1e-6
+assert fs["transactions"] > 0 and fs["sessions"] > 0 and ws["commit"] > 0
 PY
 "$PERSONAE" run "$shop" -k 10 --json --quiet --threads 2 -o "$TMP/j2.h5" > "$TMP/j2.json"
 check "same personas for 1 and 2 threads" $PY - "$TMP/j1.h5" "$TMP/j2.h5" <<'PY'
