@@ -163,7 +163,7 @@ def bench_shape(tmp, n, d, k):
         j, pc, maxrss = run_personae(path, k, ARGS.iters, out=out)
         p_iter.append(j["seconds"] / j["iterations"])
         rss.append(maxrss)
-        r["p_iters"], r["kernel"], r["p_centroids"] = j["iterations"], j["kernel"], pc
+        r["p_iters"], r["kernel"], r["p_centroids"] = j["iterations"], f'{j["kernel"]}/{j.get("kernel_form", "?")}', pc
         r["p_inertia_reported"] = j["inertia"]
         t, it, sc, sin = run_sklearn(x, init, ARGS.iters)
         s_iter.append(t / it)

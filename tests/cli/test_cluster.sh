@@ -41,8 +41,9 @@ check "cluster exits 0" test $? -eq 0
 check "json has every field" $py -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-need = {"k", "inertia", "iterations", "seconds", "io_seconds", "init_seconds", "kernel", "algorithm", "converged"}
-sys.exit(0 if need <= set(j) and j["k"] == 6 and j["algorithm"] == "lloyd" and j["inertia"] > 0 else 1)' "$tmp/j2"
+need = {"k", "inertia", "iterations", "seconds", "io_seconds", "init_seconds", "kernel", "kernel_form", "algorithm", "converged"}
+sys.exit(0 if need <= set(j) and j["k"] == 6 and j["algorithm"] == "lloyd" and j["inertia"] > 0
+         and j["kernel_form"] in ("direct", "dot", "sgemm", "reference") else 1)' "$tmp/j2"
 
 # Same seed, 1 thread: bit-identical model.
 $bin cluster "$in" --dataset /features/x -k 6 --json --quiet --threads 1 -o "$tmp/r1.h5" > "$tmp/j1"
