@@ -61,6 +61,7 @@ typedef struct {
   double cpu;            /* user + system CPU seconds of the child, all threads */
   long maxrss_kb;
   int64_t rows, customers, scored;
+  pe_rfm_seconds steps; /* of the RFM run */
 } measurement;
 
 enum { READ3, READ4, RFM };
@@ -95,6 +96,7 @@ static int measure(int what, const char *file, const char *out, measurement *m) 
       r.rows = s.rows;
       r.customers = s.customers;
       r.scored = s.customers_scored;
+      pe_rfm_result_seconds(res, &r.steps);
       t0 = now();
       if (pe_rfm_write(res, out, file) != PE_OK) _exit(1);
       r.extra = now() - t0;
@@ -155,7 +157,7 @@ static measurement median_of(int what, const char *file, const char *out, int re
   int n = 0;
   for (int i = 0; i < repeat && i < 16; i++)
     if (measure(what, file, out, &runs[n]) == 0) n++;
-  if (n == 0) return (measurement){-1, 0, 0, 0, 0, 0, 0};
+  if (n == 0) return (measurement){.seconds = -1};
   qsort(runs, (size_t)n, sizeof runs[0], cmp_meas);
   return runs[n / 2];
 }
@@ -187,7 +189,7 @@ int main(int argc, char **argv) {
   measurement r3 = median_of(READ3, file, out, repeat);
   measurement r4 = median_of(READ4, file, out, repeat);
   measurement rfm = median_of(RFM, file, out, repeat);
-  measurement pd = {-1, 0, 0, 0, 0, 0, 0};
+  measurement pd = {.seconds = -1};
   if (pandas && measure_pandas(peers, file, out, &pd) != 0)
     fprintf(stderr, "bench_rfm: pandas run failed (see above)\n");
   /* Input size in memory: the six /transactions columns, 36 bytes a row. */
@@ -216,6 +218,10 @@ int main(int argc, char **argv) {
   printf("  personae rfm compute (reads included)           %8.3f %8.3f   (child incl. write)\n",
          rfm.seconds, rfm.cpu);
   printf("  personae rfm write of /rfm                      %8.3f\n", rfm.extra);
+  const pe_rfm_seconds *t = &rfm.steps;
+  printf("  rfm steps (the median run, wall s): read %.2f, checks %.2f, grouping %.2f, group-by "
+         "%.2f, resolving orders %.2f, sorting ids %.2f, filling %.2f, scoring %.2f\n",
+         t->read, t->check, t->group, t->aggregate, t->resolve, t->sort, t->fill, t->score);
   printf("  personae rfm / 3-column read: %.2fx wall\n", rfm.seconds / r3.seconds);
   printf("  peak memory: rfm %.0f MB; transactions table %.0f MB + per-customer output %.0f MB\n",
          rfm.maxrss_kb / 1024.0, table_mb, output_mb);

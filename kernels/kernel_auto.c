@@ -26,7 +26,9 @@
  *   D >= 32 and K·D >= 4096 (D=32 K=128: 62 vs 59, D=64 K=64: 65 vs 59; at
  *   D = 16 the direct form won every K).
  *
- * Other vendors get the Intel rules (the common case of shared ports).
+ * Other vendors get the Intel rules (the common case of shared ports). The
+ * vendor is a proxy for the core's port layout, measured on one core of
+ * each kind; a new core that disagrees deserves its own row.
  * docs/kernels.md has both sweeps; re-run `bench_kernels --sweep` on a new
  * core and add its row here. */
 #include "kernel_auto.h"
@@ -40,6 +42,7 @@ typedef struct {
 
 static const vendor_rules dot_form_rules[] = {
     {"AuthenticAMD", {8192, 32}, {16384, 64}},
+    {"HygonGenuine", {8192, 32}, {16384, 64}}, /* Zen cores */
     {NULL, {4096, 32}, {4096, 16}},
 };
 

@@ -5,6 +5,7 @@
  * instruction the CPU might lack. */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,9 +77,18 @@ static void apply_disable(pe_cpu_features *f, const char *list) {
 static pe_cpu_features features;
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 
+/* PERSONAE_CPU_VENDOR=AuthenticAMD (any cpuid vendor string) makes the
+ * dispatch use that vendor's dot-form thresholds, so each vendor's rules can
+ * be exercised on any machine. */
+static void apply_vendor(pe_cpu_features *f, const char *vendor) {
+  if (!vendor || !*vendor) return;
+  snprintf(f->vendor, sizeof f->vendor, "%s", vendor);
+}
+
 static void detect_once(void) {
   detect(&features);
   apply_disable(&features, getenv("PERSONAE_CPU_DISABLE"));
+  apply_vendor(&features, getenv("PERSONAE_CPU_VENDOR"));
 }
 
 const pe_cpu_features *pe_kernel_cpu(void) {

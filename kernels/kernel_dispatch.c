@@ -109,6 +109,7 @@ const char *pe_kernel_name(pe_kernel_id id) {
 
 const char *pe_kernel_form(pe_kernel_id id, int d, int k) {
   pthread_once(&init_once, init);
+  if (id == PE_KERNEL_AUTO) id = pe_kernel_choose(d, k);
   switch (id) {
     case PE_KERNEL_AVX2:
     case PE_KERNEL_AVX512:

@@ -72,9 +72,11 @@ int pe_kernel_supported(pe_kernel_id id);
 const char *pe_kernel_name(pe_kernel_id id);
 /* Parses "scalar|avx2|avx512|blas|auto"; returns -1 if unknown. */
 int pe_kernel_parse(const char *name, pe_kernel_id *id);
-/* How variant `id` (not auto) computes distances for a shape: "direct"
- * (‖x − c‖² coordinate by coordinate), "dot" (‖c‖² − 2·x·c, guarded),
- * "sgemm" or "reference". For benchmark tables and `personae info`. */
+/* How variant `id` computes distances for a shape: "direct" (‖x − c‖²
+ * coordinate by coordinate), "dot" (‖c‖² − 2·x·c, guarded), "sgemm" or
+ * "reference"; for auto, the form of the variant pe_kernel_choose(d, k)
+ * picks. For a variant this CPU lacks it says what that variant would run.
+ * For benchmark tables and `personae info`. */
 const char *pe_kernel_form(pe_kernel_id id, int d, int k);
 
 /* What the CPU reports (cpuid) and what the OS saves on a context switch
@@ -93,7 +95,9 @@ typedef struct {
 } pe_cpu_features;
 
 /* Detected once per process (thread-safe). PERSONAE_CPU_DISABLE=avx512,
- * avx2,fma (any of them, comma-separated) hides features for testing. */
+ * avx2,fma (any of them, comma-separated) hides features for testing;
+ * PERSONAE_CPU_VENDOR=NAME replaces the vendor string (whose dot-form
+ * thresholds the dispatch then uses). */
 const pe_cpu_features *pe_kernel_cpu(void);
 
 /* The PERSONAE_KERNEL environment variable as read once at start-up:

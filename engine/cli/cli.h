@@ -109,6 +109,10 @@ void pe_cli_progress_done(pe_cli_progress *p);
 /* Monotonic seconds. */
 double pe_cli_now(void);
 
+/* How the model's kernel computed distances for its shape ("direct", "dot",
+ * "sgemm", "reference"), for --json and benchmark tables. */
+const char *pe_cli_kernel_form(const pe_kmeans_model *m);
+
 /* Commands: each returns the process exit code. */
 int pe_cmd_generate(int argc, char **argv);
 int pe_cmd_import(int argc, char **argv);

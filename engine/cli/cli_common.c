@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "io/h5.h"
+#include "pe_kernels.h"
 
 void pe_cli_common_init(pe_cli_common *c) {
   memset(c, 0, sizeof *c);
@@ -168,9 +170,13 @@ void pe_cli_log(const pe_cli_common *c, const char *fmt, ...) {
 }
 
 double pe_cli_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+  return pe_now();
+}
+
+const char *pe_cli_kernel_form(const pe_kmeans_model *m) {
+  pe_kernel_id id;
+  if (pe_kernel_parse(pe_kmeans_model_kernel(m), &id) != 0) return "unknown";
+  return pe_kernel_form(id, pe_kmeans_model_d(m), pe_kmeans_model_k(m));
 }
 
 void pe_cli_progress_init(pe_cli_progress *p, const pe_cli_common *c, const char *what) {

@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 #include "io/h5.h"
-#include "pe_kernels.h"
 
 static const char usage_text[] =
     "usage: personae cluster IN.h5 --dataset /path -k K [options]\n"
@@ -121,21 +120,13 @@ static int split_init_path(const char *arg, char *file, size_t size, const char 
   return 0;
 }
 
-/* How the model's kernel computed distances for its shape (direct, dot,
- * sgemm or reference), for benchmark tables. */
-static const char *kernel_form(const pe_kmeans_model *m) {
-  pe_kernel_id id;
-  if (pe_kernel_parse(pe_kmeans_model_kernel(m), &id) != 0) return "unknown";
-  return pe_kernel_form(id, pe_kmeans_model_d(m), pe_kmeans_model_k(m));
-}
-
 static void print_json(const pe_kmeans_model *m, double io_seconds) {
   json_t *j =
       json_pack("{s:i, s:f, s:i, s:f, s:f, s:f, s:s, s:s, s:s, s:b, s:I}", "k", pe_kmeans_model_k(m),
                 "inertia", pe_kmeans_model_inertia(m), "iterations", pe_kmeans_model_iterations(m),
                 "seconds", pe_kmeans_model_iter_seconds(m), "io_seconds", io_seconds,
                 "init_seconds", pe_kmeans_model_init_seconds(m), "kernel",
-                pe_kmeans_model_kernel(m), "kernel_form", kernel_form(m), "algorithm",
+                pe_kmeans_model_kernel(m), "kernel_form", pe_cli_kernel_form(m), "algorithm",
                 pe_kmeans_model_algorithm(m), "converged",
                 pe_kmeans_model_converged(m), "n", (json_int_t)pe_kmeans_model_n(m));
   char *s = json_dumps(j, JSON_REAL_PRECISION(17));

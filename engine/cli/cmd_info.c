@@ -20,6 +20,10 @@ static const char *yes_no(int b) {
   return b ? "yes" : "no";
 }
 
+static const char *vendor_of(const pe_cpu_features *f) {
+  return f->vendor[0] ? f->vendor : "unknown";
+}
+
 static void print_text(void) {
   const pe_cpu_features *f = pe_kernel_cpu();
   printf("personae %s\n", personae_version());
@@ -27,7 +31,7 @@ static void print_text(void) {
   printf("cpu: sse4.2 %s, avx %s, avx2 %s, fma %s, avx512f %s, avx512dq %s\n", yes_no(f->sse42),
          yes_no(f->avx), yes_no(f->avx2), yes_no(f->fma), yes_no(f->avx512f), yes_no(f->avx512dq));
   printf("os: saves AVX state %s, AVX-512 state %s\n", yes_no(f->os_avx), yes_no(f->os_avx512));
-  printf("cpu vendor: %s\n", f->vendor[0] ? f->vendor : "unknown");
+  printf("cpu vendor: %s\n", vendor_of(f));
   printf("kernels:");
   for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++)
     printf(" %s %s%s", pe_kernel_name((pe_kernel_id)id),
@@ -63,7 +67,8 @@ static int print_json(void) {
     const pe_kernel_id id = pe_kernel_choose(d, k);
     json_array_append_new(autos, json_pack("{s:I, s:i, s:i, s:s, s:s}", "n",
                                            (json_int_t)info_shapes[s].n, "d", d, "k", k, "kernel",
-                                           pe_kernel_name(id), "form", pe_kernel_form(id, d, k)));
+                                           pe_kernel_name(id), "kernel_form",
+                                           pe_kernel_form(id, d, k)));
   }
   pe_kernel_id env_id = PE_KERNEL_AUTO;
   int env_state = pe_kernel_env_override(&env_id);
@@ -76,7 +81,7 @@ static int print_json(void) {
                 "version", personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2",
                 f->sse42, "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f,
                 "avx512dq", f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "vendor",
-                f->vendor[0] ? f->vendor : "unknown", "kernels", kernels,
+                vendor_of(f), "kernels", kernels,
                 "kernel_override", override, "auto", autos);
   if (!j) return 70;
   char *text = json_dumps(j, JSON_INDENT(2));

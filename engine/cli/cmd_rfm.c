@@ -95,7 +95,17 @@ static void print_table(const pe_rfm_result *res, const char *out, double second
   }
 }
 
-static void print_json(const pe_rfm_result *res, const char *out, double seconds) {
+/* Wall seconds of the computation's steps and of writing /rfm. */
+static json_t *steps_json(const pe_rfm_result *res, double write_seconds) {
+  pe_rfm_seconds t;
+  pe_rfm_result_seconds(res, &t);
+  return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "read", t.read, "check", t.check,
+                   "group", t.group, "aggregate", t.aggregate, "resolve", t.resolve, "sort", t.sort,
+                   "fill", t.fill, "score", t.score, "write", write_seconds);
+}
+
+static void print_json(const pe_rfm_result *res, const char *out, double seconds,
+                       double write_seconds) {
   pe_rfm_summary s;
   pe_rfm_result_summary(res, &s);
   json_t *segs = json_array();
@@ -127,12 +137,13 @@ static void print_json(const pe_rfm_result *res, const char *out, double seconds
   char as_of[16];
   pe_format_iso_date(s.as_of, as_of);
   json_t *root = json_pack(
-      "{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:o}", "out", out, "as_of_date", as_of,
+      "{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:o,s:o}", "out", out, "as_of_date", as_of,
       "as_of", (json_int_t)s.as_of, "bins", s.bins, "rows", (json_int_t)s.rows, "rows_future",
       (json_int_t)s.rows_future, "orders", (json_int_t)s.orders, "customers",
       (json_int_t)s.customers, "customers_scored", (json_int_t)s.customers_scored,
       "customers_from_sessions_only", (json_int_t)s.customers_from_sessions_only, "revenue",
-      s.revenue, "seconds", seconds, "segments", segs, "cut_points", cuts);
+      s.revenue, "seconds", seconds, "segments", segs, "cut_points", cuts, "steps",
+      steps_json(res, write_seconds));
   pe_cli_print_json(root);
 }
 
@@ -191,15 +202,25 @@ int pe_cmd_rfm(int argc, char **argv) {
   pe_rfm_result *res = NULL;
   st = pe_rfm_compute(input, &params, &res);
   pe_cli_progress_done(&progress);
+  const double tw = pe_cli_now();
   if (st == PE_OK) st = pe_rfm_write(res, out, input);
+  const double write_seconds = pe_cli_now() - tw;
   pe_rfm_segment_map_free(map);
   if (st != PE_OK) {
     pe_rfm_result_free(res);
     return pe_cli_fail("rfm", st);
   }
   double seconds = pe_cli_now() - t0;
+  pe_rfm_seconds t;
+  pe_rfm_result_seconds(res, &t);
+  pe_cli_log(&common,
+             "personae rfm: read %.2f s, checks %.2f s, grouping %.2f s, group-by %.2f s, "
+             "resolving orders %.2f s, sorting ids %.2f s, filling %.2f s, scoring %.2f s, "
+             "writing %.2f s",
+             t.read, t.check, t.group, t.aggregate, t.resolve, t.sort, t.fill, t.score,
+             write_seconds);
   if (common.json)
-    print_json(res, out, seconds);
+    print_json(res, out, seconds, write_seconds);
   else
     print_table(res, out, seconds);
   pe_rfm_result_free(res);

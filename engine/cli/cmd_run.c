@@ -281,10 +281,14 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
   /* The parts of the two longest steps. */
   pe_features_seconds fs;
   pe_features_get_seconds(p->features, &fs);
-  json_object_set_new(timing, "features_steps",
-                      json_pack("{s:f, s:f, s:f, s:f, s:f}", "transactions", fs.transactions,
-                                "sessions", fs.sessions, "customers", fs.customers, "assemble",
-                                fs.assemble, "scaling", fs.scaling));
+  json_object_set_new(
+      timing, "features_steps",
+      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "transactions",
+                fs.transactions, "transactions_read", fs.transactions_read, "transactions_group",
+                fs.transactions_group, "transactions_aggregate", fs.transactions_aggregate,
+                "sessions", fs.sessions, "sessions_read", fs.sessions_read, "sessions_group",
+                fs.sessions_group, "sessions_aggregate", fs.sessions_aggregate, "customers",
+                fs.customers, "assemble", fs.assemble, "scaling", fs.scaling));
   json_object_set_new(timing, "write_steps",
                       json_pack("{s:f, s:f, s:f, s:f}", "rfm", p->write_seconds[0], "features",
                                 p->write_seconds[1], "kmeans_personas", p->write_seconds[2],
@@ -292,10 +296,10 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
   const pe_kmeans_model *m = pe_persona_clustering_model(p->clustering);
   json_object_set_new(
       root, "clustering",
-      json_pack("{s:s, s:i, s:o, s:f, s:i, s:s}", "k_mode", a->cluster.k ? "given" : "auto",
+      json_pack("{s:s, s:i, s:o, s:f, s:i, s:s, s:s}", "k_mode", a->cluster.k ? "given" : "auto",
                 "k_chosen", pe_persona_clustering_k(p->clustering), "k_curve", curve, "inertia",
                 pe_kmeans_model_inertia(m), "iterations", pe_kmeans_model_iterations(m), "kernel",
-                pe_kmeans_model_kernel(m)));
+                pe_kmeans_model_kernel(m), "kernel_form", pe_cli_kernel_form(m)));
   json_object_set_new(root, "seconds", timing);
   char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
   if (text) puts(text);
@@ -353,10 +357,13 @@ int pe_cmd_run(int argc, char **argv) {
   pe_features_seconds fs;
   pe_features_get_seconds(p.features, &fs);
   pe_cli_log(&a.common,
-             "personae run: features: transactions pass %.2f s, sessions pass %.2f s, customers "
-             "%.2f s, values %.2f s, scaling %.2f s; writing: /rfm %.2f s, /features %.2f s, "
-             "/kmeans + /personas %.2f s, commit %.2f s",
-             fs.transactions, fs.sessions, fs.customers, fs.assemble, fs.scaling,
+             "personae run: features: transactions pass %.2f s (read %.2f, grouping %.2f, "
+             "group-by %.2f), sessions pass %.2f s (read %.2f, grouping %.2f, group-by %.2f), "
+             "customers %.2f s, values %.2f s, scaling %.2f s; writing: /rfm %.2f s, /features "
+             "%.2f s, /kmeans + /personas %.2f s, commit %.2f s",
+             fs.transactions, fs.transactions_read, fs.transactions_group,
+             fs.transactions_aggregate, fs.sessions, fs.sessions_read, fs.sessions_group,
+             fs.sessions_aggregate, fs.customers, fs.assemble, fs.scaling,
              p.write_seconds[0], p.write_seconds[1], p.write_seconds[2], p.write_seconds[3]);
   pe_cli_log(&a.common,
              "personae run: %lld customers, k = %d; rfm %.2f s, features %.2f s, cluster %.2f s, "

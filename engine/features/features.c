@@ -3,10 +3,10 @@
  * result's accessors. */
 #include <hdf5.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "features/features_internal.h"
 #include "io/h5.h"
@@ -246,11 +246,11 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     }
     run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
                      (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
-    const double t = omp_get_wtime();
+    const double t = pe_now();
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
-    if (f) f->seconds.transactions = omp_get_wtime() - t;
+    if (f) f->seconds.transactions = pe_now() - t;
   }
-  double t = omp_get_wtime();
+  double t = pe_now();
   if (st == PE_OK && !params->features) drop_empty_sources(f, &run);
   if (st == PE_OK && run.has_sessions) {
     if (needs_sessions(f))
@@ -259,8 +259,8 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
       st = add_session_customers(&run, (int64_t)fid);
   }
   if (fid >= 0) H5Fclose(fid);
-  if (f) f->seconds.sessions = omp_get_wtime() - t;
-  t = omp_get_wtime();
+  if (f) f->seconds.sessions = pe_now() - t;
+  t = pe_now();
   if (st == PE_OK) st = pe__feat_resolve_purchases(&run);
   if (st == PE_OK) st = pe_customer_index_finish(run.ix);
   if (st == PE_OK) {
@@ -285,19 +285,25 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     f->summary.as_of = run.as_of;
     f->summary.has_sessions = run.has_sessions;
     f->summary.customers = f->n;
-    f->seconds.customers = omp_get_wtime() - t;
-    t = omp_get_wtime();
+    f->seconds.customers = pe_now() - t;
+    t = pe_now();
     st = assemble(&run, f);
-    f->seconds.assemble = omp_get_wtime() - t;
+    f->seconds.assemble = pe_now() - t;
   }
   free_run(&run);
-  t = omp_get_wtime();
+  t = pe_now();
   if (st == PE_OK) st = pe__feat_fit_scaling(f);
-  if (f) f->seconds.scaling = omp_get_wtime() - t;
+  if (f) f->seconds.scaling = pe_now() - t;
   if (st != PE_OK) {
     pe_features_free(f);
     return st;
   }
+  f->seconds.transactions_read = run.tx_seconds.read;
+  f->seconds.transactions_group = run.tx_seconds.group;
+  f->seconds.transactions_aggregate = run.tx_seconds.process;
+  f->seconds.sessions_read = run.sessions_seconds.read;
+  f->seconds.sessions_group = run.sessions_seconds.group;
+  f->seconds.sessions_aggregate = run.sessions_seconds.process;
   *out = f;
   return PE_OK;
 }

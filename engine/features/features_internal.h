@@ -14,6 +14,7 @@
 
 #include "personae/features.h"
 #include "rfm/customer_index.h"
+#include "rfm/partitioned_pass.h"
 
 #define PE_FEATURES_SECONDS_PER_DAY 86400
 /* 9999-12-31T23:59:59Z: beyond it a timestamp is garbage (as in RFM). */
@@ -113,6 +114,7 @@ typedef struct {
   pe_customer_index *ix;
   pe__feat_partition *part; /* PE_CIX_PARTITIONS */
   pe_features_summary summary;
+  pe_cix_pass_seconds tx_seconds, sessions_seconds; /* the two passes' parts */
 } pe__feat_run;
 
 /* Grows a partition's customer array to hold slot `need - 1`; new entries are

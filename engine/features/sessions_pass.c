@@ -152,6 +152,7 @@ pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid) {
       .scatter = scatter_rows,
       .process = process_rows,
       .chunk_done = pe__feat_report_progress,
+      .seconds = &run->sessions_seconds,
   };
   pe_status st = pe_cix_pass_run(&pass);
   if (st == PE_OK) {

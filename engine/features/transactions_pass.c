@@ -376,6 +376,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
       .scatter = scatter_rows,
       .process = process_rows,
       .chunk_done = pe__feat_report_progress,
+      .seconds = &run->tx_seconds,
   };
   PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 /* Grouped rows are handed to the caller in batches of chunks: each
@@ -141,24 +142,41 @@ pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
   PE_CHECK_GOTO(alloc_buffers(pass, chunk_rows, &b), st, done);
   for (int c = 0; c < 16; c++) chunk.col[c] = b.col[c];
   chunk.hash = b.hash;
+  pe_cix_pass_seconds spent = {0};
   for (int64_t off = 0; off < rows; off += chunk_rows) {
     chunk.offset = off;
     chunk.rows = rows - off < chunk_rows ? rows - off : chunk_rows;
+    double t = pe_now();
     PE_CHECK_GOTO(read_chunk(pass, &b, &chunk), st, done);
+    spent.read += pe_now() - t;
+    t = pe_now();
     int64_t bad = pass->check(pass->ctx, &chunk);
+    spent.check += pe_now() - t;
     if (bad < chunk.rows) {
       st = pass->bad_row(pass->ctx, &chunk, bad);
       goto done;
     }
+    t = pe_now();
     PE_CHECK_GOTO(pe_cix_plan_build(b.hash, chunk.rows, &b.plan), st, done);
     PE_CHECK_GOTO(group_chunk(pass, &chunk, &b), st, done);
-    if ((b.batched == b.max_batch || off + chunk.rows >= rows) && process_batch(pass, &b)) {
+    spent.group += pe_now() - t;
+    t = pe_now();
+    const int failed =
+        (b.batched == b.max_batch || off + chunk.rows >= rows) && process_batch(pass, &b);
+    spent.process += pe_now() - t;
+    if (failed) {
       st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
       goto done;
     }
     if (pass->chunk_done) pass->chunk_done(pass->ctx, chunk.rows);
   }
   st = PE_OK;
+  if (pass->seconds) {
+    pass->seconds->read += spent.read;
+    pass->seconds->check += spent.check;
+    pass->seconds->group += spent.group;
+    pass->seconds->process += spent.process;
+  }
 
 done:
   free_buffers(&b);

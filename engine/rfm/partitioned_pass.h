@@ -16,6 +16,13 @@
 #include "io/h5.h"
 #include "rfm/customer_index.h"
 
+/* Wall seconds a pass spent in each part (pe_cix_pass_run adds to them):
+ * reading and decompressing the columns, the caller's checks, hashing and
+ * grouping rows by partition, and the per-partition processing. */
+typedef struct {
+  double read, check, group, process;
+} pe_cix_pass_seconds;
+
 /* One chunk as read: rows [offset, offset + rows) of the table. */
 typedef struct {
   const void *col[16];  /* indexed like the table's columns; NULL where not read */
@@ -49,6 +56,8 @@ typedef struct {
   int (*process)(void *ctx, int p, const void *records, int64_t n);
   /* Optional: called after each chunk with its row count. */
   void (*chunk_done)(void *ctx, int64_t rows);
+  /* Optional: where the pass adds the seconds of its parts. */
+  pe_cix_pass_seconds *seconds;
 } pe_cix_pass;
 
 /* The record that row i of a scatter block goes to. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/civil_time.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "rfm/rfm_internal.h"
 
@@ -177,8 +178,10 @@ static pe_status new_result(const pe_rfm_params *params, pe_rfm_result **out) {
 
 /* Scores, segments and hands over `res` (freed on failure). */
 static pe_status finish(pe_rfm_result *res, pe_status st, pe_rfm_result **out) {
+  const double t = pe_now();
   if (st == PE_OK) st = pe__rfm_score(res);
   if (st == PE_OK) st = assign_segments(res);
+  res->seconds.score = pe_now() - t;
   if (st == PE_OK) res->summary.customers = res->count;
   if (st != PE_OK) {
     pe_rfm_result_free(res);
@@ -226,13 +229,19 @@ pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
              agg->input ? agg->input : "input");
   pe_rfm_result *res;
   PE_FORWARD(new_result(params, &res));
+  const double t = pe_now();
   pe_status st = pe__rfm_result_alloc(res, agg->count);
   if (st == PE_OK) fill_from_aggregates(agg, res);
+  res->seconds.fill = pe_now() - t;
   return finish(res, st, out);
 }
 
 void pe_rfm_result_summary(const pe_rfm_result *res, pe_rfm_summary *summary) {
   *summary = res->summary;
+}
+
+void pe_rfm_result_seconds(const pe_rfm_result *res, pe_rfm_seconds *seconds) {
+  *seconds = res->seconds;
 }
 
 void pe_rfm_result_columns(const pe_rfm_result *res, pe_rfm_columns *c) {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "io/h5.h"
 #include "io/tables.h"
@@ -477,6 +478,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   }
   run.filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
   run.rows = rows;
+  pe_cix_pass_seconds spent = {0};
   const pe_cix_pass pass = {
       .table = &table,
       .input = input,
@@ -493,8 +495,14 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
       .scatter = scatter_rows,
       .process = process_rows,
       .chunk_done = report_progress,
+      .seconds = &spent,
   };
   PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
+  res->seconds.read = spent.read;
+  res->seconds.check = spent.check;
+  res->seconds.group = spent.group;
+  res->seconds.aggregate = spent.process;
+  double t = pe_now();
 
   part_state *parts = run.parts;
   pe_customer_index *ix = run.ix;
@@ -507,6 +515,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping transactions", input);
     goto done;
   }
+  res->seconds.resolve = pe_now() - t;
   int64_t min_used = INT64_MAX, max_used = INT64_MIN;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     res->summary.rows_future += parts[p].rows_future;
@@ -517,13 +526,17 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   res->summary.first_timestamp = min_used == INT64_MAX ? 0 : min_used;
   res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
 
+  t = pe_now();
   if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
     PE_CHECK_GOTO(
         pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id", chunk), st,
         done);
   PE_CHECK_GOTO(pe_customer_index_finish(ix), st, done);
+  res->seconds.sort = pe_now() - t;
+  t = pe_now();
   PE_CHECK_GOTO(pe__rfm_result_alloc(res, pe_customer_index_count(ix)), st, done);
   PE_CHECK_GOTO(finish_customers(ix, parts, txn_customers, res), st, done);
+  res->seconds.fill = pe_now() - t;
   st = PE_OK;
 
 done:

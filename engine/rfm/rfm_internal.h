@@ -26,6 +26,7 @@ struct pe_rfm_result {
   /* bound[dim][score] = {lo, hi}; bound_count[dim][score]; score 1..bins */
   double bound[3][PE_RFM_MAX_BINS + 1][2];
   int64_t bound_count[3][PE_RFM_MAX_BINS + 1];
+  pe_rfm_seconds seconds;
 };
 
 /* Customer d's raw RFM columns from its aggregates (first/last: earliest and

@@ -186,9 +186,13 @@ void pe_features_get_summary(const pe_features *f, pe_features_summary *summary)
  * pe_features_read), for logs and benchmarks: the streaming pass over
  * /transactions (read, group by customer and order), the one over /sessions,
  * resolving purchases and numbering the customers, computing each customer's
- * feature values, and fitting and applying the scaling. */
+ * feature values, and fitting and applying the scaling. Each pass is also
+ * split into reading and decompressing its columns, grouping rows by
+ * partition and the per-partition group-by (the rest: checks, opening). */
 typedef struct {
   double transactions, sessions, customers, assemble, scaling;
+  double transactions_read, transactions_group, transactions_aggregate;
+  double sessions_read, sessions_group, sessions_aggregate;
 } pe_features_seconds;
 void pe_features_get_seconds(const pe_features *f, pe_features_seconds *seconds);
 

@@ -146,6 +146,18 @@ typedef struct {
 
 void pe_rfm_result_summary(const pe_rfm_result *result, pe_rfm_summary *summary);
 
+/* Wall seconds of the steps of pe_rfm_compute, for logs and benchmarks: the
+ * streaming pass over /transactions (reading and decompressing the columns,
+ * checking them, grouping rows by partition, the per-partition group-by),
+ * numbering the customers and resolving orders, sorting the customer ids
+ * (with /sessions' customers), filling the per-customer columns, and scoring
+ * and segmenting. After pe_rfm_compute_from_aggregates only `fill` and
+ * `score` are set. */
+typedef struct {
+  double read, check, group, aggregate, resolve, sort, fill, score;
+} pe_rfm_seconds;
+void pe_rfm_result_seconds(const pe_rfm_result *result, pe_rfm_seconds *seconds);
+
 /* Per-customer arrays, ascending customer_id, `count` long, owned by the
  * result. Customers without a scored purchase have has_purchase 0, r = f = m
  * = 0 and segment 0; where they have no positive row, first/last_purchase are

@@ -9,6 +9,8 @@ j = json.load(sys.stdin)
 assert set(j[\"kernels\"]) == {\"scalar\", \"avx2\", \"avx512\", \"blas\"}, j
 assert j[\"kernels\"][\"scalar\"] is True
 assert len(j[\"auto\"]) == 4 and all(a[\"kernel\"] in j[\"kernels\"] for a in j[\"auto\"])
+assert all(a[\"kernel_form\"] in (\"direct\", \"dot\", \"sgemm\", \"reference\") for a in j[\"auto\"])
+assert isinstance(j[\"cpu\"][\"vendor\"], str) and j[\"cpu\"][\"vendor\"]
 '"
 expect 0 "'bogus' ignored" -- env PERSONAE_KERNEL=bogus "$PERSONAE" info
 expect 0 "PERSONAE_KERNEL: scalar" -- env PERSONAE_KERNEL=scalar "$PERSONAE" info

@@ -34,6 +34,14 @@ assert abs(sum(s['revenue'] for s in d['segments']) - d['revenue']) < 1e-6 * abs
 assert len(d['cut_points']['monetary']) == 5
 assert sum(c['customers'] for c in d['cut_points']['frequency']) == d['customers_scored']
 "
+check "JSON: time per step, inside the total" $PY -c "
+import json
+d = json.load(open('$TMP/out.json'))
+s = d['steps']
+assert set(s) == {'read', 'check', 'group', 'aggregate', 'resolve', 'sort', 'fill', 'score', 'write'}, s
+assert all(v >= 0 for v in s.values()) and s['read'] > 0 and s['aggregate'] > 0 and s['write'] > 0
+assert sum(s.values()) <= d['seconds'] + 1e-6, (sum(s.values()), d['seconds'])
+"
 
 # The pandas recipe on the same file gives the same customers and scores.
 check "matches pandas groupby + qcut (default)" $PY "$PEERS" "$TMP/shop.h5" --compare "$TMP/shop.personae.h5"

@@ -47,11 +47,17 @@ assert sum(p["share_revenue"] for p in focus) >= 0.8
 s = j["seconds"]
 assert set(s) >= {"rfm", "features", "cluster", "describe", "write", "total"}
 fs, ws = s["features_steps"], s["write_steps"]
-assert set(fs) == {"transactions", "sessions", "customers", "assemble", "scaling"}
+assert set(fs) == {"transactions", "sessions", "customers", "assemble", "scaling",
+                   "transactions_read", "transactions_group", "transactions_aggregate",
+                   "sessions_read", "sessions_group", "sessions_aggregate"}
+for p in ("transactions", "sessions"):
+    assert sum(fs[p + q] for q in ("_read", "_group", "_aggregate")) <= fs[p] + 1e-6
+    assert fs[p + "_read"] > 0 and fs[p + "_aggregate"] > 0
 assert set(ws) == {"rfm", "features", "kmeans_personas", "commit"}
 assert all(v >= 0 for v in list(fs.values()) + list(ws.values()))
 # The parts are measured inside their steps: they cannot add up to more.
-assert sum(fs.values()) <= s["features"] + 1e-6 and sum(ws.values()) <= s["write"] + 1e-6
+top = ("transactions", "sessions", "customers", "assemble", "scaling")
+assert sum(fs[k] for k in top) <= s["features"] + 1e-6 and sum(ws.values()) <= s["write"] + 1e-6
 assert fs["transactions"] > 0 and fs["sessions"] > 0 and ws["commit"] > 0
 PY
 "$PERSONAE" run "$shop" -k 10 --json --quiet --threads 2 -o "$TMP/j2.h5" > "$TMP/j2.json"
