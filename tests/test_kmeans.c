@@ -327,6 +327,109 @@ static void test_empty_cluster_relocated_to_farthest_point(void) {
   pe_kmeans_model_free(m);
 }
 
+/* Lloyd with scikit-learn's relocation of empty clusters, in double: after
+ * each assignment, every empty cluster j (in index order) takes the next of
+ * the points farthest from their centre (ties to the lower index), moved out
+ * of its cluster's sums. Stops when no label changed or no centre moved
+ * (the engine's rule with tol = 0). Counts the iterations that relocated,
+ * and whether two came in a row. Returns the iterations. */
+static int brute_lloyd_relocating(const float *x, int64_t n, int d, int k, float *c, int max_iter,
+                                  int32_t *labels, int *relocations, int *consecutive) {
+  double *sums = malloc((size_t)k * d * sizeof(double));
+  double *counts = malloc((size_t)k * sizeof(double));
+  double *dist = malloc((size_t)n * sizeof(double));
+  char *taken = calloc((size_t)n, 1);
+  for (int64_t i = 0; i < n; i++) labels[i] = -1;
+  int it = 0, changed = 1, previous = 0;
+  *relocations = *consecutive = 0;
+  while (changed && it < max_iter) {
+    it++;
+    changed = 0;
+    memset(sums, 0, (size_t)k * d * sizeof(double));
+    memset(counts, 0, (size_t)k * sizeof(double));
+    for (int64_t i = 0; i < n; i++) {
+      int best = 0;
+      double bd = sq_dist(x + i * d, c, d);
+      for (int j = 1; j < k; j++) {
+        double v = sq_dist(x + i * d, c + j * d, d);
+        if (v < bd) bd = v, best = j;
+      }
+      changed |= labels[i] != best;
+      labels[i] = best;
+      dist[i] = bd;
+      counts[best] += 1;
+      for (int t = 0; t < d; t++) sums[best * d + t] += x[i * d + t];
+    }
+    int relocated = 0;
+    memset(taken, 0, (size_t)n);
+    for (int j = 0; j < k; j++) {
+      if (counts[j] != 0.0) continue;
+      int64_t far = -1;
+      for (int64_t i = 0; i < n; i++)
+        if (!taken[i] && (far < 0 || dist[i] > dist[far])) far = i;
+      taken[far] = 1;
+      relocated = 1;
+      for (int t = 0; t < d; t++) {
+        sums[labels[far] * d + t] -= x[far * d + t];
+        sums[j * d + t] = x[far * d + t];
+      }
+      counts[labels[far]] -= 1;
+      counts[j] = 1;
+    }
+    *relocations += relocated;
+    *consecutive |= relocated && previous;
+    previous = relocated;
+    int moved = 0;
+    for (int j = 0; j < k; j++)
+      if (counts[j] > 0)
+        for (int t = 0; t < d; t++) {
+          const float v = (float)(sums[j * d + t] / counts[j]);
+          moved |= v != c[j * d + t];
+          c[j * d + t] = v;
+        }
+    if (!moved) break;
+  }
+  free(sums);
+  free(counts);
+  free(dist);
+  free(taken);
+  return it;
+}
+
+/* Clusters that empty in two iterations in a row: the second relocation
+ * uses the distances its own assignment pass kept (kmeans_lloyd.c), and must
+ * pick the same points as a fresh pass would. All four initial centres sit
+ * on one blob, so three clusters are empty at once and take the three
+ * outliers; two outliers are the same point, so one of those two clusters
+ * empties again in the next iteration and takes the blob's far edge. */
+static void test_relocations_in_a_row(void) {
+  enum { BLOB = 50, N = BLOB + 4, D = 1, K = 4 };
+  float x[N * D];
+  for (int i = 0; i < BLOB; i++) x[i] = 0.01f * (float)i;
+  x[BLOB] = 0.9f;      /* the blob's far edge */
+  x[BLOB + 1] = 300.0f; /* two identical outliers */
+  x[BLOB + 2] = 200.0f;
+  x[BLOB + 3] = 300.0f;
+  float init[K * D] = {0.25f, 0.25f, 0.25f, 0.25f};
+  float c[K * D];
+  memcpy(c, init, sizeof c);
+  int32_t labels[N];
+  int relocations, consecutive;
+  const int iters = brute_lloyd_relocating(x, N, D, K, c, 100, labels, &relocations, &consecutive);
+  CU_ASSERT_FATAL(consecutive); /* the data do what the test is for */
+  for (int threads = 1; threads <= 2; threads++) {
+    pe_kmeans_params p = given_params(K, init);
+    p.threads = threads;
+    pe_kmeans_model *m = NULL;
+    PE_ASSERT_STATUS(pe_kmeans_fit(x, N, D, NULL, &p, &m), PE_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    PE_ASSERT_EQ_LL(pe_kmeans_model_iterations(m), iters);
+    for (int j = 0; j < K * D; j++) PE_ASSERT_NEAR(pe_kmeans_model_centroids(m)[j], c[j], 1e-5);
+    for (int i = 0; i < N; i++) PE_ASSERT_EQ_LL(pe_kmeans_model_labels(m)[i], labels[i]);
+    pe_kmeans_model_free(m);
+  }
+}
+
 static void test_relocate_ties_lowest_index(void) {
   /* Four points; points 1 and 3 are equally far (2.0) from their centre.
    * Two empty clusters take them in index order: cluster 1 <- point 1,
@@ -585,6 +688,7 @@ int main(int argc, char **argv) {
       {"k = n and duplicate points", test_k_equals_n_and_duplicates},
       {"empty cluster moves to the farthest point", test_empty_cluster_relocated_to_farthest_point},
       {"relocation ties go to the lowest index", test_relocate_ties_lowest_index},
+      {"relocations in consecutive iterations", test_relocations_in_a_row},
       {"integer weights equal duplicated points; predict", test_integer_weights_equal_duplicates},
       {"errors", test_errors},
       {"init: rows of the data; k-means++ covers separated blobs",
