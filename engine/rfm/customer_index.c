@@ -23,6 +23,7 @@ void pe_customer_index_free(pe_customer_index *ix) {
     free(ix->part[p].dense);
   }
   free(ix->sorted_ids);
+  free(ix->order);
   free(ix);
 }
 
@@ -185,6 +186,8 @@ pe_status pe_customer_index_finish(pe_customer_index *ix) {
     }
     ix->count = total;
     ix->finished = 1;
+    ix->order = vals; /* sorted: dense index -> (partition, slot) */
+    vals = NULL;
   }
   free(keys);
   free(vals);

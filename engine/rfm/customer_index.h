@@ -67,6 +67,7 @@ typedef struct pe_customer_index {
   pe_cix_partition part[PE_CIX_PARTITIONS];
   int64_t count;       /* distinct ids */
   int64_t *sorted_ids; /* ascending, after finish */
+  uint64_t *order;     /* dense index -> partition << 32 | local slot, after finish */
   int finished;
 } pe_customer_index;
 
@@ -146,6 +147,14 @@ int64_t pe_customer_index_count(const pe_customer_index *ix);
 const int64_t *pe_customer_index_ids(const pe_customer_index *ix);
 
 /* Dense index of local slot `slot` of partition `p`; after finish. */
+/* Where each dense index lives: partition << 32 | local slot, for
+ * customers 0..count-1 in ascending id order; after finish. Lets a caller
+ * fill per-customer arrays in dense order (sequential writes) from its
+ * per-partition slot arrays. */
+static inline const uint64_t *pe_customer_index_order(const pe_customer_index *ix) {
+  return ix->order;
+}
+
 static inline int64_t pe_customer_index_dense_of(const pe_customer_index *ix, unsigned p,
                                                  int64_t slot) {
   return ix->part[p].dense[slot];

@@ -422,24 +422,31 @@ static pe_status finish_customers(const pe_customer_index *ix, part_state *parts
   memcpy(res->customer_id, pe_customer_index_ids(ix), (size_t)res->count * sizeof(int64_t));
 #pragma omp parallel for schedule(dynamic, 4) reduction(+ : from_sessions) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
-    const pe_cix_partition *cp = &ix->part[p];
-    part_state *ps = &parts[p];
     /* Customers added from /sessions have no slot state yet. */
-    if (grow_slots(ps, cp->count) != 0) {
-      failed = 1;
-      continue;
-    }
-    from_sessions += cp->count - txn_customers[p];
-    for (int64_t s = 0; s < cp->count; s++) {
-      int64_t d = pe_customer_index_dense_of(ix, (unsigned)p, s);
-      const slot_state *v = &ps->slots[s];
-      pe__rfm_fill_customer(res, d, v->frequency, v->returned, v->monetary, v->first, v->last);
-    }
-    free(ps->slots);
-    ps->slots = NULL;
-    ps->cap = 0;
+    failed |= grow_slots(&parts[p], ix->part[p].count) != 0;
+    from_sessions += ix->part[p].count - txn_customers[p];
   }
   PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory for per-customer values");
+  /* In dense order: the result's ten columns are written sequentially and
+   * each customer's slot is one random read, prefetched a few customers
+   * ahead. (Partition by partition, each customer cost a random write into
+   * each column: measured at 9.5M customers, 1.01 s.) */
+  const uint64_t *order = pe_customer_index_order(ix);
+  const int64_t n = res->count;
+#pragma omp parallel for schedule(static)
+  for (int64_t d = 0; d < n; d++) {
+    if (d + 16 < n) {
+      const uint64_t ahead = order[d + 16];
+      __builtin_prefetch(&parts[ahead >> 32].slots[ahead & 0xffffffffu]);
+    }
+    const slot_state *v = &parts[order[d] >> 32].slots[order[d] & 0xffffffffu];
+    pe__rfm_fill_customer(res, d, v->frequency, v->returned, v->monetary, v->first, v->last);
+  }
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    free(parts[p].slots);
+    parts[p].slots = NULL;
+    parts[p].cap = 0;
+  }
   res->summary.customers_from_sessions_only = from_sessions;
   return PE_OK;
 }
