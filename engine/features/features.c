@@ -113,13 +113,7 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
   const int d = f->d;
   const int64_t n = f->n;
   memcpy(f->customer_id, pe_customer_index_ids(run->ix), (size_t)n * sizeof *f->customer_id);
-  uint64_t *where = malloc((size_t)(n ? n : 1) * sizeof *where); /* partition << 32 | slot */
-  PE_FAIL_IF(!where, PE_ERR_NOMEM, "out of memory for %lld customers", (long long)n);
-#pragma omp parallel for schedule(dynamic, 4)
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    for (int64_t s = 0; s < run->ix->part[p].count; s++)
-      where[pe_customer_index_dense_of(run->ix, (unsigned)p, s)] =
-          ((uint64_t)p << 32) | (uint64_t)s;
+  const uint64_t *where = pe_customer_index_order(run->ix); /* partition << 32 | slot */
   int64_t with_purchase = 0, with_sessions = 0;
   const int rfm = f->has_rfm;
   pe_feature_evidence_kind evidence[PE_FEATURE_COUNT];
@@ -153,7 +147,6 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
   }
   f->rfm_from_sessions_only = from_sessions;
   f->rfm_last_timestamp = last == INT64_MIN ? 0 : last;
-  free(where);
   f->summary.customers_with_purchase = with_purchase;
   f->summary.customers_with_sessions = with_sessions;
   return PE_OK;
