@@ -202,11 +202,14 @@ int main(int argc, char **argv) {
         " \"rfm_s\": %.3f, \"rfm_cpu_s\": %.3f, \"rfm_write_s\": %.3f,\n"
         " \"rfm_maxrss_mb\": %.0f, \"table_mb\": %.0f, \"output_mb\": %.0f,\n"
         " \"pandas_read_s\": %.3f, \"pandas_compute_s\": %.3f, \"pandas_cpu_s\": %.3f, "
-        "\"pandas_maxrss_mb\": %.0f}\n",
+        "\"pandas_maxrss_mb\": %.0f,\n"
+        " \"rfm_steps\": {\"read\": %.3f, \"check\": %.3f, \"group\": %.3f, \"aggregate\": %.3f, "
+        "\"resolve\": %.3f, \"sort\": %.3f, \"fill\": %.3f, \"score\": %.3f}}\n",
         (long long)rfm.rows, (long long)rfm.customers, (long long)rfm.scored, omp_get_max_threads(),
         r3.seconds, r3.cpu, r4.seconds, r4.cpu, rfm.seconds, rfm.cpu, rfm.extra,
         rfm.maxrss_kb / 1024.0, table_mb, output_mb, pd.extra, pd.seconds, pd.cpu,
-        pd.maxrss_kb / 1024.0);
+        pd.maxrss_kb / 1024.0, rfm.steps.read, rfm.steps.check, rfm.steps.group,
+        rfm.steps.aggregate, rfm.steps.resolve, rfm.steps.sort, rfm.steps.fill, rfm.steps.score);
     return 0;
   }
   printf("bench_rfm: %s: %lld rows, %lld customers (%lld scored); %d threads; medians of %d\n",
