@@ -29,7 +29,7 @@ void pe_customer_index_free(pe_customer_index *ix) {
 
 pe_status pe_cix_grow(pe_cix_partition *p) {
   if (p->count == p->ids_cap) {
-    int64_t cap = p->ids_cap ? 2 * p->ids_cap : 1024;
+    int64_t cap = p->ids_cap ? 2 * p->ids_cap : PE_CIX_FIRST_IDS;
     int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);
     if (!ids) return PE_ERR_NOMEM;
     p->ids = ids;
@@ -37,7 +37,7 @@ pe_status pe_cix_grow(pe_cix_partition *p) {
   }
   uint64_t size = p->table ? p->mask + 1 : 0;
   if ((uint64_t)(p->count + 1) * 4 <= size * 3) return PE_OK;
-  uint64_t new_size = size ? 2 * size : 2048;
+  uint64_t new_size = size ? 2 * size : 2 * PE_CIX_FIRST_IDS;
   pe_cix_entry *t = calloc(new_size, sizeof *t);
   if (!t) return PE_ERR_NOMEM;
   /* Reinserting by slot order keeps the table a pure function of the ids
@@ -52,6 +52,26 @@ pe_status pe_cix_grow(pe_cix_partition *p) {
   free(p->table);
   p->table = t;
   p->mask = mask;
+  return PE_OK;
+}
+
+pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count) {
+  if (p->count != 0 || p->table || count <= 0) return PE_OK;
+  int64_t cap = PE_CIX_FIRST_IDS;
+  while (cap < count) cap *= 2;
+  uint64_t size = 2 * PE_CIX_FIRST_IDS;
+  while ((uint64_t)count * 4 > size * 3) size *= 2;
+  p->ids = malloc((size_t)cap * sizeof *p->ids);
+  p->table = calloc(size, sizeof *p->table);
+  if (!p->ids || !p->table) {
+    free(p->ids);
+    free(p->table);
+    p->ids = NULL;
+    p->table = NULL;
+    return PE_ERR_NOMEM;
+  }
+  p->ids_cap = cap;
+  p->mask = size - 1;
   return PE_OK;
 }
 

@@ -75,8 +75,17 @@ pe_status pe_customer_index_create(pe_customer_index **out);
 /* NULL is a no-op. */
 void pe_customer_index_free(pe_customer_index *ix);
 
+/* A partition's first id-list capacity; its table starts at twice that. */
+#define PE_CIX_FIRST_IDS 1024
+
 /* Grows a partition's table or id list; the slow path of pe_cix_upsert(). */
 pe_status pe_cix_grow(pe_cix_partition *p);
+
+/* Sizes an empty partition for `count` ids at once (table and id list), so
+ * that inserting that many never grows them; the table is what doubling
+ * from empty would have reached, so slots and layout are the same. Returns
+ * PE_ERR_NOMEM without a message (safe on worker threads). */
+pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count);
 
 /* Finds `id` (whose hash is `hash`) in partition `p`, inserting it if new, and
  * writes its local slot. The caller must hold `p` exclusively. Returns

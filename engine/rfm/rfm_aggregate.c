@@ -374,7 +374,10 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
     pe_cix_partition *cp = &ix->part[p];
     uint64_t size = ps->customers ? ps->cmask + 1 : 0;
     uint32_t *slot_of = malloc((size ? size : 1) * sizeof *slot_of);
-    if (!slot_of || grow_slots(ps, ps->ncustomers) != 0) {
+    /* The partition's customer count is known: the index's table is sized
+     * once instead of doubling (and rehashing) its way there. */
+    if (!slot_of || grow_slots(ps, ps->ncustomers) != 0 ||
+        pe_cix_reserve(cp, ps->ncustomers) != PE_OK) {
       free(slot_of);
       failed = 1;
       continue;
