@@ -11,6 +11,7 @@
 #include "harness.h"
 #include "personae.h"
 #include "rfm/customer_index.h"
+#include "rfm/radix_sort.h"
 #include "rfm/rfm_internal.h"
 #include "test_rfm_util.h"
 
@@ -510,6 +511,53 @@ static void test_written_group(void) {
   H5Fclose(fid);
 }
 
+/* The radix sort against qsort on (key, original position): ascending and
+ * stable, on keys with many duplicates, signed ids (pe_radix_key_i64) and
+ * bytes that vary only in places; the same for 1 and 2 threads, and for a
+ * size below the parallel threshold. */
+typedef struct {
+  uint64_t key, val;
+} key_val;
+
+static int by_key_then_val(const void *a, const void *b) {
+  const key_val *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return (x->val > y->val) - (x->val < y->val);
+}
+
+static void test_radix_sort(void) {
+  static const int64_t sizes[] = {1, 2, 1000, 300000};
+  pe_rng rng;
+  pe_rng_init(&rng, 5, 11);
+  const int saved_threads = omp_get_max_threads();
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+    const int64_t n = sizes[s];
+    uint64_t *keys = malloc((size_t)n * sizeof *keys), *vals = malloc((size_t)n * sizeof *vals);
+    key_val *want = malloc((size_t)n * sizeof *want);
+    for (int64_t i = 0; i < n; i++) {
+      /* Signed ids in a few ranges: low bytes vary, a high byte sometimes. */
+      int64_t id = (int64_t)pe_rng_below(&rng, 5000) - 2500;
+      if (pe_rng_below(&rng, 10) == 0) id += (int64_t)1 << 40;
+      keys[i] = pe_radix_key_i64(id);
+      vals[i] = (uint64_t)i;
+      want[i] = (key_val){keys[i], (uint64_t)i};
+    }
+    qsort(want, (size_t)n, sizeof *want, by_key_then_val);
+    uint64_t *k1 = malloc((size_t)n * sizeof *k1), *v1 = malloc((size_t)n * sizeof *v1);
+    for (int threads = 1; threads <= 2; threads++) {
+      memcpy(k1, keys, (size_t)n * sizeof *k1);
+      memcpy(v1, vals, (size_t)n * sizeof *v1);
+      omp_set_num_threads(threads);
+      PE_ASSERT_STATUS(pe_radix_sort_pairs(k1, v1, n), PE_OK);
+      int64_t bad = 0;
+      for (int64_t i = 0; i < n; i++) bad += k1[i] != want[i].key || v1[i] != want[i].val;
+      PE_ASSERT_EQ_LL(bad, 0);
+    }
+    free(keys), free(vals), free(want), free(k1), free(v1);
+  }
+  omp_set_num_threads(saved_threads);
+}
+
 int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
@@ -528,6 +576,7 @@ int main(int argc, char **argv) {
   };
   static CU_TestInfo parts[] = {
       {"customer index", test_customer_index},
+      {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"written /rfm group", test_written_group},
       CU_TEST_INFO_NULL,
   };
