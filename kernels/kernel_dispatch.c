@@ -18,15 +18,28 @@ static const char *const kernel_names[PE_KERNEL_COUNT] = {
  * Labels travel in float lanes, so beyond 2^24 centroids the reference
  * takes the call. */
 static const pe__dot_form_rule *avx2_dot_form, *avx512_dot_form; /* set by init() */
+
+typedef enum { FORM_REFERENCE, FORM_DIRECT, FORM_DOT } simd_form;
+static const char *const form_names[] = {"reference", "direct", "dot"};
+
+/* The one choice both the SIMD tables and pe_kernel_form make. */
+static inline simd_form simd_form_of(const pe__dot_form_rule *rule, int d, int k) {
+  if (k > PE__MAX_LANE_LABEL) return FORM_REFERENCE;
+  return pe__use_dot_form(rule, d, k) ? FORM_DOT : FORM_DIRECT;
+}
+
 #define PE__SIMD_ASSIGN(isa)                                                                       \
   static void isa##_assign(const float *x, int64_t n, int d, const float *c, const float *c_norms, \
                            int k, int32_t *labels, float *d1, float *d2, void *work) {             \
-    if (k > PE__MAX_LANE_LABEL)                                                                    \
-      pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work);                                \
-    else if (pe__use_dot_form(isa##_dot_form, d, k))                                               \
-      pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                        \
-    else                                                                                           \
-      pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                     \
+    switch (simd_form_of(isa##_dot_form, d, k)) {                                                  \
+      case FORM_REFERENCE: pe__ref_assign(x, n, d, c, c_norms, k, labels, d1, d2, work); break;    \
+      case FORM_DOT:                                                                               \
+        pe__##isa##_assign_dot(x, n, d, c, c_norms, k, labels, d1, d2, work);                      \
+        break;                                                                                     \
+      case FORM_DIRECT:                                                                            \
+        pe__##isa##_assign_direct(x, n, d, c, c_norms, k, labels, d1, d2, work);                   \
+        break;                                                                                     \
+    }                                                                                              \
   }
 PE__SIMD_ASSIGN(avx2)
 PE__SIMD_ASSIGN(avx512)
@@ -111,12 +124,8 @@ const char *pe_kernel_form(pe_kernel_id id, int d, int k) {
   pthread_once(&init_once, init);
   if (id == PE_KERNEL_AUTO) id = pe_kernel_choose(d, k);
   switch (id) {
-    case PE_KERNEL_AVX2:
-    case PE_KERNEL_AVX512:
-      if (k > PE__MAX_LANE_LABEL) return "reference";
-      return pe__use_dot_form(id == PE_KERNEL_AVX2 ? avx2_dot_form : avx512_dot_form, d, k)
-                 ? "dot"
-                 : "direct";
+    case PE_KERNEL_AVX2: return form_names[simd_form_of(avx2_dot_form, d, k)];
+    case PE_KERNEL_AVX512: return form_names[simd_form_of(avx512_dot_form, d, k)];
     case PE_KERNEL_BLAS: return "sgemm";
     default: return "reference";
   }

@@ -36,6 +36,18 @@ static double sq_dist(const float *a, const float *b, int d) {
   return s;
 }
 
+/* The nearest of k centres (ties to the lowest index) and its distance. */
+static int nearest(const float *xi, const float *c, int d, int k, double *dist) {
+  int best = 0;
+  double bd = sq_dist(xi, c, d);
+  for (int j = 1; j < k; j++) {
+    double v = sq_dist(xi, c + j * d, d);
+    if (v < bd) bd = v, best = j;
+  }
+  *dist = bd;
+  return best;
+}
+
 /* Textbook Lloyd: assign (ties to the lowest index), move each centre to the
  * mean of its points, stop when no label changes; no empty clusters allowed
  * (the callers' data never produce one). Returns the iterations. */
@@ -51,12 +63,8 @@ static int brute_lloyd(const float *x, int64_t n, int d, int k, float *c, int ma
     memset(sums, 0, (size_t)k * d * sizeof(double));
     memset(counts, 0, (size_t)k * sizeof(double));
     for (int64_t i = 0; i < n; i++) {
-      int best = 0;
-      double bd = sq_dist(x + i * d, c, d);
-      for (int j = 1; j < k; j++) {
-        double v = sq_dist(x + i * d, c + j * d, d);
-        if (v < bd) bd = v, best = j;
-      }
+      double bd;
+      const int best = nearest(x + i * d, c, d, k, &bd);
       changed |= labels[i] != best;
       labels[i] = best;
       counts[best] += 1;
@@ -69,12 +77,8 @@ static int brute_lloyd(const float *x, int64_t n, int d, int k, float *c, int ma
   /* Final labels of the final centres, as the engine returns them. */
   *inertia = 0.0;
   for (int64_t i = 0; i < n; i++) {
-    int best = 0;
-    double bd = sq_dist(x + i * d, c, d);
-    for (int j = 1; j < k; j++) {
-      double v = sq_dist(x + i * d, c + j * d, d);
-      if (v < bd) bd = v, best = j;
-    }
+    double bd;
+    const int best = nearest(x + i * d, c, d, k, &bd);
     labels[i] = best;
     *inertia += bd;
   }
@@ -348,12 +352,8 @@ static int brute_lloyd_relocating(const float *x, int64_t n, int d, int k, float
     memset(sums, 0, (size_t)k * d * sizeof(double));
     memset(counts, 0, (size_t)k * sizeof(double));
     for (int64_t i = 0; i < n; i++) {
-      int best = 0;
-      double bd = sq_dist(x + i * d, c, d);
-      for (int j = 1; j < k; j++) {
-        double v = sq_dist(x + i * d, c + j * d, d);
-        if (v < bd) bd = v, best = j;
-      }
+      double bd;
+      const int best = nearest(x + i * d, c, d, k, &bd);
       changed |= labels[i] != best;
       labels[i] = best;
       dist[i] = bd;

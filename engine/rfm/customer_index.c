@@ -27,21 +27,35 @@ void pe_customer_index_free(pe_customer_index *ix) {
   free(ix);
 }
 
-pe_status pe_cix_grow(pe_cix_partition *p) {
-  if (p->count == p->ids_cap) {
-    int64_t cap = p->ids_cap ? 2 * p->ids_cap : PE_CIX_FIRST_IDS;
+/* The capacities a partition needs for `count` ids: the id list doubles
+ * from PE_CIX_FIRST_IDS, the table from twice that while over 3/4 full. */
+static int64_t ids_cap_for(int64_t count) {
+  int64_t cap = PE_CIX_FIRST_IDS;
+  while (cap < count) cap *= 2;
+  return cap;
+}
+
+static uint64_t table_size_for(int64_t count) {
+  uint64_t size = 2 * PE_CIX_FIRST_IDS;
+  while ((uint64_t)count * 4 > size * 3) size *= 2;
+  return size;
+}
+
+/* Makes room for `count` ids: a larger id list, and a larger table with the
+ * ids reinserted by slot order, which keeps the table a pure function of
+ * the ids and their order of first appearance. */
+static pe_status make_room(pe_cix_partition *p, int64_t count) {
+  const int64_t cap = ids_cap_for(count);
+  if (cap > p->ids_cap) {
     int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);
     if (!ids) return PE_ERR_NOMEM;
     p->ids = ids;
     p->ids_cap = cap;
   }
-  uint64_t size = p->table ? p->mask + 1 : 0;
-  if ((uint64_t)(p->count + 1) * 4 <= size * 3) return PE_OK;
-  uint64_t new_size = size ? 2 * size : 2 * PE_CIX_FIRST_IDS;
+  const uint64_t new_size = table_size_for(count);
+  if (p->table && new_size <= p->mask + 1) return PE_OK;
   pe_cix_entry *t = calloc(new_size, sizeof *t);
   if (!t) return PE_ERR_NOMEM;
-  /* Reinserting by slot order keeps the table a pure function of the ids
-   * and their order of first appearance. */
   uint64_t mask = new_size - 1;
   for (int64_t s = 0; s < p->count; s++) {
     uint64_t pos = pe_cix_hash(p->ids[s]) & mask;
@@ -55,24 +69,12 @@ pe_status pe_cix_grow(pe_cix_partition *p) {
   return PE_OK;
 }
 
+pe_status pe_cix_grow(pe_cix_partition *p) {
+  return make_room(p, p->count + 1);
+}
+
 pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count) {
-  if (p->count != 0 || p->table || count <= 0) return PE_OK;
-  int64_t cap = PE_CIX_FIRST_IDS;
-  while (cap < count) cap *= 2;
-  uint64_t size = 2 * PE_CIX_FIRST_IDS;
-  while ((uint64_t)count * 4 > size * 3) size *= 2;
-  p->ids = malloc((size_t)cap * sizeof *p->ids);
-  p->table = calloc(size, sizeof *p->table);
-  if (!p->ids || !p->table) {
-    free(p->ids);
-    free(p->table);
-    p->ids = NULL;
-    p->table = NULL;
-    return PE_ERR_NOMEM;
-  }
-  p->ids_cap = cap;
-  p->mask = size - 1;
-  return PE_OK;
+  return count > p->count ? make_room(p, count) : PE_OK;
 }
 
 pe_status pe_cix_plan_build(const uint64_t *hash, int64_t rows, pe_cix_plan *plan) {

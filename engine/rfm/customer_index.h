@@ -16,7 +16,7 @@
  *      partition with pe_cix_plan_build(), then per partition call
  *      pe_cix_upsert() and keep per-slot aggregates beside the index; after
  *      the last chunk, pe_customer_index_finish() assigns dense indices, and
- *      pe_customer_index_dense_of() maps (partition, slot) to them. (RFM
+ *      pe_customer_index_order() maps them to (partition, slot). (RFM
  *      keeps its customers in its own per-partition tables during the pass
  *      and enters them here afterwards, in a scrambled order: ids inserted in
  *      the order of their hash bits pile up into long probe runs.)
@@ -81,9 +81,9 @@ void pe_customer_index_free(pe_customer_index *ix);
 /* Grows a partition's table or id list; the slow path of pe_cix_upsert(). */
 pe_status pe_cix_grow(pe_cix_partition *p);
 
-/* Sizes an empty partition for `count` ids at once (table and id list), so
- * that inserting that many never grows them; the table is what doubling
- * from empty would have reached, so slots and layout are the same. Returns
+/* Sizes a partition for `count` ids at once (table and id list), so that
+ * inserting up to that many never grows them; the sizes are those growing
+ * one id at a time would reach, so slots and layout are the same. Returns
  * PE_ERR_NOMEM without a message (safe on worker threads). */
 pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count);
 
@@ -155,18 +155,12 @@ int64_t pe_customer_index_count(const pe_customer_index *ix);
 /* The ids in ascending order (dense index -> id); after finish. */
 const int64_t *pe_customer_index_ids(const pe_customer_index *ix);
 
-/* Dense index of local slot `slot` of partition `p`; after finish. */
 /* Where each dense index lives: partition << 32 | local slot, for
  * customers 0..count-1 in ascending id order; after finish. Lets a caller
  * fill per-customer arrays in dense order (sequential writes) from its
  * per-partition slot arrays. */
 static inline const uint64_t *pe_customer_index_order(const pe_customer_index *ix) {
   return ix->order;
-}
-
-static inline int64_t pe_customer_index_dense_of(const pe_customer_index *ix, unsigned p,
-                                                 int64_t slot) {
-  return ix->part[p].dense[slot];
 }
 
 /* Dense index of `id`, or -1 if the index does not hold it; after finish. */
