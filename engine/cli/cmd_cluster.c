@@ -53,7 +53,7 @@ typedef struct {
 
 static void print_iteration(void *ctx, const pe_kmeans_iteration *it) {
   const pe_cli_common *c = ctx;
-  pe_cli_log(c, "personae cluster: run %d iter %3d: inertia %.9g, moved %lld, shift %.3g, %.3f s",
+  pe_cli_log(c, "personae cluster: run %d iter %3d: inertia %.9g, moved %lld, shift %.3g, %.5f s",
              it->run + 1, it->iteration, it->inertia, (long long)it->moved, it->shift, it->seconds);
 }
 

@@ -35,6 +35,24 @@
 #define PE_P_DOT (PE_R_DOT * PE_W)
 #define PE_P_MAX (PE_P_DIRECT > PE_P_DOT ? PE_P_DIRECT : PE_P_DOT)
 
+/* Bytes ahead of the block being packed that assign_* prefetch. Across the
+ * engine's 4096-point calls the hardware prefetcher alone leaves the stream
+ * short of the memory's bandwidth where a pass is memory-bound: measured on
+ * (1e6, 8, 8), 2 threads, a Zen 4 VM, a Lloyd iteration 1.90 -> 1.57 ms
+ * (medians of 5; 1, 2, 8 and 16 KiB measured, 4 KiB best). Where the pass
+ * is compute-bound the few prefetches cost nothing measurable. */
+enum { PE_PREFETCH_AHEAD = 4096 };
+
+/* Prefetches the rows of points [i0, i0 + np) shifted PE_PREFETCH_AHEAD
+ * bytes ahead, never past the end of x's n rows. */
+static inline void PE_ISA(prefetch_ahead)(const float *x, int64_t i0, int np, int64_t n, int d) {
+  const char *from = (const char *)(x + (size_t)i0 * d) + PE_PREFETCH_AHEAD;
+  const char *end = (const char *)(x + (size_t)n * d);
+  const char *to = from + (size_t)np * d * sizeof(float);
+  if (to > end) to = end;
+  for (const char *p = from; p < to; p += 64) __builtin_prefetch(p, 0, 0);
+}
+
 /* Transposes np <= P rows of x into xT (P columns), zero-filling the lanes
  * of missing points; xn (when not NULL) gets each row's ‖x‖² in float.
  * Whole 8 x 8 tiles go through PE_TRANSPOSE8X8 where the ISA has one. */
@@ -196,6 +214,7 @@ void PE_ISA(assign_direct)(const float *x, int64_t n, int d, const float *c, con
   _Alignas(64) float o1[PE_P_DIRECT], o2[PE_P_DIRECT], ol[PE_P_DIRECT];
   for (int64_t i0 = 0; i0 < n; i0 += PE_P_DIRECT) {
     int np = n - i0 < PE_P_DIRECT ? (int)(n - i0) : PE_P_DIRECT;
+    PE_ISA(prefetch_ahead)(x, i0, np, n, d);
     PE_ISA(pack_points)(x + (size_t)i0 * d, np, d, PE_P_DIRECT, xT, NULL);
     if (d2)
       PE_ISA(block_direct)(xT, d, c, k, 1, o1, o2, ol);
@@ -389,6 +408,7 @@ void PE_ISA(assign_dot)(const float *x, int64_t n, int d, const float *c, const 
   const float cmax = PE_ISA(max_norm)(c_norms, k);
   for (int64_t i0 = 0; i0 < n; i0 += PE_P_DOT) {
     int np = n - i0 < PE_P_DOT ? (int)(n - i0) : PE_P_DOT;
+    PE_ISA(prefetch_ahead)(x, i0, np, n, d);
     PE_ISA(pack_points)(x + (size_t)i0 * d, np, d, PE_P_DOT, xT, xn);
     PE_ISA(block_dot)(xT, d, c, c_norms, k, sel);
     for (int p = 0; p < np; p++) {
