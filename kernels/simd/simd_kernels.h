@@ -39,8 +39,9 @@
  * engine's 4096-point calls the hardware prefetcher alone leaves the stream
  * short of the memory's bandwidth where a pass is memory-bound: measured on
  * (1e6, 8, 8), 2 threads, a Zen 4 VM, a Lloyd iteration 1.90 -> 1.57 ms
- * (medians of 5; 1, 2, 8 and 16 KiB measured, 4 KiB best). Where the pass
- * is compute-bound the few prefetches cost nothing measurable. */
+ * (medians of 5; 1, 2, 8 and 16 KiB measured, 4 KiB best; into every
+ * cache level, as the update re-reads the rows). Where the pass is
+ * compute-bound the few prefetches cost nothing measurable. */
 enum { PE_PREFETCH_AHEAD = 4096 };
 
 /* Prefetches the rows of points [i0, i0 + np) shifted PE_PREFETCH_AHEAD
@@ -50,7 +51,7 @@ static inline void PE_ISA(prefetch_ahead)(const float *x, int64_t i0, int np, in
   const char *end = (const char *)(x + (size_t)n * d);
   const char *to = from + (size_t)np * d * sizeof(float);
   if (to > end) to = end;
-  for (const char *p = from; p < to; p += 64) __builtin_prefetch(p, 0, 0);
+  for (const char *p = from; p < to; p += 64) __builtin_prefetch(p, 0, 3);
 }
 
 /* Transposes np <= P rows of x into xT (P columns), zero-filling the lanes
