@@ -33,18 +33,14 @@ typedef __mmask16 vm;
 #define VF_STOREU(p, v) _mm512_storeu_ps((p), (v))
 #define VL_STOREU(p, v) _mm512_storeu_si512((void *)(p), _mm512_cvttps_epi32(v))
 #define VM_ALL(m) ((m) == 0xFFFF)
-/* The centroid-update sums in 256-bit halves: each point's row is loaded,
- * added to and stored back, and the next point of the same cluster loads it
- * again; on Zen 4 a 512-bit store does not forward to a 512-bit load as a
- * 256-bit one does, which made the whole-pass update twice as slow. */
-#define PE_WD 4
-typedef __m256d vd;
-#define VD_CVT_LOADU(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
-#define VD_LOADU(p) _mm256_loadu_pd(p)
-#define VD_STOREU(p, v) _mm256_storeu_pd((p), (v))
-#define VD_ADD(a, b) _mm256_add_pd((a), (b))
-#define VD_MUL(a, b) _mm256_mul_pd((a), (b))
-#define VD_SET1(s) _mm256_set1_pd(s)
+#define PE_WD 8
+typedef __m512d vd;
+#define VD_CVT_LOADU(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define VD_LOADU(p) _mm512_loadu_pd(p)
+#define VD_STOREU(p, v) _mm512_storeu_pd((p), (v))
+#define VD_ADD(a, b) _mm512_add_pd((a), (b))
+#define VD_MUL(a, b) _mm512_mul_pd((a), (b))
+#define VD_SET1(s) _mm512_set1_pd(s)
 
 #include "simd/transpose8x8_avx.h"
 #include "simd/simd_kernels.h"
