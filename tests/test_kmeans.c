@@ -396,9 +396,9 @@ static int brute_lloyd_relocating(const float *x, int64_t n, int d, int k, float
   return it;
 }
 
-/* Clusters that empty in two iterations in a row: the second relocation
- * uses the distances its own assignment pass kept (kmeans_lloyd.c), and must
- * pick the same points as a fresh pass would. All four initial centres sit
+/* Clusters that empty in two iterations in a row: each relocation ranks the
+ * points by their distance to the centroid they were just assigned to
+ * (kmeans_lloyd.c), and must pick the points a brute-force Lloyd picks. All four initial centres sit
  * on one blob, so three clusters are empty at once and take the three
  * outliers; two outliers are the same point, so one of those two clusters
  * empties again in the next iteration and takes the blob's far edge. */

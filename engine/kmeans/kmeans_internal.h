@@ -106,6 +106,13 @@ void pe__kmeans_fold(double *acc, const double *parts, int64_t nparts, int64_t l
  * differences in double (no kernel rounding), folded in block order. */
 double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c, const int32_t *labels);
 
+/* dist[i] = ||x_i - c_labels[i]||^2 for every point, from the differences in
+ * double (as the exact inertia), rounded to float: what the relocation of
+ * empty clusters ranks points by. O(n d), against the O(n k d) of an
+ * assignment, and the same whatever kernel assigned the points. */
+void pe__kmeans_assigned_distances(const pe__kmeans_data *data, const float *c,
+                                   const int32_t *labels, float *dist);
+
 /* Mean over features of the (unweighted) variance of the data, as
  * scikit-learn scales tol. Folded in block order. */
 double pe__kmeans_mean_variance(const pe__kmeans_data *data);

@@ -35,12 +35,9 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
   double *sums = malloc((size_t)k * d * sizeof(double));
   double *counts = malloc((size_t)k * sizeof(double));
   /* Point distances are only needed to relocate empty clusters, which is
-   * rare: the array is allocated on the first need. Relocations come in runs
-   * (a poor start empties clusters over the first iterations), so an
-   * iteration after one that relocated keeps its pass's distances, and a
-   * relocation then needs no second pass; otherwise the pass skips copying
-   * them (measured on (2e5, 128, 1024): a second pass is as long as a whole
-   * iteration). */
+   * rare: the array is allocated on the first need and filled directly,
+   * O(n d), from the labels (a second assignment pass for the kernel's own
+   * distances cost a whole iteration: 145 ms on (2e5, 128, 1024)). */
   float *dist = NULL;
   int relocated = 0;
   pe__kmeans_scratch *scratch = NULL;
@@ -67,10 +64,8 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
                                .counts = counts,
                                .incremental = it > 1 && !relocated && !data->w,
                                .want_inertia = p->progress != NULL};
-    const int kept_dist = relocated && dist;
-    PE_CHECK_GOTO(
-        pe__kmeans_assign_pass(data, centers, k, scratch, labels, kept_dist ? dist : NULL, &out),
-        st, done);
+    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st,
+                  done);
     relocated = 0;
     if (has_empty(k, counts)) {
       relocated = 1;
@@ -78,11 +73,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
         st = pe__fail(PE_ERR_NOMEM, "k-means: out of memory for point distances");
         goto done;
       }
-      /* The same centroids, kernel and blocks give the same labels again,
-       * now with their distances. */
-      if (!kept_dist)
-        PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, dist, NULL), st,
-                      done);
+      pe__kmeans_assigned_distances(data, centers, labels, dist);
       pe__kmeans_relocate_empty(data, k, labels, dist, sums, counts);
     }
     double shift = update_centers(k, d, sums, counts, centers);

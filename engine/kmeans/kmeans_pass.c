@@ -326,6 +326,14 @@ double pe__kmeans_exact_inertia(const pe__kmeans_data *data, const float *c,
   return total;
 }
 
+void pe__kmeans_assigned_distances(const pe__kmeans_data *data, const float *c,
+                                   const int32_t *labels, float *dist) {
+  const int d = data->d;
+#pragma omp parallel for schedule(static) num_threads(data->threads)
+  for (int64_t i = 0; i < data->n; i++)
+    dist[i] = (float)exact_sq_dist(data->x + (size_t)i * d, c + (size_t)labels[i] * d, d);
+}
+
 double pe__kmeans_mean_variance(const pe__kmeans_data *data) {
   const int d = data->d;
   double *part = malloc((size_t)data->nblocks * d * sizeof(double));
