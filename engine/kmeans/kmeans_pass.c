@@ -211,6 +211,50 @@ static void accumulate_moved(const pe__kmeans_data *data, int64_t begin, const i
   }
 }
 
+/* Lists, in order of first touch, the clusters the block's moved points
+ * leave or join, and zeroes their rows (sums and count) in the block's slot:
+ * the only rows accumulate_moved writes. Zeroing and folding every row of a
+ * k x d slot cost more than the update itself once few points move (k = 1024,
+ * d = 128: a megabyte per block). `listed` (k flags, all 0) is left all 0.
+ * Returns how many clusters were listed. */
+static int list_touched(const pe__kmeans_data *data, int64_t begin, const int32_t *labels, int nm,
+                        const pe__kmeans_scratch *s, uint8_t *listed, int32_t *list, double *sums,
+                        double *counts) {
+  const int d = data->d;
+  int nt = 0;
+  for (int j = 0; j < nm; j++) {
+    int32_t both[2] = {labels[begin + s->moved_at[j]], s->moved_old[j]};
+    for (int e = 0; e < 2; e++) {
+      int32_t l = both[e];
+      if (listed[l]) continue;
+      listed[l] = 1;
+      list[nt++] = l;
+      memset(sums + (size_t)l * d, 0, (size_t)d * sizeof(double));
+      counts[l] = 0.0;
+    }
+  }
+  for (int t = 0; t < nt; t++) listed[list[t]] = 0;
+  return nt;
+}
+
+/* The incremental pass's fold: block by block in block order, the listed rows
+ * of each slot (and its inertia) added onto acc. Per element that is the
+ * order pe__kmeans_fold adds in, less the rows a block left at zero. */
+static void fold_touched(double *acc, const double *slots, int64_t nparts, int64_t slot_len, int d,
+                         int k, const int32_t *touched, const int32_t *ntouched) {
+  const int64_t sums_len = (int64_t)k * d;
+  for (int64_t p = 0; p < nparts; p++) {
+    const double *slot = slots + p * slot_len;
+    const int32_t *list = touched + p * k;
+    for (int t = 0; t < ntouched[p]; t++) {
+      int64_t row = (int64_t)list[t] * d;
+      for (int e = 0; e < d; e++) acc[row + e] += slot[row + e];
+      acc[sums_len + list[t]] += slot[sums_len + list[t]];
+    }
+    acc[slot_len - 1] += slot[slot_len - 1];
+  }
+}
+
 pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, int k,
                                  pe__kmeans_scratch *scratch, int32_t *labels, float *dist,
                                  pe__kmeans_pass_out *out) {
@@ -226,10 +270,18 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
   float *c_norms = malloc((size_t)k * sizeof(float));
   double *slots = malloc((size_t)(per_round * slot_len) * sizeof(double));
   double *acc = calloc((size_t)slot_len, sizeof(double));
-  if (!c_norms || !slots || !acc) {
+  /* Incremental passes: the clusters each block's moved points touch (its
+   * slot holds only their rows) and, per thread, which are listed. */
+  int32_t *touched = incremental ? malloc((size_t)(per_round * k) * sizeof(int32_t)) : NULL;
+  int32_t *ntouched = incremental ? malloc((size_t)per_round * sizeof(int32_t)) : NULL;
+  uint8_t *listed = incremental ? calloc((size_t)data->threads * k, 1) : NULL;
+  if (!c_norms || !slots || !acc || (incremental && (!touched || !ntouched || !listed))) {
     free(c_norms);
     free(slots);
     free(acc);
+    free(touched);
+    free(ntouched);
+    free(listed);
     return pe__fail(PE_ERR_NOMEM, "k-means: out of memory for partial sums");
   }
   pe_kernel_sq_norms(c, k, d, c_norms);
@@ -284,18 +336,23 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       if (dist) memcpy(dist + begin, s->dist, (size_t)(end - begin) * sizeof(float));
       moved += nm;
       double *slot = slots + (b - r0) * slot_len;
-      if (want_sums) {
+      if (incremental) {
+        ntouched[b - r0] = list_touched(data, begin, labels, nm, s,
+                                        listed + (size_t)omp_get_thread_num() * k,
+                                        touched + (b - r0) * k, slot, slot + sums_len);
+        accumulate_moved(data, begin, labels, nm, k, s, slot, slot + sums_len);
+      } else if (want_sums) {
         memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
-        if (incremental)
-          accumulate_moved(data, begin, labels, nm, k, s, slot, slot + sums_len);
-        else
           kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
                          data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
       }
       slot[slot_len - 1] = exact_inertia ? block_exact_inertia(data, begin, end, c, labels)
                                          : (part[0] + part[1]) + (part[2] + part[3]);
     }
-    pe__kmeans_fold(acc, slots, r1 - r0, slot_len, data->threads);
+    if (incremental)
+      fold_touched(acc, slots, r1 - r0, slot_len, d, k, touched, ntouched);
+    else
+      pe__kmeans_fold(acc, slots, r1 - r0, slot_len, data->threads);
   }
 
   if (out) {
@@ -309,6 +366,9 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
   free(c_norms);
   free(slots);
   free(acc);
+  free(touched);
+  free(ntouched);
+  free(listed);
   return PE_OK;
 }
 
