@@ -49,13 +49,8 @@ typedef struct {
   float *dist2; /* second-nearest distances, when asked for */
   void *work;
   int64_t sub; /* points per kernel call: keeps the kernel's scratch small */
-  /* Points of the block whose label changed (offsets, previous labels), and
-   * gathered rows for the incremental centroid update. */
+  /* Points of the block whose label changed (offsets, previous labels). */
   int32_t *moved_at, *moved_old;
-  int gather;  /* rows per gathered accumulate call */
-  float *rows; /* gather x d */
-  int32_t *lab_new, *lab_old;
-  float *w_plus, *w_minus;
 } pe__kmeans_scratch;
 
 /* Allocates `threads` scratch sets for centroid count k (and frees them). */

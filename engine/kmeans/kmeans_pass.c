@@ -10,7 +10,7 @@
 /* Largest scratch a single kernel call may ask for: the BLAS variant keeps a
  * points x centroids distance tile there, which for a full block and k = 1024
  * would be 16 MiB per thread. Smaller calls give the same labels. */
-enum { KERNEL_WORK_LIMIT = 1 << 20, MIN_SUB_BLOCK = 64, GATHER_BYTES = 256 << 10 };
+enum { KERNEL_WORK_LIMIT = 1 << 20, MIN_SUB_BLOCK = 64 };
 
 /* Partial sums kept in memory at once, across all blocks of a round. */
 enum { ROUND_BUDGET_MAX = 8 << 20, ROUND_BUDGET_MIN = 1 << 20 };
@@ -29,10 +29,6 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
          data->kernel->assign_work_bytes(sub, data->d, k) > KERNEL_WORK_LIMIT)
     sub /= 2;
   size_t work = data->kernel->assign_work_bytes(sub, data->d, k);
-  /* Gathered rows for the incremental update: about 256 KiB per thread. */
-  int gather = (int)(GATHER_BYTES / ((int64_t)data->d * (int64_t)sizeof(float)));
-  if (gather > 256) gather = 256;
-  if (gather < 1) gather = 1;
   int ok = 1;
   for (int t = 0; t < data->threads; t++) {
     s[t].sub = sub;
@@ -42,14 +38,8 @@ pe_status pe__kmeans_scratch_alloc(const pe__kmeans_data *data, int k, pe__kmean
     s[t].work = alloc_aligned(work);
     s[t].moved_at = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
     s[t].moved_old = malloc(PE_KMEANS_BLOCK * sizeof(int32_t));
-    s[t].gather = gather;
-    s[t].rows = malloc((size_t)gather * data->d * sizeof(float));
-    s[t].lab_new = malloc((size_t)gather * sizeof(int32_t));
-    s[t].lab_old = malloc((size_t)gather * sizeof(int32_t));
-    s[t].w_plus = malloc((size_t)gather * sizeof(float));
-    s[t].w_minus = malloc((size_t)gather * sizeof(float));
     ok = ok && s[t].labels && s[t].dist && s[t].dist2 && s[t].work && s[t].moved_at &&
-         s[t].moved_old && s[t].rows && s[t].lab_new && s[t].lab_old && s[t].w_plus && s[t].w_minus;
+         s[t].moved_old;
   }
   if (!ok) {
     pe__kmeans_scratch_free(data, s);
@@ -68,11 +58,6 @@ void pe__kmeans_scratch_free(const pe__kmeans_data *data, pe__kmeans_scratch *s)
     free(s[t].work);
     free(s[t].moved_at);
     free(s[t].moved_old);
-    free(s[t].rows);
-    free(s[t].lab_new);
-    free(s[t].lab_old);
-    free(s[t].w_plus);
-    free(s[t].w_minus);
   }
   free(s);
 }
@@ -186,29 +171,23 @@ static double block_exact_inertia(const pe__kmeans_data *data, int64_t begin, in
 }
 
 /* Moves the block's changed points from their previous cluster to the new one
- * in sums/counts: accumulate with weight +w under the new label and -w under
- * the old, on rows gathered in point order. */
+ * in sums/counts (in double): weight +w added under the new label for each
+ * point in point order, then -w under the old label in point order. In
+ * place: the earlier version copied the rows out for the kernels' accumulate
+ * and cost twice as much where many points move. */
 static void accumulate_moved(const pe__kmeans_data *data, int64_t begin, const int32_t *labels,
-                             int nm, int k, pe__kmeans_scratch *s, double *sums, double *counts) {
+                             int nm, const pe__kmeans_scratch *s, double *sums, double *counts) {
   const int d = data->d;
-  for (int j0 = 0; j0 < nm; j0 += s->gather) {
-    int m = nm - j0 < s->gather ? nm - j0 : s->gather;
-    for (int j = 0; j < m; j++) {
-      int64_t i = begin + s->moved_at[j0 + j];
-      /* A loop, not memcpy: for the few floats of a row the call costs
-       * more than the copy. */
-      const float *row = data->x + (size_t)i * d;
-      float *to = s->rows + (size_t)j * d;
-      for (int t = 0; t < d; t++) to[t] = row[t];
-      s->lab_new[j] = labels[i];
-      s->lab_old[j] = s->moved_old[j0 + j];
-      float w = data->w ? data->w[i] : 1.0f;
-      s->w_plus[j] = w;
-      s->w_minus[j] = -w;
+  for (int sign = 1; sign >= -1; sign -= 2)
+    for (int j = 0; j < nm; j++) {
+      int64_t i = begin + s->moved_at[j];
+      int32_t l = sign > 0 ? labels[i] : s->moved_old[j];
+      double w = (double)(data->w ? data->w[i] : 1.0f) * sign;
+      const float *xi = data->x + (size_t)i * d;
+      double *row = sums + (size_t)l * d;
+      for (int t = 0; t < d; t++) row[t] += w * (double)xi[t];
+      counts[l] += w;
     }
-    data->kernel->accumulate(s->rows, m, d, s->lab_new, s->w_plus, k, sums, counts);
-    data->kernel->accumulate(s->rows, m, d, s->lab_old, s->w_minus, k, sums, counts);
-  }
 }
 
 /* Lists, in order of first touch, the clusters the block's moved points
@@ -302,7 +281,7 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       int64_t begin = b * PE_KMEANS_BLOCK, end = pe__kmeans_block_end(data, b);
       pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
       int nm = 0;
-      if (out) {
+      if (incremental) {
         /* After the first iterations few labels change: compare runs of 64
          * with memcmp and look at single points only where a run differs. */
         for (int64_t r = begin; r < end; r += 64) {
@@ -323,6 +302,10 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
           }
         }
       } else {
+        /* Only the count of changes is needed: a loop the compiler
+         * vectorises. */
+        if (out)
+          for (int64_t i = begin; i < end; i++) nm += labels[i] != s->labels[i - begin];
         memcpy(labels + begin, s->labels, (size_t)(end - begin) * sizeof(int32_t));
       }
       /* Four interleaved sums break the add latency chain; they are
@@ -340,7 +323,7 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
         ntouched[b - r0] = list_touched(data, begin, labels, nm, s,
                                         listed + (size_t)omp_get_thread_num() * k,
                                         touched + (b - r0) * k, slot, slot + sums_len);
-        accumulate_moved(data, begin, labels, nm, k, s, slot, slot + sums_len);
+        accumulate_moved(data, begin, labels, nm, s, slot, slot + sums_len);
       } else if (want_sums) {
         memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
           kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
