@@ -292,14 +292,16 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
           /* Branch-free: in the early iterations a tenth of the points
            * move, at random, and a branch per point mispredicts. The slot
            * at nm is always written and kept only when the label changed
-           * (nm <= i - begin, so it stays inside the block's arrays). */
+           * (nm <= i - begin, so it stays inside the block's arrays); the
+           * old labels of the kept ones are read before the run is copied. */
+          const int first = nm;
+          const int32_t *now = s->labels + (r - begin);
           for (int64_t i = r; i < rend; i++) {
-            int32_t now = s->labels[i - begin], old = labels[i];
             s->moved_at[nm] = (int32_t)(i - begin);
-            s->moved_old[nm] = old;
-            nm += old != now;
-            labels[i] = now;
+            nm += labels[i] != now[i - r];
           }
+          for (int j = first; j < nm; j++) s->moved_old[j] = labels[begin + s->moved_at[j]];
+          memcpy(labels + r, now, (size_t)(rend - r) * sizeof(int32_t));
         }
       } else {
         /* Only the count of changes is needed: a loop the compiler
