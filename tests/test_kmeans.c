@@ -264,6 +264,101 @@ static void test_init_centres_are_rows_and_kmeanspp_spreads(void) {
   free(x);
 }
 
+/* The incremental pass against a full one: sums/counts from the labels of
+ * centroids c0, then an incremental pass to c1 must give the sums a full
+ * pass to c1 gives (within rounding: the two add in different orders), the
+ * same labels and moved count, and the same bits for 1, 2 and 3 threads.
+ * k = 1024, d = 128 makes a block's partial 1 MB, so a pass runs in several
+ * rounds, each folding only the rows its blocks' moved points touched. */
+static void test_incremental_pass_matches_full_pass(void) {
+  const int64_t n = 4 * PE_KMEANS_BLOCK + 777;
+  const int d = 128, k = 1024;
+  float *x = blobs(n, d, 64, 30.0, 5);
+  float *c0 = malloc((size_t)k * d * sizeof(float)), *c1 = malloc((size_t)k * d * sizeof(float));
+  pe_rng rng;
+  pe_rng_init(&rng, 11, 0);
+  for (int j = 0; j < k; j++)
+    for (int t = 0; t < d; t++) {
+      c0[j * d + t] = x[((int64_t)j * 37 % n) * d + t];
+      c1[j * d + t] = c0[j * d + t] + (float)(pe_rng_uniform(&rng) - 0.5) * 4.0f;
+    }
+  const size_t sums_len = (size_t)k * d;
+  double *full = malloc(sums_len * sizeof(double)), *full_n = malloc((size_t)k * sizeof(double));
+  double *inc_ref = NULL, *cnt_ref = NULL;
+  int32_t *labels = malloc((size_t)n * sizeof(int32_t)),
+          *labels_full = malloc((size_t)n * sizeof(int32_t));
+  for (int threads = 1; threads <= 3; threads++) {
+    pe__kmeans_data data;
+    PE_ASSERT_STATUS(pe__kmeans_data_init(x, n, d, NULL, "auto", k, threads, &data), PE_OK);
+    pe__kmeans_scratch *scratch = NULL;
+    PE_ASSERT_STATUS(pe__kmeans_scratch_alloc(&data, k, &scratch), PE_OK);
+    double *sums = malloc(sums_len * sizeof(double)), *counts = malloc((size_t)k * sizeof(double));
+    for (int64_t i = 0; i < n; i++) labels[i] = -1;
+    pe__kmeans_pass_out first = {.sums = sums, .counts = counts};
+    PE_ASSERT_STATUS(pe__kmeans_assign_pass(&data, c0, k, scratch, labels, NULL, &first), PE_OK);
+    pe__kmeans_pass_out inc = {.sums = sums, .counts = counts, .incremental = 1};
+    PE_ASSERT_STATUS(pe__kmeans_assign_pass(&data, c1, k, scratch, labels, NULL, &inc), PE_OK);
+    CU_ASSERT(inc.moved > n / 10 && inc.moved < n);
+    for (int64_t i = 0; i < n; i++) labels_full[i] = -1;
+    pe__kmeans_pass_out fresh = {.sums = full, .counts = full_n};
+    PE_ASSERT_STATUS(pe__kmeans_assign_pass(&data, c1, k, scratch, labels_full, NULL, &fresh),
+                     PE_OK);
+    CU_ASSERT(memcmp(labels, labels_full, (size_t)n * sizeof(int32_t)) == 0);
+    double worst = 0.0;
+    for (size_t e = 0; e < sums_len; e++) worst = fmax(worst, fabs(sums[e] - full[e]));
+    CU_ASSERT(worst < 1e-6);
+    for (int j = 0; j < k; j++) CU_ASSERT(counts[j] == full_n[j]);
+    if (!inc_ref) {
+      inc_ref = sums;
+      cnt_ref = counts;
+    } else {
+      CU_ASSERT(memcmp(sums, inc_ref, sums_len * sizeof(double)) == 0);
+      CU_ASSERT(memcmp(counts, cnt_ref, (size_t)k * sizeof(double)) == 0);
+      free(sums);
+      free(counts);
+    }
+    pe__kmeans_scratch_free(&data, scratch);
+  }
+  free(inc_ref);
+  free(cnt_ref);
+  free(labels);
+  free(labels_full);
+  free(full);
+  free(full_n);
+  free(c0);
+  free(c1);
+  free(x);
+}
+
+/* The distances relocation ranks by: ||x - c_label||^2 in double, rounded to
+ * float, over several blocks and threads. */
+static void test_assigned_distances(void) {
+  const int64_t n = 2 * PE_KMEANS_BLOCK + 123;
+  const int d = 13, k = 7;
+  float *x = blobs(n, d, k, 10.0, 3);
+  float c[7 * 13];
+  for (int e = 0; e < k * d; e++) c[e] = x[e * 5];
+  int32_t *labels = malloc((size_t)n * sizeof(int32_t));
+  float *dist = malloc((size_t)n * sizeof(float));
+  for (int64_t i = 0; i < n; i++) labels[i] = (int32_t)((i * 3) % k);
+  pe__kmeans_data data;
+  PE_ASSERT_STATUS(pe__kmeans_data_init(x, n, d, NULL, "auto", k, 2, &data), PE_OK);
+  pe__kmeans_assigned_distances(&data, c, labels, dist);
+  int64_t wrong = 0;
+  for (int64_t i = 0; i < n; i++) {
+    double s = 0.0;
+    for (int t = 0; t < d; t++) {
+      double e = (double)x[i * d + t] - (double)c[labels[i] * d + t];
+      s += e * e;
+    }
+    wrong += fabs((double)dist[i] - s) > 1e-6 * s + 1e-30;
+  }
+  PE_ASSERT_EQ_LL(wrong, 0);
+  free(dist);
+  free(labels);
+  free(x);
+}
+
 /* ---- n_init ---- */
 
 /* Restart r of n_init = R is the same as restart r of n_init = r + 1, so the
@@ -398,15 +493,15 @@ static int brute_lloyd_relocating(const float *x, int64_t n, int d, int k, float
 
 /* Clusters that empty in two iterations in a row: each relocation ranks the
  * points by their distance to the centroid they were just assigned to
- * (kmeans_lloyd.c), and must pick the points a brute-force Lloyd picks. All four initial centres sit
- * on one blob, so three clusters are empty at once and take the three
- * outliers; two outliers are the same point, so one of those two clusters
- * empties again in the next iteration and takes the blob's far edge. */
+ * (kmeans_lloyd.c), and must pick the points a brute-force Lloyd picks. All four initial centres
+ * sit on one blob, so three clusters are empty at once and take the three outliers; two outliers
+ * are the same point, so one of those two clusters empties again in the next iteration and takes
+ * the blob's far edge. */
 static void test_relocations_in_a_row(void) {
   enum { BLOB = 50, N = BLOB + 4, D = 1, K = 4 };
   float x[N * D];
   for (int i = 0; i < BLOB; i++) x[i] = 0.01f * (float)i;
-  x[BLOB] = 0.9f;      /* the blob's far edge */
+  x[BLOB] = 0.9f;       /* the blob's far edge */
   x[BLOB + 1] = 300.0f; /* two identical outliers */
   x[BLOB + 2] = 200.0f;
   x[BLOB + 3] = 300.0f;
@@ -689,6 +784,9 @@ int main(int argc, char **argv) {
       {"empty cluster moves to the farthest point", test_empty_cluster_relocated_to_farthest_point},
       {"relocation ties go to the lowest index", test_relocate_ties_lowest_index},
       {"relocations in consecutive iterations", test_relocations_in_a_row},
+      {"relocation distances: exact, to the assigned centroid", test_assigned_distances},
+      {"incremental pass = full pass (several rounds, 1-3 threads)",
+       test_incremental_pass_matches_full_pass},
       {"integer weights equal duplicated points; predict", test_integer_weights_equal_duplicates},
       {"errors", test_errors},
       {"init: rows of the data; k-means++ covers separated blobs",

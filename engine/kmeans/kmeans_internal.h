@@ -82,7 +82,8 @@ typedef struct {
 
 /* One pass over all blocks: labels[i] <- nearest centroid of c, dist[i] <- its
  * squared distance (dist may be NULL), and when out->sums is set the per-block
- * partial sums/counts/inertia folded in block order (pe__kmeans_fold).
+ * partial sums/counts/inertia folded in block order (pe__kmeans_fold; an
+ * incremental pass folds only the rows each block's moved points touched).
  *
  * The reduction order is the contract that makes results independent of the
  * thread count: block b covers points [b*B, min(n, (b+1)*B)), each block's

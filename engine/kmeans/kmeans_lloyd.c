@@ -64,8 +64,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
                                .counts = counts,
                                .incremental = it > 1 && !relocated && !data->w,
                                .want_inertia = p->progress != NULL};
-    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st,
-                  done);
+    PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st, done);
     relocated = 0;
     if (has_empty(k, counts)) {
       relocated = 1;

@@ -322,14 +322,14 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       moved += nm;
       double *slot = slots + (b - r0) * slot_len;
       if (incremental) {
-        ntouched[b - r0] = list_touched(data, begin, labels, nm, s,
-                                        listed + (size_t)omp_get_thread_num() * k,
-                                        touched + (b - r0) * k, slot, slot + sums_len);
+        ntouched[b - r0] =
+            list_touched(data, begin, labels, nm, s, listed + (size_t)omp_get_thread_num() * k,
+                         touched + (b - r0) * k, slot, slot + sums_len);
         accumulate_moved(data, begin, labels, nm, s, slot, slot + sums_len);
       } else if (want_sums) {
         memset(slot, 0, (size_t)(slot_len - 1) * sizeof(double));
-          kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
-                         data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
+        kt->accumulate(data->x + (size_t)begin * d, end - begin, d, labels + begin,
+                       data->w ? data->w + begin : NULL, k, slot, slot + sums_len);
       }
       slot[slot_len - 1] = exact_inertia ? block_exact_inertia(data, begin, end, c, labels)
                                          : (part[0] + part[1]) + (part[2] + part[3]);

@@ -45,13 +45,15 @@
 enum { PE_PREFETCH_AHEAD = 4096 };
 
 /* Prefetches the rows of points [i0, i0 + np) shifted PE_PREFETCH_AHEAD
- * bytes ahead, never past the end of x's n rows. */
+ * bytes ahead, never past the end of x's n rows (offsets, not pointers, are
+ * compared: a pointer past the end would be undefined even unused). */
 static inline void PE_ISA(prefetch_ahead)(const float *x, int64_t i0, int np, int64_t n, int d) {
-  const char *from = (const char *)(x + (size_t)i0 * d) + PE_PREFETCH_AHEAD;
-  const char *end = (const char *)(x + (size_t)n * d);
-  const char *to = from + (size_t)np * d * sizeof(float);
+  const size_t row = (size_t)d * sizeof(float);
+  const size_t end = (size_t)n * row;
+  size_t to = ((size_t)i0 + (size_t)np) * row + PE_PREFETCH_AHEAD;
   if (to > end) to = end;
-  for (const char *p = from; p < to; p += 64) __builtin_prefetch(p, 0, 3);
+  for (size_t off = (size_t)i0 * row + PE_PREFETCH_AHEAD; off < to; off += 64)
+    __builtin_prefetch((const char *)x + off, 0, 3);
 }
 
 /* Transposes np <= P rows of x into xT (P columns), zero-filling the lanes
