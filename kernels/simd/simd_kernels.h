@@ -38,7 +38,7 @@
 /* Bytes ahead of the block being packed that assign_* prefetch. Across the
  * engine's 4096-point calls the hardware prefetcher alone leaves the stream
  * short of the memory's bandwidth where a pass is memory-bound: measured on
- * (1e6, 8, 8), 2 threads, a Zen 4 VM, a Lloyd iteration 1.90 -> 1.57 ms
+ * (1e6, 8, 8), 2 threads, a Zen 5 VM, a Lloyd iteration 1.90 -> 1.57 ms
  * (medians of 5; 1, 2, 8 and 16 KiB measured, 4 KiB best; into every
  * cache level, as the update re-reads the rows). Where the pass is
  * compute-bound the few prefetches cost nothing measurable. */
