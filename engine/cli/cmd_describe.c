@@ -72,7 +72,11 @@ int pe_cmd_describe(int argc, char **argv) {
   char *text = NULL;
   int rc = 0;
   const double t0 = pe_cli_now();
-  pe_status st = pe_persona_data_load(input, results, kmeans, &data);
+  /* A report that cannot be written fails before /personas is saved. */
+  pe_status st =
+      html ? pe_persona_check_text_path(html, (const char *[]){input, results, kmeans, NULL})
+           : PE_OK;
+  if (st == PE_OK) st = pe_persona_data_load(input, results, kmeans, &data);
   if (st == PE_OK) st = pe_persona_describe(pe_persona_data_input(data), &params, &report);
   if (st == PE_OK)
     st = pe_persona_report_save(report, pe_persona_data_input(data), results,

@@ -183,8 +183,8 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
  * one temporary file, one flush, one rename (personae/results.h). */
 static pe_status write_results(const run_args *a, const char *results, pipeline *p) {
   const char *inputs[] = {a->input, NULL};
-  static const char *const groups[] = {"/rfm", "/features", "/kmeans", "/predict", "/personas",
-                                       NULL};
+  static const char *const groups[] = {"/rfm",     "/features", "/kmeans",
+                                       "/predict", "/personas", NULL};
   char source[4200];
   snprintf(source, sizeof source, "%s:/features/scaled", results);
   pe_results_writer *w;
@@ -198,8 +198,7 @@ static pe_status write_results(const run_args *a, const char *results, pipeline 
   t = pe_cli_now();
   if (st == PE_OK)
     st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
-  if (st == PE_OK)
-    st = pe_persona_report_write_into(p->report, w, pe_persona_data_input(p->data));
+  if (st == PE_OK) st = pe_persona_report_write_into(p->report, w, pe_persona_data_input(p->data));
   p->write_seconds[2] = pe_cli_now() - t;
   if (st != PE_OK) {
     pe_results_abort(w);
@@ -289,10 +288,10 @@ static void print_json(const run_args *a, const pipeline *p, const char *report_
                 "sessions", fs.sessions, "sessions_read", fs.sessions_read, "sessions_group",
                 fs.sessions_group, "sessions_aggregate", fs.sessions_aggregate, "customers",
                 fs.customers, "assemble", fs.assemble, "scaling", fs.scaling));
-  json_object_set_new(timing, "write_steps",
-                      json_pack("{s:f, s:f, s:f, s:f}", "rfm", p->write_seconds[0], "features",
-                                p->write_seconds[1], "kmeans_personas", p->write_seconds[2],
-                                "commit", p->write_seconds[3]));
+  json_object_set_new(
+      timing, "write_steps",
+      json_pack("{s:f, s:f, s:f, s:f}", "rfm", p->write_seconds[0], "features", p->write_seconds[1],
+                "kmeans_personas", p->write_seconds[2], "commit", p->write_seconds[3]));
   const pe_kmeans_model *m = pe_persona_clustering_model(p->clustering);
   json_object_set_new(
       root, "clustering",
@@ -323,7 +322,10 @@ int pe_cmd_run(int argc, char **argv) {
   memset(&p, 0, sizeof p);
   char *text = NULL;
   const double t0 = pe_cli_now();
-  pe_status st = run_steps(&a, results, &p);
+  /* A report that cannot be written fails the run before anything is. */
+  pe_status st =
+      a.html ? pe_persona_check_text_path(a.html, (const char *[]){a.input, results, NULL}) : PE_OK;
+  if (st == PE_OK) st = run_steps(&a, results, &p);
   if (st == PE_OK && a.html) {
     char title[4200];
     snprintf(title, sizeof title, "Personas of %s", a.input);
@@ -363,8 +365,8 @@ int pe_cmd_run(int argc, char **argv) {
              "%.2f s, /kmeans + /personas %.2f s, commit %.2f s",
              fs.transactions, fs.transactions_read, fs.transactions_group,
              fs.transactions_aggregate, fs.sessions, fs.sessions_read, fs.sessions_group,
-             fs.sessions_aggregate, fs.customers, fs.assemble, fs.scaling,
-             p.write_seconds[0], p.write_seconds[1], p.write_seconds[2], p.write_seconds[3]);
+             fs.sessions_aggregate, fs.customers, fs.assemble, fs.scaling, p.write_seconds[0],
+             p.write_seconds[1], p.write_seconds[2], p.write_seconds[3]);
   pe_cli_log(&a.common,
              "personae run: %lld customers, k = %d; rfm %.2f s, features %.2f s, cluster %.2f s, "
              "describe %.2f s, writing %.2f s; total %.2f s -> %s%s%s",

@@ -120,21 +120,43 @@ pe_status pe_persona_report_save(const pe_persona_report *r, const pe_persona_in
   return pe__results_finish(w, pe_persona_report_write_into(r, w, in));
 }
 
-pe_status pe_persona_write_text_file(const char *path, const char *text,
-                                     const char *const *protected_paths) {
-  PE_FAIL_IF(!path || !text || !*path, PE_ERR_USAGE, "no file or text to write");
+/* "DIR/.BASE.tmp-XXXXXX" beside `path`, for mkstemp. */
+static pe_status temp_path_beside(const char *path, char *tmp, size_t size) {
+  char dir[4096], base[4096];
+  snprintf(dir, sizeof dir, "%s", path);
+  snprintf(base, sizeof base, "%s", path);
+  int len = snprintf(tmp, size, "%s/.%s.tmp-XXXXXX", dirname(dir), basename(base));
+  PE_FAIL_IF(len < 0 || (size_t)len >= size, PE_ERR_USAGE, "%s: path too long", path);
+  return PE_OK;
+}
+
+pe_status pe_persona_check_text_path(const char *path, const char *const *protected_paths) {
+  PE_FAIL_IF(!path || !*path, PE_ERR_USAGE, "no file to write the report to");
   for (const char *const *p = protected_paths; p && *p; p++)
-    PE_FAIL_IF(strcmp(path, *p) == 0 || pe_same_file(path, *p), PE_ERR_USAGE,
-               "%s: refusing to write the report over an input or results file; choose another name",
-               path);
+    PE_FAIL_IF(
+        strcmp(path, *p) == 0 || pe_same_file(path, *p), PE_ERR_USAGE,
+        "%s: refusing to write the report over an input or results file; choose another name",
+        path);
   /* An existing HDF5 file is data, never a stale report: do not replace it. */
   PE_FAIL_IF(access(path, F_OK) == 0 && H5Fis_hdf5(path) > 0, PE_ERR_USAGE,
              "%s: is an HDF5 file; refusing to overwrite it with the report", path);
-  char dir[4096], base[4096], tmp[4096];
-  snprintf(dir, sizeof dir, "%s", path);
-  snprintf(base, sizeof base, "%s", path);
-  int len = snprintf(tmp, sizeof tmp, "%s/.%s.tmp-XXXXXX", dirname(dir), basename(base));
-  PE_FAIL_IF(len < 0 || (size_t)len >= sizeof tmp, PE_ERR_USAGE, "%s: path too long", path);
+  /* The temporary file the report is written to must be creatable beside it. */
+  char tmp[4096];
+  PE_FORWARD(temp_path_beside(path, tmp, sizeof tmp));
+  int fd = mkstemp(tmp);
+  PE_FAIL_IF(fd < 0, PE_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+             strerror(errno));
+  close(fd);
+  unlink(tmp);
+  return PE_OK;
+}
+
+pe_status pe_persona_write_text_file(const char *path, const char *text,
+                                     const char *const *protected_paths) {
+  PE_FAIL_IF(!text, PE_ERR_USAGE, "no text to write");
+  PE_FORWARD(pe_persona_check_text_path(path, protected_paths));
+  char tmp[4096];
+  PE_FORWARD(temp_path_beside(path, tmp, sizeof tmp));
   int fd = mkstemp(tmp);
   PE_FAIL_IF(fd < 0, PE_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
              strerror(errno));

@@ -204,6 +204,11 @@ pe_status pe_persona_report_html(const pe_persona_report *r, const char *title, 
  * the inputs and the results file) or an existing HDF5 file. */
 pe_status pe_persona_write_text_file(const char *path, const char *text,
                                      const char *const *protected_paths);
+/* The checks of pe_persona_write_text_file without writing, and that a file
+ * can be created beside `path` (PE_ERR_IO if not): run and describe call it
+ * before they compute or save anything, so a report that cannot be written
+ * fails the command before the results file is touched. */
+pe_status pe_persona_check_text_path(const char *path, const char *const *protected_paths);
 
 /* Writes /personas to the results file (atomically, other groups kept):
  * customer_id and persona (per customer), and the persona table (id,

@@ -89,8 +89,17 @@ cp "$shop" "$TMP/keep.h5"
 sum_before=$(md5sum <"$TMP/keep.h5")
 expect 1 "refusing to write the report over an input" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.h5"
 check "input untouched by --html" test "$(md5sum <"$TMP/keep.h5")" = "$sum_before"
+check "a refused report leaves no results file" test ! -e "$TMP/keep.r.h5"
 expect 1 "refusing to write the report over an input or results file" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.r.h5"
-check "results file still HDF5" h5ls "$TMP/keep.r.h5/personas"
+check "no results file either" test ! -e "$TMP/keep.r.h5"
 cp "$shop" "$TMP/other.h5"
 expect 1 "is an HDF5 file" -- "$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" --html "$TMP/other.h5"
+# A report that cannot be written (its directory cannot exist: a file is in
+# the way) fails the run before the existing results file is touched.
+"$PERSONAE" run "$TMP/keep.h5" -k 4 --quiet --out "$TMP/keep.r.h5" >/dev/null
+results_before=$(md5sum <"$TMP/keep.r.h5")
+expect 3 "cannot create a temporary file beside it" -- "$PERSONAE" run "$TMP/keep.h5" -k 3 --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.h5/r.html"
+check "results file untouched by a failed run" test "$(md5sum <"$TMP/keep.r.h5")" = "$results_before"
+expect 3 "cannot create a temporary file beside it" -- "$PERSONAE" describe "$TMP/keep.h5" --quiet --out "$TMP/keep.r.h5" --html "$TMP/keep.h5/r.html"
+check "results file untouched by a failed describe" test "$(md5sum <"$TMP/keep.r.h5")" = "$results_before"
 finish
