@@ -11,8 +11,8 @@
 
 /* Options every computing command accepts. */
 typedef struct {
-  int threads;     /* --threads N; 0 = all cores */
-  uint64_t seed;   /* --seed S */
+  int threads;   /* --threads N; 0 = all cores */
+  uint64_t seed; /* --seed S */
   int seed_given;
   int quiet;       /* --quiet: no progress or log lines */
   int json;        /* --json: machine-readable result on stdout */
@@ -32,19 +32,23 @@ enum {
 
 /* Long-option table entries for the common options; spread them into a
  * command's table with PE_CLI_COMMON_OPTIONS. */
-#define PE_CLI_COMMON_OPTIONS                             \
-  {"threads", required_argument, NULL, PE_OPT_THREADS},   \
-      {"seed", required_argument, NULL, PE_OPT_SEED},     \
-      {"quiet", no_argument, NULL, PE_OPT_QUIET},         \
-      {"json", no_argument, NULL, PE_OPT_JSON},           \
-      {"out", required_argument, NULL, 'o'},              \
-      {"help", no_argument, NULL, 'h'}
+#define PE_CLI_COMMON_OPTIONS                                                                     \
+  {"threads", required_argument, NULL, PE_OPT_THREADS},                                           \
+      {"seed", required_argument, NULL, PE_OPT_SEED}, {"quiet", no_argument, NULL, PE_OPT_QUIET}, \
+      {"json", no_argument, NULL, PE_OPT_JSON}, {"out", required_argument, NULL, 'o'}, {          \
+    "help", no_argument, NULL, 'h'                                                                \
+  }
 
 void pe_cli_common_init(pe_cli_common *c);
 /* Handles a common option. Returns 1 if `opt` was one (and parsed), 0 if not,
  * -1 on a bad value (message already printed). */
 int pe_cli_common_option(pe_cli_common *c, int opt, const char *arg);
 struct option;
+
+/* The one-line usage error for what getopt_long returned on a bad option:
+ * ':' (a value is missing: option strings start with ':', which also keeps
+ * getopt itself quiet) or '?' (an option the command does not take). */
+int pe_cli_option_error(const char *cmd, int opt, char **argv);
 
 /* What pe_cli_next_option() returns besides an option code. */
 enum { PE_CLI_OPTIONS_END = -1, PE_CLI_BAD_VALUE = -2 };

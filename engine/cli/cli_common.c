@@ -160,6 +160,13 @@ int pe_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return personae_exit_code(PE_ERR_USAGE);
 }
 
+int pe_cli_option_error(const char *cmd, int opt, char **argv) {
+  if (opt == ':') return pe_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+  if (optopt > 0 && optopt < 128 && optopt != '?')
+    return pe_cli_usage_error(cmd, "unknown option '-%c'", optopt);
+  return pe_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
 void pe_cli_log(const pe_cli_common *c, const char *fmt, ...) {
   if (c->quiet) return;
   va_list ap;

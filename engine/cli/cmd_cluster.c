@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, cluster_args *a) {
   a->tol = 1e-4;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "d:k:o:h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":d:k:o:h", options, NULL)) != -1) {
     int common = pe_cli_common_option(&a->common, opt, optarg);
     if (common < 0) return 1;
     if (common) continue;
@@ -100,7 +100,7 @@ static int parse_args(int argc, char **argv, cluster_args *a) {
       case OPT_WEIGHTS: a->weights = optarg; break;
       case OPT_KERNEL: a->kernel = optarg; break;
       case OPT_ALGORITHM: a->algorithm = optarg; break;
-      default: return pe_cli_usage_error("cluster", "unknown option");
+      default: return pe_cli_option_error("cluster", opt, argv);
     }
   }
   if (optind != argc - 1) return pe_cli_usage_error("cluster", "expected exactly one input file");
@@ -121,14 +121,13 @@ static int split_init_path(const char *arg, char *file, size_t size, const char 
 }
 
 static void print_json(const pe_kmeans_model *m, double io_seconds) {
-  json_t *j =
-      json_pack("{s:i, s:f, s:i, s:f, s:f, s:f, s:s, s:s, s:s, s:b, s:I}", "k", pe_kmeans_model_k(m),
-                "inertia", pe_kmeans_model_inertia(m), "iterations", pe_kmeans_model_iterations(m),
-                "seconds", pe_kmeans_model_iter_seconds(m), "io_seconds", io_seconds,
-                "init_seconds", pe_kmeans_model_init_seconds(m), "kernel",
-                pe_kmeans_model_kernel(m), "kernel_form", pe_cli_kernel_form(m), "algorithm",
-                pe_kmeans_model_algorithm(m), "converged",
-                pe_kmeans_model_converged(m), "n", (json_int_t)pe_kmeans_model_n(m));
+  json_t *j = json_pack("{s:i, s:f, s:i, s:f, s:f, s:f, s:s, s:s, s:s, s:b, s:I}", "k",
+                        pe_kmeans_model_k(m), "inertia", pe_kmeans_model_inertia(m), "iterations",
+                        pe_kmeans_model_iterations(m), "seconds", pe_kmeans_model_iter_seconds(m),
+                        "io_seconds", io_seconds, "init_seconds", pe_kmeans_model_init_seconds(m),
+                        "kernel", pe_kmeans_model_kernel(m), "kernel_form", pe_cli_kernel_form(m),
+                        "algorithm", pe_kmeans_model_algorithm(m), "converged",
+                        pe_kmeans_model_converged(m), "n", (json_int_t)pe_kmeans_model_n(m));
   char *s = json_dumps(j, JSON_REAL_PRECISION(17));
   if (s) puts(s);
   free(s);
@@ -227,7 +226,8 @@ int pe_cmd_cluster(int argc, char **argv) {
   int ninputs = 0;
   if (!in_place) inputs[ninputs++] = a.input;
   /* The results file updated in place may also hold the initial centres. */
-  if (init_file[0] && !(in_place && pe_same_file(init_file, a.input))) inputs[ninputs++] = init_file;
+  if (init_file[0] && !(in_place && pe_same_file(init_file, a.input)))
+    inputs[ninputs++] = init_file;
   st = pe_kmeans_model_save(m, out_path, inputs, source);
   if (st != PE_OK) {
     rc = pe_cli_fail("cluster", st);

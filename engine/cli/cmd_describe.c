@@ -43,7 +43,7 @@ int pe_cmd_describe(int argc, char **argv) {
   pe_persona_params params = pe_persona_params_default();
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "o:h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":o:h", options, NULL)) != -1) {
     const int c = pe_cli_common_option(&common, opt, optarg);
     if (c < 0) return 1;
     if (c) continue;
@@ -54,7 +54,7 @@ int pe_cmd_describe(int argc, char **argv) {
       case OPT_FOCUS:
         if (pe_cli_parse_double("focus", optarg, 0.01, 1.0, &params.focus_revenue_share)) return 1;
         break;
-      default: return pe_cli_usage_error("describe", "unknown option");
+      default: return pe_cli_option_error("describe", opt, argv);
     }
   }
   if (optind != argc - 1) return pe_cli_usage_error("describe", "expected exactly one input file");

@@ -108,7 +108,7 @@ int pe_cmd_features(int argc, char **argv) {
   pe_feature chosen[PE_FEATURE_COUNT];
   int opt;
   optind = 1;
-  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
+  while ((opt = pe_cli_next_option(&common, argc, argv, ":o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
       case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
@@ -122,7 +122,7 @@ int pe_cmd_features(int argc, char **argv) {
           return pe_cli_usage_error("features", "--features: %s", personae_last_error());
         params.features = chosen;
         break;
-      default: return pe_cli_usage_error("features", "unknown option");
+      default: return pe_cli_option_error("features", opt, argv);
     }
   }
   const char *input;

@@ -53,26 +53,25 @@ static void print_json(const pe_generate_summary *s, const char *path, double se
     json_object_set_new(mix, pe_archetype_key(k),
                         json_pack("{s:I,s:f}", "customers", (json_int_t)s->archetype_customers[k],
                                   "revenue", s->archetype_revenue[k]));
-  json_t *root = json_pack(
-      "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:o}", "file", path, "customers",
-      (json_int_t)s->customers, "buyers", (json_int_t)s->buyers, "orders", (json_int_t)s->orders,
-      "transaction_rows", (json_int_t)s->transaction_rows, "return_rows",
-      (json_int_t)s->return_rows, "sessions", (json_int_t)s->sessions, "revenue", s->revenue,
-      "start_time", (json_int_t)s->start_time, "end_time", (json_int_t)s->end_time, "seconds",
-      seconds, "archetypes", mix);
+  json_t *root =
+      json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:o}", "file", path, "customers",
+                (json_int_t)s->customers, "buyers", (json_int_t)s->buyers, "orders",
+                (json_int_t)s->orders, "transaction_rows", (json_int_t)s->transaction_rows,
+                "return_rows", (json_int_t)s->return_rows, "sessions", (json_int_t)s->sessions,
+                "revenue", s->revenue, "start_time", (json_int_t)s->start_time, "end_time",
+                (json_int_t)s->end_time, "seconds", seconds, "archetypes", mix);
   pe_cli_print_json(root);
 }
 
 int pe_cmd_generate(int argc, char **argv) {
   enum { OPT_DAYS = PE_OPT_FIRST_COMMAND_SPECIFIC, OPT_END, OPT_NO_SESSIONS, OPT_NO_CUSTOMERS };
-  static const struct option options[] = {
-      {"customers", required_argument, NULL, 'n'},
-      {"days", required_argument, NULL, OPT_DAYS},
-      {"end", required_argument, NULL, OPT_END},
-      {"no-sessions", no_argument, NULL, OPT_NO_SESSIONS},
-      {"no-customers", no_argument, NULL, OPT_NO_CUSTOMERS},
-      PE_CLI_COMMON_OPTIONS,
-      {NULL, 0, NULL, 0}};
+  static const struct option options[] = {{"customers", required_argument, NULL, 'n'},
+                                          {"days", required_argument, NULL, OPT_DAYS},
+                                          {"end", required_argument, NULL, OPT_END},
+                                          {"no-sessions", no_argument, NULL, OPT_NO_SESSIONS},
+                                          {"no-customers", no_argument, NULL, OPT_NO_CUSTOMERS},
+                                          PE_CLI_COMMON_OPTIONS,
+                                          {NULL, 0, NULL, 0}};
   pe_cli_common common;
   pe_cli_common_init(&common);
   pe_generate_params params;
@@ -80,7 +79,7 @@ int pe_cmd_generate(int argc, char **argv) {
   int opt, have_customers = 0;
   int64_t v;
   optind = 1;
-  while ((opt = pe_cli_next_option(&common, argc, argv, "n:o:h", options)) != PE_CLI_OPTIONS_END) {
+  while ((opt = pe_cli_next_option(&common, argc, argv, ":n:o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
       case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
@@ -98,10 +97,11 @@ int pe_cmd_generate(int argc, char **argv) {
         break;
       case OPT_NO_SESSIONS: params.with_sessions = 0; break;
       case OPT_NO_CUSTOMERS: params.with_customers = 0; break;
-      default: return pe_cli_usage_error("generate", "unknown option");
+      default: return pe_cli_option_error("generate", opt, argv);
     }
   }
-  if (optind < argc) return pe_cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
+  if (optind < argc)
+    return pe_cli_usage_error("generate", "unexpected argument '%s'", argv[optind]);
   if (!have_customers) return pe_cli_usage_error("generate", "--customers N is required");
   if (!common.out) return pe_cli_usage_error("generate", "--out FILE is required");
   params.seed = common.seed;
@@ -118,7 +118,9 @@ int pe_cmd_generate(int argc, char **argv) {
   pe_cli_progress_done(&progress);
   if (st != PE_OK) return pe_cli_fail("generate", st);
   double seconds = pe_cli_now() - t0;
-  if (common.json) print_json(&summary, common.out, seconds);
-  else print_summary(&summary, common.out, seconds);
+  if (common.json)
+    print_json(&summary, common.out, seconds);
+  else
+    print_summary(&summary, common.out, seconds);
   return 0;
 }

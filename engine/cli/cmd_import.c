@@ -211,7 +211,7 @@ int pe_cmd_import(int argc, char **argv) {
   pe_import_params_init(&params);
   int opt;
   optind = 1;
-  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
+  while ((opt = pe_cli_next_option(&common, argc, argv, ":o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
       case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
@@ -253,7 +253,7 @@ int pe_cmd_import(int argc, char **argv) {
           return pe_cli_usage_error("import", "--date-format: '%s' is not mdy, dmy or unix",
                                     optarg);
         break;
-      default: return pe_cli_usage_error("import", "unknown option");
+      default: return pe_cli_option_error("import", opt, argv);
     }
   }
   const char *input;

@@ -65,10 +65,10 @@ static int print_json(void) {
   for (int s = 0; s < INFO_SHAPES; s++) {
     const int d = info_shapes[s].d, k = info_shapes[s].k;
     const pe_kernel_id id = pe_kernel_choose(d, k);
-    json_array_append_new(autos, json_pack("{s:I, s:i, s:i, s:s, s:s}", "n",
-                                           (json_int_t)info_shapes[s].n, "d", d, "k", k, "kernel",
-                                           pe_kernel_name(id), "kernel_form",
-                                           pe_kernel_form(id, d, k)));
+    json_array_append_new(
+        autos,
+        json_pack("{s:I, s:i, s:i, s:s, s:s}", "n", (json_int_t)info_shapes[s].n, "d", d, "k", k,
+                  "kernel", pe_kernel_name(id), "kernel_form", pe_kernel_form(id, d, k)));
   }
   pe_kernel_id env_id = PE_KERNEL_AUTO;
   int env_state = pe_kernel_env_override(&env_id);
@@ -81,8 +81,7 @@ static int print_json(void) {
                 "version", personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2",
                 f->sse42, "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f,
                 "avx512dq", f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "vendor",
-                vendor_of(f), "kernels", kernels,
-                "kernel_override", override, "auto", autos);
+                vendor_of(f), "kernels", kernels, "kernel_override", override, "auto", autos);
   if (!j) return 70;
   char *text = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
@@ -111,14 +110,14 @@ int pe_cmd_info(int argc, char **argv) {
   optind = 1;
   opterr = 0;
   int opt;
-  while ((opt = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
     if (opt == 'h') {
       usage(stdout);
       return 0;
     }
     int handled = pe_cli_common_option(&common, opt, optarg);
     if (handled < 0) return 1;
-    if (handled == 0) return pe_cli_usage_error("info", "unknown option '%s'", argv[optind - 1]);
+    if (handled == 0) return pe_cli_option_error("info", opt, argv);
   }
   if (optind < argc) return pe_cli_usage_error("info", "unexpected argument '%s'", argv[optind]);
   pe_cli_apply_threads(&common);

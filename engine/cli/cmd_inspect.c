@@ -42,12 +42,12 @@ static void print_text(const char *path, const pe_data_summary *s) {
 }
 
 static void print_json(const char *path, const pe_data_summary *s) {
-  json_t *root = json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:b}", "file", path,
-                           "transaction_rows", (json_int_t)s->transaction_rows, "orders",
-                           (json_int_t)s->orders, "customers", (json_int_t)s->customers,
-                           "return_rows", (json_int_t)s->return_rows, "revenue", s->revenue,
-                           "first_time", (json_int_t)s->first_time, "last_time",
-                           (json_int_t)s->last_time, "has_sessions", s->has_sessions);
+  json_t *root =
+      json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:b}", "file", path, "transaction_rows",
+                (json_int_t)s->transaction_rows, "orders", (json_int_t)s->orders, "customers",
+                (json_int_t)s->customers, "return_rows", (json_int_t)s->return_rows, "revenue",
+                s->revenue, "first_time", (json_int_t)s->first_time, "last_time",
+                (json_int_t)s->last_time, "has_sessions", s->has_sessions);
   if (s->has_sessions) {
     json_object_set_new(root, "sessions", json_integer(s->sessions));
     json_object_set_new(root, "session_customers", json_integer(s->session_customers));
@@ -67,20 +67,22 @@ int pe_cmd_inspect(int argc, char **argv) {
   pe_cli_common_init(&common);
   int opt;
   optind = 1;
-  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
+  while ((opt = pe_cli_next_option(&common, argc, argv, ":o:h", options)) != PE_CLI_OPTIONS_END) {
     if (opt == PE_CLI_BAD_VALUE) return 1;
     if (opt == 'h') {
       help();
       return 0;
     }
-    return pe_cli_usage_error("inspect", "unknown option");
+    return pe_cli_option_error("inspect", opt, argv);
   }
   if (optind != argc - 1) return pe_cli_usage_error("inspect", "expected one input file");
   const char *path = argv[optind];
   pe_data_summary summary;
   pe_status st = pe_inspect(path, &summary);
   if (st != PE_OK) return pe_cli_fail("inspect", st);
-  if (common.json) print_json(path, &summary);
-  else print_text(path, &summary);
+  if (common.json)
+    print_json(path, &summary);
+  else
+    print_text(path, &summary);
   return 0;
 }

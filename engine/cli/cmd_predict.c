@@ -31,14 +31,14 @@ int pe_cmd_predict(int argc, char **argv) {
   const char *dataset = NULL;
   int opt;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "d:o:h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":d:o:h", options, NULL)) != -1) {
     int common = pe_cli_common_option(&c, opt, optarg);
     if (common < 0) return 1;
     if (common) continue;
     switch (opt) {
       case 'h': fputs(usage_text, stdout); return 0;
       case 'd': dataset = optarg; break;
-      default: return pe_cli_usage_error("predict", "unknown option");
+      default: return pe_cli_option_error("predict", opt, argv);
     }
   }
   if (optind != argc - 2) return pe_cli_usage_error("predict", "expected MODEL.h5 and IN.h5");

@@ -137,9 +137,9 @@ static void print_json(const pe_rfm_result *res, const char *out, double seconds
   char as_of[16];
   pe_format_iso_date(s.as_of, as_of);
   json_t *root = json_pack(
-      "{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:o,s:o}", "out", out, "as_of_date", as_of,
-      "as_of", (json_int_t)s.as_of, "bins", s.bins, "rows", (json_int_t)s.rows, "rows_future",
-      (json_int_t)s.rows_future, "orders", (json_int_t)s.orders, "customers",
+      "{s:s,s:s,s:I,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:o,s:o,s:o}", "out", out, "as_of_date",
+      as_of, "as_of", (json_int_t)s.as_of, "bins", s.bins, "rows", (json_int_t)s.rows,
+      "rows_future", (json_int_t)s.rows_future, "orders", (json_int_t)s.orders, "customers",
       (json_int_t)s.customers, "customers_scored", (json_int_t)s.customers_scored,
       "customers_from_sessions_only", (json_int_t)s.customers_from_sessions_only, "revenue",
       s.revenue, "seconds", seconds, "segments", segs, "cut_points", cuts, "steps",
@@ -163,7 +163,7 @@ int pe_cmd_rfm(int argc, char **argv) {
   int opt;
   int64_t v;
   optind = 1;
-  while ((opt = pe_cli_next_option(&common, argc, argv, "o:h", options)) != PE_CLI_OPTIONS_END) {
+  while ((opt = pe_cli_next_option(&common, argc, argv, ":o:h", options)) != PE_CLI_OPTIONS_END) {
     switch (opt) {
       case PE_CLI_BAD_VALUE: return 1;
       case 'h': help(); return 0;
@@ -177,7 +177,7 @@ int pe_cmd_rfm(int argc, char **argv) {
         break;
       case OPT_SEGMENTS: segments_file = optarg; break;
       case OPT_NO_SESSIONS: params.include_sessions = 0; break;
-      default: return pe_cli_usage_error("rfm", "unknown option");
+      default: return pe_cli_option_error("rfm", opt, argv);
     }
   }
   const char *input;

@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   int opt;
   int64_t v;
   optind = 1;
-  while ((opt = getopt_long(argc, argv, "k:o:h", options, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, ":k:o:h", options, NULL)) != -1) {
     const int c = pe_cli_common_option(&a->common, opt, optarg);
     if (c < 0) return 1;
     if (c) continue;
@@ -122,7 +122,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
         if (pe_cli_parse_double("focus", optarg, 0.01, 1.0, &a->describe.focus_revenue_share))
           return 1;
         break;
-      default: return pe_cli_usage_error("run", "unknown option");
+      default: return pe_cli_option_error("run", opt, argv);
     }
   }
   if (optind != argc - 1) return pe_cli_usage_error("run", "expected exactly one input file");

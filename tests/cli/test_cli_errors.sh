@@ -87,4 +87,22 @@ check "non-HDF5 file untouched" test "$(md5sum <"$TMP/text.h5")" = "$sum_before"
 check "no temporary files left" test -z "$(find "$TMP" -name '.*tmp-*')"
 expect 3 "cannot create a temporary file" -- "$PERSONAE" generate --customers 10 --out "$TMP/no/such/dir/x.h5"
 
+# Bad options: exit 1 and one line that names the option (getopt's own
+# message is kept quiet).
+one_line_usage() {
+  local text=$1
+  shift
+  local out rc
+  out=$("$@" 2>&1 >/dev/null) && rc=0 || rc=$?
+  check "'$*' exits 1" test "$rc" -eq 1
+  check "'$*' says '$text'" grep -qF -- "$text" <<<"$out"
+  check "'$*' prints one line" test "$(printf '%s\n' "$out" | wc -l)" -eq 1
+}
+one_line_usage "unknown option '--bogus'" "$PERSONAE" cluster "$TMP/text.h5" -d /x -k 3 --bogus
+one_line_usage "option '--bins' needs a value" "$PERSONAE" rfm "$TMP/text.h5" --bins
+one_line_usage "option '-k' needs a value" "$PERSONAE" cluster "$TMP/text.h5" -d /x -k
+one_line_usage "unknown option '--as-of'" "$PERSONAE" run "$TMP/text.h5" --as-of 2024-01-01
+one_line_usage "unknown option '-x'" "$PERSONAE" describe "$TMP/text.h5" -x
+one_line_usage "option '-o' needs a value" "$PERSONAE" features "$TMP/text.h5" -o
+
 finish
