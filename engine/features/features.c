@@ -185,6 +185,19 @@ static void free_run(pe__feat_run *run) {
   pe_customer_index_free(run->ix);
 }
 
+/* Whether /sessions holds any rows. It is absent or empty: no; it is there
+ * but its customer_id cannot be read as integer ids: the error (a broken
+ * table is bad input, not a missing one). */
+static pe_status sessions_rows(hid_t fid, const char *input, int *present) {
+  *present = 0;
+  if (!pe_h5_exists(fid, "/sessions")) return PE_OK;
+  pe_h5_column col;
+  PE_FORWARD(pe_h5_column_open(fid, input, "/sessions/customer_id", PE_I64, &col));
+  *present = col.rows > 0;
+  pe_h5_column_close(&col);
+  return PE_OK;
+}
+
 static int64_t column_rows(hid_t fid, const char *input, const char *path) {
   pe_h5_column col;
   if (pe_h5_column_open(fid, input, path, PE_I64, &col) != PE_OK) return 0;
@@ -218,12 +231,10 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   if (st == PE_OK) {
     /* An empty /sessions carries no behaviour: its columns are left out as
      * when it is absent (as empty category and discount columns are). */
-    run.has_sessions = pe_h5_exists(fid, "/sessions") &&
-                       !(pe_h5_exists(fid, "/sessions/customer_id") &&
-                         column_rows(fid, input, "/sessions/customer_id") == 0);
+    st = sessions_rows(fid, input, &run.has_sessions);
     run.has_discount = pe_h5_exists(fid, "/transactions/discount");
     run.has_category = pe_h5_exists(fid, "/transactions/category");
-    st = choose_columns(params, &run, f);
+    if (st == PE_OK) st = choose_columns(params, &run, f);
     /* A column no chosen feature needs is not read. */
     run.has_discount &= pe_features_column_of(f, PE_FEAT_DISCOUNT_SHARE) >= 0;
     run.has_category &= pe_features_column_of(f, PE_FEAT_CATEGORIES) >= 0;

@@ -537,7 +537,9 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   res->summary.last_timestamp = max_used == INT64_MIN ? 0 : max_used;
 
   t = pe_now();
-  if (params->include_sessions && pe_h5_exists(fid, "/sessions/customer_id"))
+  /* A /sessions that is there must be readable: a broken one is an error,
+   * not a reason to leave its customers out. */
+  if (params->include_sessions && pe_h5_exists(fid, "/sessions"))
     PE_CHECK_GOTO(
         pe_customer_index_add_column(ix, (int64_t)fid, input, "/sessions/customer_id", chunk), st,
         done);

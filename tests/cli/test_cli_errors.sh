@@ -76,6 +76,17 @@ rewrite_column duration sessions/duration_s "a[4] = np.nan"
 inspect_rejects duration "/sessions: row 4: duration_s is not a finite number"
 rewrite_column purchased sessions/purchased "a[0] = 7"
 inspect_rejects purchased "/sessions: row 0: purchased is neither 0 nor 1"
+# A /sessions that is there but broken is an error for every step, not a
+# missing table (features and run used to drop it, rfm its customers).
+rewrite_column sess_dtype sessions/customer_id "a = a.astype(np.float64)"
+for step in features rfm run; do
+  expect 2 "/sessions/customer_id has dtype float64, expected int64" -- "$PERSONAE" $step "$TMP/sess_dtype.h5" --quiet --out "$TMP/sess_dtype.$step.h5"
+done
+break_file sess_missing "del f['sessions/customer_id']"
+for step in features rfm run; do
+  expect 2 "/sessions/customer_id is missing" -- "$PERSONAE" $step "$TMP/sess_missing.h5" --quiet --out "$TMP/sess_missing.$step.h5"
+done
+check "no results from the broken files" test -z "$(find "$TMP" -name 'sess_*.*.h5')"
 # Narrower integer and float types are accepted (they widen losslessly).
 rewrite_column narrow transactions/customer_id "a = (a % 30000).astype(np.int32)"
 expect 0 "transactions" -- "$PERSONAE" inspect "$TMP/narrow.h5"
