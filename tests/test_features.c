@@ -676,6 +676,12 @@ static void test_bad_input(void) {
   t.tx[5].discount = NAN;
   expect_bad("nan_discount.h5", &t, NULL, PE_ERR_DATA,
              (const char *[]){"/transactions/discount", "row 5", NULL});
+  t.tx[5].discount = 1.5f;
+  expect_bad("big_discount.h5", &t, NULL, PE_ERR_DATA,
+             (const char *[]){"/transactions/discount", "row 5", "1.5", "[0, 1]", NULL});
+  t.tx[5].discount = -0.25f;
+  expect_bad("negative_discount.h5", &t, NULL, PE_ERR_DATA,
+             (const char *[]){"/transactions/discount", "row 5", "-0.25", NULL});
   t.tx[5].discount = 0;
   expect_bad("missing.h5", &t, &(ft_damage){"transactions/order_id", NULL}, PE_ERR_DATA,
              (const char *[]){"/transactions/order_id", NULL});

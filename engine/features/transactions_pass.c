@@ -216,7 +216,8 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
   for (int64_t i = 0; i < c->rows; i++) {
     if (!isfinite(amount[i]) || timestamp[i] > PE_FEATURES_MAX_ABS_TIMESTAMP ||
-        timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP || (discount && isnan(discount[i])))
+        timestamp[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
+        (discount && !(discount[i] >= 0.0f && discount[i] <= 1.0f)))
       bad = i < bad ? i : bad;
     if (timestamp[i] > mx) mx = timestamp[i];
   }
@@ -237,8 +238,9 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
                     "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",
                     input, (long long)row, (long long)timestamp);
-  return pe__fail(PE_ERR_DATA, "%s: /transactions/discount: row %lld is NaN", input,
-                  (long long)row);
+  return pe__fail(PE_ERR_DATA,
+                  "%s: /transactions/discount: row %lld is %g, expected a fraction in [0, 1]",
+                  input, (long long)row, (double)((const float *)c->col[PE_TX_DISCOUNT])[i]);
 }
 
 static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
