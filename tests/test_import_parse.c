@@ -68,6 +68,12 @@ static void test_compact_slashed_and_unix(void) {
   ASSERT_TIME("-86400", PE_DATE_MDY, -86400);
   ASSERT_TIME("20111209", PE_DATE_UNIX, 20111209); /* forced: 8 digits are seconds too */
   ASSERT_TIME("1323435000", PE_DATE_UNIX, T_LAST);
+  /* Seconds are a date only within years 1..9999 (|t| <= 253402300799). */
+  ASSERT_TIME("253402300799", PE_DATE_UNIX, 253402300799LL);
+  ASSERT_TIME("-253402300799", PE_DATE_UNIX, -253402300799LL);
+  ASSERT_NOT_TIME("253402300800", PE_DATE_UNIX);
+  ASSERT_NOT_TIME("999999999999", PE_DATE_MDY);
+  ASSERT_NOT_TIME("-999999999999", PE_DATE_UNIX);
 }
 
 static void test_bad_dates(void) {

@@ -5,6 +5,15 @@
 
 #include <stdint.h>
 
+/* 9999-12-31T23:59:59Z. A timestamp whose magnitude is beyond it is garbage
+ * (a unit mix-up, a corrupt value), and rejecting it everywhere the data is
+ * read keeps date arithmetic far from int64 overflow. */
+#define PE_MAX_ABS_TIMESTAMP 253402300799LL
+
+static inline int pe_timestamp_ok(int64_t t) {
+  return t <= PE_MAX_ABS_TIMESTAMP && t >= -PE_MAX_ABS_TIMESTAMP;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 int64_t pe_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The inverse: date of a day number. */

@@ -16,7 +16,9 @@ typedef struct {
   const char *p, *end;
 } cursor;
 
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 /* Reads between min and max digits; -1 if fewer than min. */
 static int read_digits(cursor *c, int min, int max, int64_t *v) {
@@ -106,7 +108,8 @@ static int parse_unix(cursor c, int64_t *t) {
   }
   if (c.p != c.end) return -1;
   *t = neg ? -v : v;
-  return 0;
+  /* Digits that fit are not yet a date: beyond years 1..9999 is garbage. */
+  return pe_timestamp_ok(*t) ? 0 : -1;
 }
 
 /* YYYY-MM-DD... (ISO 8601 and its space-separated cousin). */

@@ -17,8 +17,6 @@
 #include "rfm/partitioned_pass.h"
 
 #define PE_FEATURES_SECONDS_PER_DAY 86400
-/* 9999-12-31T23:59:59Z: beyond it a timestamp is garbage (as in RFM). */
-#define PE_FEATURES_MAX_ABS_TIMESTAMP 253402300799LL
 
 struct pe_features {
   int64_t n;

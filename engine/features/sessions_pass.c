@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/civil_time.h"
 #include "core/error.h"
 #include "features/features_internal.h"
 #include "io/h5.h"
@@ -83,7 +84,7 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   int64_t bad = c->rows;
 #pragma omp parallel for schedule(static) reduction(min : bad)
   for (int64_t i = 0; i < c->rows; i++)
-    if (start[i] > PE_FEATURES_MAX_ABS_TIMESTAMP || start[i] < -PE_FEATURES_MAX_ABS_TIMESTAMP ||
+    if (start[i] > PE_MAX_ABS_TIMESTAMP || start[i] < -PE_MAX_ABS_TIMESTAMP ||
         !(duration[i] >= 0 && isfinite(duration[i])) || pageviews[i] < 0 || cart_adds[i] < 0)
       bad = i < bad ? i : bad;
   return bad;
@@ -96,7 +97,7 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
   const int32_t pageviews = ((const int32_t *)c->col[PE_SESSION_PAGEVIEWS])[i];
   const int32_t cart_adds = ((const int32_t *)c->col[PE_SESSION_CART_ADDS])[i];
   const int64_t row = c->offset + i;
-  if (start > PE_FEATURES_MAX_ABS_TIMESTAMP || start < -PE_FEATURES_MAX_ABS_TIMESTAMP)
+  if (start > PE_MAX_ABS_TIMESTAMP || start < -PE_MAX_ABS_TIMESTAMP)
     return pe__fail(PE_ERR_DATA,
                     "%s: /sessions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/civil_time.h"
 #include "core/error.h"
 #include "core/id_set.h"
 #include "io/h5.h"
@@ -13,8 +14,8 @@ enum { CHUNK_ROWS = 1 << 20 };
 
 static pe_status scan_transactions(hid_t fid, const char *file, pe_data_summary *s) {
   pe_h5_table t;
-  PE_FORWARD(pe_h5_table_open(fid, file, "/transactions", pe_transactions_spec,
-                              PE_TX_COLUMN_COUNT, &t));
+  PE_FORWARD(
+      pe_h5_table_open(fid, file, "/transactions", pe_transactions_spec, PE_TX_COLUMN_COUNT, &t));
   pe_status st = PE_OK;
   s->transaction_rows = t.rows;
   if (t.rows == 0) st = pe__fail(PE_ERR_DATA, "%s: /transactions is empty (0 rows)", file);
@@ -40,8 +41,16 @@ static pe_status scan_transactions(hid_t fid, const char *file, pe_data_summary 
       PE_CHECK_GOTO(pe_h5_column_read(&t.cols[PE_TX_DISCOUNT], off, n, discounts), st, done);
     for (int64_t i = 0; i < n; i++) {
       if (has_discount && !(discounts[i] >= 0.0f && discounts[i] <= 1.0f)) {
-        st = pe__fail(PE_ERR_DATA, "%s: /transactions/discount: row %lld is %g, expected a fraction in [0, 1]",
+        st = pe__fail(PE_ERR_DATA,
+                      "%s: /transactions/discount: row %lld is %g, expected a fraction in [0, 1]",
                       file, (long long)(off + i), (double)discounts[i]);
+        goto done;
+      }
+      if (!pe_timestamp_ok(times[i])) {
+        st = pe__fail(PE_ERR_DATA,
+                      "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
+                      "(expected Unix seconds)",
+                      file, (long long)(off + i), (long long)times[i]);
         goto done;
       }
       if (!isfinite(amounts[i])) {
@@ -72,7 +81,8 @@ done:
 static pe_status scan_sessions(hid_t fid, const char *file, pe_data_summary *s) {
   if (!pe_h5_exists(fid, "/sessions")) return PE_OK;
   pe_h5_table t;
-  PE_FORWARD(pe_h5_table_open(fid, file, "/sessions", pe_sessions_spec, PE_SESSION_COLUMN_COUNT, &t));
+  PE_FORWARD(
+      pe_h5_table_open(fid, file, "/sessions", pe_sessions_spec, PE_SESSION_COLUMN_COUNT, &t));
   s->has_sessions = 1;
   s->sessions = t.rows;
   pe_id_set set = {0};
@@ -80,8 +90,10 @@ static pe_status scan_sessions(hid_t fid, const char *file, pe_data_summary *s) 
   int32_t *pages = malloc(CHUNK_ROWS * sizeof *pages), *carts = malloc(CHUNK_ROWS * sizeof *carts);
   float *duration = malloc(CHUNK_ROWS * sizeof *duration);
   uint8_t *purchased = malloc(CHUNK_ROWS * sizeof *purchased);
+  int64_t *starts = malloc(CHUNK_ROWS * sizeof *starts);
   pe_status st = PE_OK;
-  if (!ids || !pages || !carts || !duration || !purchased || pe_id_set_init(&set, 1 << 16))
+  if (!ids || !pages || !carts || !duration || !purchased || !starts ||
+      pe_id_set_init(&set, 1 << 16))
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
   for (int64_t off = 0; st == PE_OK && off < t.rows; off += CHUNK_ROWS) {
     int64_t n = t.rows - off < CHUNK_ROWS ? t.rows - off : CHUNK_ROWS;
@@ -90,12 +102,16 @@ static pe_status scan_sessions(hid_t fid, const char *file, pe_data_summary *s) 
     if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_CART_ADDS], off, n, carts);
     if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_DURATION_S], off, n, duration);
     if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_PURCHASED], off, n, purchased);
+    if (st == PE_OK) st = pe_h5_column_read(&t.cols[PE_SESSION_TIMESTAMP], off, n, starts);
     for (int64_t i = 0; st == PE_OK && i < n; i++) {
-      const char *bad = pages[i] < 0                           ? "pageviews is negative"
-                        : carts[i] < 0                         ? "cart_adds is negative"
-                        : !(duration[i] >= 0 && duration[i] < 1e30f) ? "duration_s is not a finite number >= 0"
-                        : purchased[i] > 1                     ? "purchased is neither 0 nor 1"
-                                                               : NULL;
+      const char *bad = pages[i] < 0   ? "pageviews is negative"
+                        : carts[i] < 0 ? "cart_adds is negative"
+                        : !(duration[i] >= 0 && duration[i] < 1e30f)
+                            ? "duration_s is not a finite number >= 0"
+                        : purchased[i] > 1 ? "purchased is neither 0 nor 1"
+                        : !pe_timestamp_ok(starts[i])
+                            ? "timestamp is outside years 1..9999 (expected Unix seconds)"
+                            : NULL;
       if (bad)
         st = pe__fail(PE_ERR_DATA, "%s: /sessions: row %lld: %s", file, (long long)(off + i), bad);
       else if (pe_id_set_add(&set, ids[i]) < 0)
@@ -104,7 +120,7 @@ static pe_status scan_sessions(hid_t fid, const char *file, pe_data_summary *s) 
   }
   s->session_customers = set.count;
   pe_id_set_free(&set);
-  free(ids), free(pages), free(carts), free(duration), free(purchased);
+  free(ids), free(pages), free(carts), free(duration), free(purchased), free(starts);
   pe_h5_table_close(&t);
   return st;
 }

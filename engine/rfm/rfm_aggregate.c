@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "core/civil_time.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "io/h5.h"
@@ -31,9 +32,6 @@
 #include "rfm/rfm_internal.h"
 
 #define SECONDS_PER_DAY 86400
-/* 9999-12-31T23:59:59Z: beyond it a timestamp is garbage, and rejecting it
- * keeps as_of arithmetic far from int64 overflow. */
-#define MAX_ABS_TIMESTAMP 253402300799LL
 
 /* A row as grouped by partition; `hash` is pe_cix_hash(customer_id), computed
  * once when the chunk was read. */
@@ -305,8 +303,8 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
   for (int64_t i = 0; i < c->rows; i++) {
-    if (!isfinite(amount[i]) || timestamp[i] > MAX_ABS_TIMESTAMP ||
-        timestamp[i] < -MAX_ABS_TIMESTAMP)
+    if (!isfinite(amount[i]) || timestamp[i] > PE_MAX_ABS_TIMESTAMP ||
+        timestamp[i] < -PE_MAX_ABS_TIMESTAMP)
       bad = i < bad ? i : bad;
     if (timestamp[i] > mx) mx = timestamp[i];
   }
