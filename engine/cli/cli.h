@@ -82,6 +82,11 @@ void pe_cli_print_json(json_t *root);
 /* Applies --threads to OpenMP. */
 void pe_cli_apply_threads(const pe_cli_common *c);
 
+/* One line on stderr when PERSONAE_KERNEL is set to a name this machine
+ * cannot run (a typo, or a variant this CPU lacks): it is ignored, and a
+ * benchmark or pipeline should hear so. Commands that run a kernel call it. */
+void pe_cli_warn_kernel_env(void);
+
 /* Number parsing with a clear message naming the option on failure. */
 int pe_cli_parse_i64(const char *option, const char *arg, int64_t min, int64_t max, int64_t *out);
 int pe_cli_parse_u64(const char *option, const char *arg, uint64_t *out);

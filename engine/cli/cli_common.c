@@ -160,6 +160,14 @@ int pe_cli_usage_error(const char *cmd, const char *fmt, ...) {
   return personae_exit_code(PE_ERR_USAGE);
 }
 
+void pe_cli_warn_kernel_env(void) {
+  if (pe_kernel_env_override(NULL) >= 0) return;
+  fprintf(stderr,
+          "personae: warning: PERSONAE_KERNEL='%s' is ignored: not one of "
+          "scalar|avx2|avx512|blas|auto, or not supported by this CPU (personae info)\n",
+          getenv("PERSONAE_KERNEL"));
+}
+
 int pe_cli_option_error(const char *cmd, int opt, char **argv) {
   if (opt == ':') return pe_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
   if (optopt > 0 && optopt < 128 && optopt != '?')

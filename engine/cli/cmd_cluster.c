@@ -160,6 +160,7 @@ int pe_cmd_cluster(int argc, char **argv) {
   char out_path[4096];
   const int in_place = pe_cli_output_for(&a.common, a.input, out_path, sizeof out_path);
   pe_cli_apply_threads(&a.common);
+  pe_cli_warn_kernel_env();
 
   float *x = NULL, *w = NULL, *centers = NULL;
   pe_kmeans_model *m = NULL;

@@ -47,6 +47,7 @@ int pe_cmd_predict(int argc, char **argv) {
   char out_path[4096];
   const int in_place = pe_cli_output_for(&c, input, out_path, sizeof out_path);
   pe_cli_apply_threads(&c);
+  pe_cli_warn_kernel_env();
 
   pe_kmeans_model *m = NULL;
   float *x = NULL, *dist = NULL;

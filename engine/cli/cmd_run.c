@@ -317,6 +317,7 @@ int pe_cmd_run(int argc, char **argv) {
   else
     pe_default_result_path(a.input, results, sizeof results);
   pe_cli_apply_threads(&a.common);
+  pe_cli_warn_kernel_env();
 
   pipeline p;
   memset(&p, 0, sizeof p);

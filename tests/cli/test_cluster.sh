@@ -94,6 +94,10 @@ check "missing input file" expect_fail 3 "cannot open" cluster "$tmp/none.h5" --
 check "writing into the input is refused" expect_fail 1 "refusing to write" cluster "$in" --dataset /features/x -k 3 -o "$in"
 check "predict dimension mismatch" expect_fail 1 "columns but the model" predict "$tmp/r2.h5" "$in" --dataset /features/c_bad -o "$tmp/e.h5"
 check "no output written on errors" test ! -e "$tmp/e.h5"
+# PERSONAE_KERNEL naming nothing this machine runs is ignored, out loud.
+PERSONAE_KERNEL=foo "$bin" cluster "$in" --dataset /features/x -k 3 --quiet -o "$tmp/k.h5" 2>"$tmp/k.err" >/dev/null
+check "unknown PERSONAE_KERNEL: still clusters" test -e "$tmp/k.h5"
+check "unknown PERSONAE_KERNEL: one warning line" test "$(grep -c "PERSONAE_KERNEL='foo' is ignored" "$tmp/k.err")" -eq 1
 check "input file untouched" test "$(sha256sum "$in")" = "$sum_before"
 
 exit $fail
