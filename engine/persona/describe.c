@@ -44,13 +44,14 @@ static pe_status check_input(const pe_persona_input *in, const pe_persona_params
                (int)in->columns[c]);
   for (int64_t i = 0; i < in->n; i++)
     PE_FAIL_IF(in->labels[i] < 0 || in->labels[i] >= in->k, PE_ERR_DATA,
-               "describe: customer row %lld has cluster %d, outside 0..%d", (long long)i,
+               "/kmeans/labels: customer row %lld has cluster %d, outside 0..%d", (long long)i,
                (int)in->labels[i], in->k - 1);
   const int64_t values = in->n * in->d;
   for (int64_t i = 0; i < values; i++)
     PE_FAIL_IF(!isfinite(in->raw[i]), PE_ERR_DATA,
-               "describe: feature value of customer row %lld, column %lld is not finite",
-               (long long)(i / in->d), (long long)(i % in->d));
+               "/features/raw: customer row %lld, column %lld (%s) is not finite",
+               (long long)(i / in->d), (long long)(i % in->d),
+               pe__feature_key(in->columns[i % in->d]));
   return PE_OK;
 }
 

@@ -14,6 +14,7 @@ struct pe_persona_data {
   pe_kmeans_model *model; /* idem */
   pe_feature *columns;
   int16_t *segment;
+  int64_t rfm_matched; /* customers that found their /rfm row */
   uint8_t *r, *f;
   char **segment_names;
   int segment_count;
@@ -64,6 +65,7 @@ static pe_status join_rfm(pe_persona_data *d, int64_t rn, const int64_t *rid, co
     const int64_t id = ids ? ids[i] : i;
     while (j < rn && rid[j] < id) j++;
     if (j < rn && rid[j] == id) {
+      d->rfm_matched++;
       d->segment[i] = seg[j];
       d->r[i] = r ? r[j] : 0;
       d->f[i] = f ? f[j] : 0;
@@ -284,15 +286,35 @@ static pe_status load_rfm(pe_persona_data *d, const char *results) {
   PE_CHECK_GOTO(
       pe_h5_read_column_all(fid, results, "/rfm/customer_id", PE_I64, (void **)&rid, &rows), st,
       done);
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/segment", PE_I16, (void **)&seg, &r2), st,
-                done);
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/r", PE_U8, (void **)&r, &r2), st, done);
-  PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, "/rfm/f", PE_U8, (void **)&f, &r2), st, done);
+  static const char *const paths[] = {"/rfm/segment", "/rfm/r", "/rfm/f"};
+  void **bufs[] = {(void **)&seg, (void **)&r, (void **)&f};
+  const pe_dtype types[] = {PE_I16, PE_U8, PE_U8};
+  for (int c = 0; c < 3; c++) {
+    PE_CHECK_GOTO(pe_h5_read_column_all(fid, results, paths[c], types[c], bufs[c], &r2), st, done);
+    if (r2 != rows) {
+      st = pe__fail(PE_ERR_DATA, "%s: %s has %lld rows but /rfm/customer_id has %lld", results,
+                    paths[c], (long long)r2, (long long)rows);
+      goto done;
+    }
+  }
   double bins = 5;
   PE_CHECK_GOTO(pe_h5_attr_read_f64(fid, results, "/rfm", "bins", &bins), st, done);
   d->in.rfm_bins = (int)bins;
   PE_CHECK_GOTO(read_strings(fid, results, "/rfm/segment_names", &names, &count), st, done);
+  for (int64_t i = 0; i < rows; i++)
+    if (seg[i] < 0 || seg[i] >= count) {
+      st = pe__fail(PE_ERR_DATA, "%s: /rfm/segment: row %lld is %d, but /rfm/segment_names has %d",
+                    results, (long long)i, (int)seg[i], count);
+      goto done;
+    }
   PE_CHECK_GOTO(join_rfm(d, rows, rid, seg, r, f), st, done);
+  if (rows > 0 && d->in.n > 0 && d->rfm_matched == 0) {
+    st = pe__fail(PE_ERR_DATA,
+                  "%s: /rfm/customer_id shares no customer with /features/customer_id; run the "
+                  "steps on one input again",
+                  results);
+    goto done;
+  }
   d->segment_names = names;
   d->segment_count = count;
   names = NULL;
@@ -330,6 +352,13 @@ pe_status pe_persona_data_load(const char *input, const char *results, const cha
   if (st != PE_OK) goto fail;
   const int64_t n = pe_features_count(d->features);
   const int dim = pe_features_dim(d->features);
+  if (pe_kmeans_model_d(d->model) != dim) {
+    st = pe__fail(PE_ERR_DATA,
+                  "%s: /kmeans/centroids has %d columns but %s:/features has %d features; run "
+                  "`personae cluster` on /features/scaled again",
+                  kmeans_results, pe_kmeans_model_d(d->model), results, dim);
+    goto fail;
+  }
   if (pe_kmeans_model_n(d->model) != n || !pe_kmeans_model_labels(d->model)) {
     st = pe__fail(PE_ERR_DATA,
                   "%s: /kmeans/labels has %lld rows but %s:/features has %lld customers; run "

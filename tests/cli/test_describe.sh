@@ -72,4 +72,21 @@ check "a new /rfm drops the personas made from the old one" bash -c "! h5ls '$TM
 expect 2 "/rfm was computed from another input" -- "$PERSONAE" describe "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet
 "$PERSONAE" rfm "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet >/dev/null
 expect 0 "Personas" -- "$PERSONAE" describe "$TMP/m1.h5" --out "$TMP/mix.h5" --quiet
+# A results file whose groups do not fit together is bad data (exit 2),
+# named, never described: each copy breaks one thing.
+"$PERSONAE" run "$shop" -k 4 --quiet --out "$TMP/good.h5" >/dev/null
+broken_results() { # broken_results NAME PYTHON-STATEMENTS (on f, the results file)
+  cp "$TMP/good.h5" "$TMP/$1.h5"
+  $PY -c "import h5py, numpy as np; f = h5py.File('$TMP/$1.h5', 'a'); $2"
+}
+broken_results centroids "c = f['kmeans/centroids'][:, :3]; del f['kmeans/centroids']; f['kmeans/centroids'] = c"
+expect 2 "/kmeans/centroids has 3 columns but" -- "$PERSONAE" describe "$shop" --out "$TMP/centroids.h5" --quiet
+broken_results segment "s = f['rfm/segment'][:]; s[7] = 500; f['rfm/segment'][:] = s"
+expect 2 "/rfm/segment: row 7 is 500" -- "$PERSONAE" describe "$shop" --out "$TMP/segment.h5" --quiet
+broken_results short_f "a = f['rfm/f'][:-3]; del f['rfm/f']; f['rfm/f'] = a"
+expect 2 "/rfm/f has" -- "$PERSONAE" describe "$shop" --out "$TMP/short_f.h5" --quiet
+broken_results strangers "a = f['rfm/customer_id'][:] + 10**12; f['rfm/customer_id'][:] = a"
+expect 2 "shares no customer with /features/customer_id" -- "$PERSONAE" describe "$shop" --out "$TMP/strangers.h5" --quiet
+broken_results label "a = f['kmeans/labels'][:]; a[3] = 99; f['kmeans/labels'][:] = a"
+expect 2 "/kmeans/labels: customer row 3 has cluster 99" -- "$PERSONAE" describe "$shop" --out "$TMP/label.h5" --quiet
 finish
