@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "io/h5.h"
@@ -45,7 +46,13 @@ pe_status pe_h5_open_read(const char *path, hid_t *fid) {
   htri_t is_h5 = H5Fis_hdf5(path);
   PE_FAIL_IF(is_h5 <= 0, PE_ERR_DATA, "%s: not an HDF5 file", path);
   *fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  PE_FAIL_IF(*fid < 0, PE_ERR_IO, "%s: cannot open HDF5 file", path);
+  /* It exists and has an HDF5 signature: if it still does not open, the file
+   * itself is damaged (cut short by a full disk or an interrupted copy), which
+   * is bad data, not an I/O failure; unreadable permissions are the I/O case. */
+  PE_FAIL_IF(*fid < 0 && access(path, R_OK) != 0, PE_ERR_IO, "%s: cannot open: %s", path,
+             strerror(errno));
+  PE_FAIL_IF(*fid < 0, PE_ERR_DATA,
+             "%s: damaged HDF5 file (truncated or corrupt: HDF5 cannot open it)", path);
   return PE_OK;
 }
 

@@ -103,6 +103,12 @@ check "non-HDF5 file untouched" test "$(md5sum <"$TMP/text.h5")" = "$sum_before"
 check "no temporary files left" test -z "$(find "$TMP" -name '.*tmp-*')"
 expect 3 "cannot create a temporary file" -- "$PERSONAE" generate --customers 10 --out "$TMP/no/such/dir/x.h5"
 
+# A file cut short is damaged data (exit 2), not an I/O failure.
+"$PERSONAE" generate --customers 300 --out "$TMP/cut.h5" --quiet >/dev/null
+truncate -s $(($(stat -c %s "$TMP/cut.h5") / 2)) "$TMP/cut.h5"
+expect 2 "damaged HDF5 file (truncated or corrupt" -- "$PERSONAE" rfm "$TMP/cut.h5" --quiet --out "$TMP/cut.r.h5"
+expect 2 "damaged HDF5 file (truncated or corrupt" -- "$PERSONAE" inspect "$TMP/cut.h5"
+
 # Bad options: exit 1 and one line that names the option (getopt's own
 # message is kept quiet).
 one_line_usage() {
