@@ -64,6 +64,11 @@ int pe_cmd_describe(int argc, char **argv) {
     snprintf(results, sizeof results, "%s", common.out);
   else
     pe_default_result_path(input, results, sizeof results);
+  if (strcmp(results, input) == 0 || pe_same_file(results, input))
+    return pe_cli_usage_error("describe",
+                              "%s: refusing to write results into the input file; choose another "
+                              "--out",
+                              results);
   if (kmeans && strcmp(kmeans, results) == 0) kmeans = NULL;
   pe_cli_apply_threads(&common);
 

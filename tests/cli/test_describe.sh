@@ -63,6 +63,7 @@ if [ -f "$TMP/only_features.h5" ]; then
   expect 2 "/kmeans" -- "$PERSONAE" describe "$shop" -o "$TMP/only_features.h5" --quiet
 fi
 expect 1 "focus" -- "$PERSONAE" describe "$shop" --focus 2
+expect 1 "refusing to write results into the input file" -- "$PERSONAE" describe "$shop" -o "$shop" --quiet
 # Groups computed from different inputs are never joined.
 "$PERSONAE" generate --customers 400 --seed 21 --out "$TMP/m1.h5" --quiet >/dev/null
 "$PERSONAE" generate --customers 400 --seed 22 --out "$TMP/m2.h5" --quiet >/dev/null
