@@ -26,7 +26,7 @@ void pe_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
 int pe_parse_iso_date(const char *s, int64_t *unix_seconds) {
   int y, m, d, n = 0;
   if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || s[n] != '\0' || n != 10) return -1;
-  if (m < 1 || m > 12 || d < 1 || d > 31) return -1;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > 31) return -1; /* years 1..9999 */
   int64_t days = pe_days_from_civil(y, (unsigned)m, (unsigned)d);
   int64_t yy;
   unsigned mm, dd;

@@ -18,7 +18,7 @@ static inline int pe_timestamp_ok(int64_t t) {
 int64_t pe_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The inverse: date of a day number. */
 void pe_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-/* Parses "YYYY-MM-DD" (a real calendar date) to Unix seconds at 00:00 UTC.
+/* Parses "YYYY-MM-DD" (a real calendar date, years 1..9999) to Unix seconds at 00:00 UTC.
  * Returns 0 on success, -1 if malformed. */
 int pe_parse_iso_date(const char *s, int64_t *unix_seconds);
 /* Formats Unix seconds as "YYYY-MM-DD" into buf (at least 16 bytes). */

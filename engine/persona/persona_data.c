@@ -137,7 +137,8 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
   int16_t *age = NULL;
   float *income = NULL;
   int32_t *region = NULL;
-  int64_t rows = 0, r2;
+  int64_t rows = 0, r2 = 0;
+  const char *short_column = NULL;
   if (!pe_h5_exists(fid, "/customers") || !pe_h5_exists(fid, "/customers/customer_id")) goto done;
   PE_CHECK_GOTO(
       pe_h5_read_column_all(fid, input, "/customers/customer_id", PE_I64, (void **)&cid, &rows), st,
@@ -145,17 +146,26 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
   if (pe_h5_exists(fid, "/customers/age"))
     PE_CHECK_GOTO(pe_h5_read_column_all(fid, input, "/customers/age", PE_I16, (void **)&age, &r2),
                   st, done);
-  if (age && r2 != rows) goto mismatch;
+  if (age && r2 != rows) {
+    short_column = "/customers/age";
+    goto mismatch;
+  }
   if (pe_h5_exists(fid, "/customers/income"))
     PE_CHECK_GOTO(
         pe_h5_read_column_all(fid, input, "/customers/income", PE_F32, (void **)&income, &r2), st,
         done);
-  if (income && r2 != rows) goto mismatch;
+  if (income && r2 != rows) {
+    short_column = "/customers/income";
+    goto mismatch;
+  }
   if (pe_h5_exists(fid, "/customers/region"))
     PE_CHECK_GOTO(
         pe_h5_read_column_all(fid, input, "/customers/region", PE_I32, (void **)&region, &r2), st,
         done);
-  if (region && r2 != rows) goto mismatch;
+  if (region && r2 != rows) {
+    short_column = "/customers/region";
+    goto mismatch;
+  }
   if (!age && !income && !region) goto done;
   /* /customers may come in any order (generated data is in generation
    * order): look each row up among the ascending customer ids instead of
@@ -193,7 +203,8 @@ static pe_status load_customers(pe_persona_data *d, const char *input) {
   d->in.region = d->region;
   goto done;
 mismatch:
-  st = pe__fail(PE_ERR_DATA, "%s: /customers columns have different lengths", input);
+  st = pe__fail(PE_ERR_DATA, "%s: %s has %lld rows but /customers/customer_id has %lld", input,
+                short_column, (long long)r2, (long long)rows);
 done:
   free(cid);
   free(seen);

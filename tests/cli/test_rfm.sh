@@ -79,6 +79,7 @@ expect 3 "cannot open" -- "$PERSONAE" rfm "$TMP/shop.h5" --segments "$TMP/none.t
 # Usage errors.
 expect 1 "missing input file" -- "$PERSONAE" rfm
 expect 1 "--as-of: '2025-13-01' is not a date" -- "$PERSONAE" rfm "$TMP/shop.h5" --as-of 2025-13-01
+expect 1 "--as-of: '0000-01-01' is not a date" -- "$PERSONAE" rfm "$TMP/shop.h5" --as-of 0000-01-01
 expect 1 "--bins" -- "$PERSONAE" rfm "$TMP/shop.h5" --bins 1
 expect 1 "refusing to write results into the input file" -- "$PERSONAE" rfm "$TMP/shop.h5" --out "$TMP/shop.h5"
 expect 0 "usage: personae rfm" -- "$PERSONAE" rfm --help
