@@ -62,8 +62,23 @@ typedef struct {
   pe_name_codes *categories;
 } import_run;
 
+/* A first record with NUL or other control bytes is not a text export (an
+ * archive, a spreadsheet binary, random bytes): a data error, not a column
+ * naming problem. */
+static int is_binary(const pe_record *rec) {
+  for (int f = 0; f < rec->nfields; f++)
+    for (size_t i = 0; i < rec->len[f]; i++) {
+      const unsigned char c = (unsigned char)rec->field[f][i];
+      if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') return 1;
+    }
+  return 0;
+}
+
 static pe_status start_columns(import_run *r, const pe_record *rec) {
   const pe_import_params *p = r->params;
+  PE_FAIL_IF(is_binary(rec), PE_ERR_DATA,
+             "%s:%lld: control or NUL bytes: not a text CSV export (binary file?)", r->input,
+             (long long)rec->line);
   const pe_record *header = p->no_header ? NULL : rec;
   PE_FORWARD(pe_column_map_resolve(r->input, header, rec->nfields, p, &r->map));
   pe_column_map_describe(&r->map, r->sum->columns_used, sizeof r->sum->columns_used);

@@ -28,6 +28,8 @@ expect 1 "no column named 'Client' (--customer-col); the header has: 'InvoiceNo'
 expect 1 "give either --amount-col, or --quantity-col" -- \
   "$PERSONAE" import "$RETAIL" -o "$TMP/x.h5" --amount-col UnitPrice --quantity-col Quantity
 expect 3 "cannot open" -- "$PERSONAE" import "$TMP/missing.csv" -o "$TMP/x.h5"
+printf 'PK\003\004\000\001binary,stuff\nmore\000bytes,1\n' >"$TMP/binary.csv"
+expect 2 "binary.csv:1: control or NUL bytes: not a text CSV export" -- "$PERSONAE" import "$TMP/binary.csv" -o "$TMP/x.h5"
 : >"$TMP/empty.csv"
 expect 2 "empty" -- "$PERSONAE" import "$TMP/empty.csv" -o "$TMP/x.h5"
 head -1 "$RETAIL" >"$TMP/header.csv"
