@@ -43,7 +43,9 @@ static pe_status check_params(int64_t n, int d, const pe_persona_cluster_params 
   PE_FAIL_IF(p->k == 0 && (p->k_min < 2 || p->k_max < p->k_min || p->k_max > 64), PE_ERR_USAGE,
              "cluster: the auto range must satisfy 2 <= k_min <= k_max <= 64 (got %d..%d)",
              p->k_min, p->k_max);
-  PE_FAIL_IF(p->k > n, PE_ERR_DATA, "cluster: k = %d exceeds the %lld customers", p->k,
+  /* A usage error, as `personae cluster -k` beyond the points is. */
+  PE_FAIL_IF(p->k > n, PE_ERR_USAGE,
+             "cluster: k = %d exceeds the %lld customers; choose a smaller k or auto", p->k,
              (long long)n);
   PE_FAIL_IF(p->sample < 1, PE_ERR_USAGE, "cluster: the sample size must be >= 1");
   PE_FAIL_IF(p->n_init < 1 || p->max_iter < 1, PE_ERR_USAGE,

@@ -83,6 +83,8 @@ PY
 
 expect 3 "no_such.h5" -- "$PERSONAE" run "$TMP/no_such.h5" --quiet
 expect 1 "k-range" -- "$PERSONAE" run "$shop" --k-range 5..3
+"$PERSONAE" generate --customers 40 --out "$TMP/tiny.h5" --quiet >/dev/null
+expect 1 "k = 50 exceeds the" -- "$PERSONAE" run "$TMP/tiny.h5" -k 50 --quiet --out "$TMP/tiny.r.h5"
 expect 1 "expected exactly one input" -- "$PERSONAE" run
 # The HTML report never replaces an input, the results file or any HDF5 file.
 cp "$shop" "$TMP/keep.h5"
