@@ -5,14 +5,31 @@
 #include "csv/field_parse.h"
 #include "csv/row_convert.h"
 
+/* The first `max` bytes of a field for a message: control and NUL bytes as
+ * \xNN, so that what made the field bad is visible (a NUL would otherwise
+ * end the text there) and the message stays one line. */
+static void quote_field(const char *s, size_t len, size_t max, char *out, size_t size) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && i < max && o + 5 < size; i++) {
+    const unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f)
+      o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
+    else
+      out[o++] = (char)c;
+  }
+  out[o] = '\0';
+}
+
 static pe_row_result skip(pe_row_problem *pr, pe_import_skip_reason reason,
                           const pe_column_map *map, pe_col_role role, const pe_record *rec,
                           const char *what) {
   pr->reason = reason;
   int i = map->index[role];
-  /* %.40s keeps a runaway field (an unclosed quote) from filling the line. */
-  snprintf(pr->detail, sizeof pr->detail, "column '%.40s': '%.40s'%s is not %s", map->name[role],
-           rec->field[i], rec->len[i] > 40 ? "..." : "", what);
+  /* 40 bytes keep a runaway field (an unclosed quote) from filling the line. */
+  char shown[64];
+  quote_field(rec->field[i], rec->len[i], 40, shown, sizeof shown);
+  snprintf(pr->detail, sizeof pr->detail, "column '%.40s': '%s'%s is not %s", map->name[role],
+           shown, rec->len[i] > 40 ? "..." : "", what);
   return PE_ROW_SKIPPED;
 }
 

@@ -30,6 +30,9 @@ expect 1 "give either --amount-col, or --quantity-col" -- \
 expect 3 "cannot open" -- "$PERSONAE" import "$TMP/missing.csv" -o "$TMP/x.h5"
 printf 'PK\003\004\000\001binary,stuff\nmore\000bytes,1\n' >"$TMP/binary.csv"
 expect 2 "binary.csv:1: control or NUL bytes: not a text CSV export" -- "$PERSONAE" import "$TMP/binary.csv" -o "$TMP/x.h5"
+# A NUL inside a field is shown, not silently ending the quoted value.
+printf 'CustomerID,InvoiceNo,InvoiceDate,Amount\n1,2,2024-01-01\000x,3\n' >"$TMP/nul.csv"
+expect 2 "'2024-01-01\\x00x' is not a date" -- "$PERSONAE" import "$TMP/nul.csv" -o "$TMP/x.h5" --strict
 : >"$TMP/empty.csv"
 expect 2 "empty" -- "$PERSONAE" import "$TMP/empty.csv" -o "$TMP/x.h5"
 head -1 "$RETAIL" >"$TMP/header.csv"
