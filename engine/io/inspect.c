@@ -53,9 +53,8 @@ static pe_status scan_transactions(hid_t fid, const char *file, pe_data_summary 
                       file, (long long)(off + i), (long long)times[i]);
         goto done;
       }
-      if (!isfinite(amounts[i])) {
-        st = pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is %s", file,
-                      (long long)(off + i), isnan(amounts[i]) ? "NaN" : "infinite");
+      if (!pe_amount_ok(amounts[i])) {
+        st = pe_amount_error(file, off + i, amounts[i]);
         goto done;
       }
       if (pe_id_set_add(&customers, ids[i]) < 0 || pe_id_set_add(&order_set, orders[i]) < 0) {

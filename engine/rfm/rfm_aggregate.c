@@ -303,7 +303,7 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
   for (int64_t i = 0; i < c->rows; i++) {
-    if (!isfinite(amount[i]) || timestamp[i] > PE_MAX_ABS_TIMESTAMP ||
+    if (!pe_amount_ok(amount[i]) || timestamp[i] > PE_MAX_ABS_TIMESTAMP ||
         timestamp[i] < -PE_MAX_ABS_TIMESTAMP)
       bad = i < bad ? i : bad;
     if (timestamp[i] > mx) mx = timestamp[i];
@@ -316,12 +316,7 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
   const aggregate_run *run = ctx;
   const double amount = ((const double *)c->col[PE_TX_AMOUNT])[i];
   const int64_t row = c->offset + i;
-  if (isnan(amount))
-    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is NaN", run->input,
-                    (long long)row);
-  if (!isfinite(amount))
-    return pe__fail(PE_ERR_DATA, "%s: /transactions/amount: row %lld is infinite", run->input,
-                    (long long)row);
+  if (!pe_amount_ok(amount)) return pe_amount_error(run->input, row, amount);
   return pe__fail(PE_ERR_DATA,
                   "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
                   "(expected Unix seconds)",

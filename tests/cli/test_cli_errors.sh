@@ -71,6 +71,11 @@ inspect_rejects twod "has 2 dimensions"
 rewrite_column discount transactions/discount "a[3] = 5.0"
 inspect_rejects discount "/transactions/discount: row 3 is 5, expected a fraction in [0, 1]"
 expect 2 "/transactions/discount: row 3 is 5, expected a fraction in [0, 1]" -- "$PERSONAE" run "$TMP/discount.h5" --quiet --out "$TMP/discount.run.h5"
+rewrite_column huge_amount transactions/amount "a[6] = 1.7e308"
+inspect_rejects huge_amount "/transactions/amount: row 6 is 1.7e+308, beyond +-1e15"
+for step in rfm features run; do
+  expect 2 "/transactions/amount: row 6 is 1.7e+308, beyond +-1e15" -- "$PERSONAE" $step "$TMP/huge_amount.h5" --quiet --out "$TMP/huge_amount.$step.h5"
+done
 rewrite_column far_tx transactions/timestamp "a[3] = 2**62"
 inspect_rejects far_tx "/transactions/timestamp: row 3 is 4611686018427387904, outside years 1..9999"
 rewrite_column far_session sessions/timestamp "a[4] = -2**40"
