@@ -223,7 +223,11 @@ pe_status pe_persona_cluster(const float *x, int64_t n, int d, const pe_persona_
   double t0 = now();
   int k = p->k;
   if (k == 0) {
-    const int hi = p->k_max < m ? p->k_max : (int)m;
+    /* At most one persona per ten customers (but never below k_min): on a
+     * small input the simplified silhouette of one-customer clusters is 1,
+     * and the rule would pick as many personas as customers. */
+    int64_t per_ten = m / 10 > p->k_min ? m / 10 : p->k_min;
+    const int hi = (int)(p->k_max < per_ten ? p->k_max : per_ten < m ? per_ten : m);
     if (p->k_min > hi) {
       st = pe__fail(PE_ERR_DATA, "cluster: too few customers (%lld) for k >= %d", (long long)m,
                     p->k_min);

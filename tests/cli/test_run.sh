@@ -84,6 +84,9 @@ PY
 expect 3 "no_such.h5" -- "$PERSONAE" run "$TMP/no_such.h5" --quiet
 expect 1 "k-range" -- "$PERSONAE" run "$shop" --k-range 5..3
 "$PERSONAE" generate --customers 40 --out "$TMP/tiny.h5" --quiet >/dev/null
+# -k auto on a small input: at most one persona per ten customers, not one each.
+"$PERSONAE" run "$TMP/tiny.h5" --json --quiet --out "$TMP/tiny.auto.h5" >"$TMP/tiny.json"
+check "auto K on 40 customers stays at 3" $PY -c "import json; j = json.load(open('$TMP/tiny.json')); assert j['clustering']['k_chosen'] == 3, j['clustering']['k_chosen']"
 expect 1 "k = 50 exceeds the" -- "$PERSONAE" run "$TMP/tiny.h5" -k 50 --quiet --out "$TMP/tiny.r.h5"
 expect 1 "expected exactly one input" -- "$PERSONAE" run
 # The HTML report never replaces an input, the results file or any HDF5 file.
