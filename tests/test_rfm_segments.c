@@ -116,6 +116,18 @@ static void test_rules_errors(void) {
   expect_parse_error("A: r=1 r=2\n", "given twice");
   expect_parse_error(": r=1\n", "empty segment name");
   expect_parse_error("Others: r=1\n", "reserved");
+  expect_parse_error("caf\xe9: r=1\n", "rules.txt:1: segment name is not printable UTF-8");
+  expect_parse_error("Ctrl\x01\x1b[31m: r=1\n", "not printable UTF-8");
+  expect_parse_error("A\xc3: r=1\n", "not printable UTF-8");
+  /* Well-formed UTF-8 beyond ASCII is a name like any other. */
+  pe_rfm_segment_map *ok = NULL;
+  PE_ASSERT_STATUS(pe_rfm_segment_map_parse("Caf\xc3\xa9 \xe2\x98\x95: r=1-5\n", "rules.txt", &ok),
+                   PE_OK);
+  int found = 0;
+  for (int c = 0; ok && c < pe_rfm_segment_map_count(ok); c++)
+    found |= strcmp(pe_rfm_segment_map_name(ok, c), "Caf\xc3\xa9 \xe2\x98\x95") == 0;
+  CU_ASSERT(found);
+  pe_rfm_segment_map_free(ok);
   expect_parse_error("# nothing\n\n", "no rules");
   pe_rfm_segment_map *m;
   PE_ASSERT_STATUS(pe_rfm_segment_map_load("/nonexistent/rules.txt", &m), PE_ERR_IO);

@@ -45,6 +45,30 @@ static int cell_index(int r, int f, int m) {
   return (r - 1) * 25 + (f - 1) * 5 + (m - 1);
 }
 
+/* 1 when s is well-formed UTF-8 with no control characters: names go into
+ * HDF5 strings marked UTF-8, JSON, HTML and the terminal. */
+static int printable_utf8(const char *s) {
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    int extra;
+    if (*p < 0x20 || *p == 0x7f) return 0;
+    if (*p < 0x80)
+      extra = 0;
+    else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+      extra = 1;
+    else if ((*p & 0xf0) == 0xe0)
+      extra = 2;
+    else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+      extra = 3;
+    else
+      return 0;
+    p++;
+    for (int i = 0; i < extra; i++, p++)
+      if ((*p & 0xc0) != 0x80) return 0;
+  }
+  return 1;
+}
+
 static int code_of_name(pe_rfm_segment_map *map, const char *name) {
   for (int c = 1; c < map->nseg; c++)
     if (strcmp(map->names[c], name) == 0) return c;
@@ -136,6 +160,10 @@ static pe_status parse_line(char *line, const char *source, int lineno, rule *ou
   PE_FAIL_IF(!*name, PE_ERR_USAGE, "%s:%d: empty segment name", source, lineno);
   PE_FAIL_IF(strlen(name) >= NAME_LEN, PE_ERR_USAGE, "%s:%d: segment name longer than %d bytes",
              source, lineno, NAME_LEN - 1);
+  PE_FAIL_IF(!printable_utf8(name), PE_ERR_USAGE,
+             "%s:%d: segment name is not printable UTF-8 (control characters or another "
+             "encoding: save the file as UTF-8)",
+             source, lineno);
   PE_FAIL_IF(strcmp(name, no_purchase_name) == 0 || strcmp(name, others_name) == 0, PE_ERR_USAGE,
              "%s:%d: '%s' is reserved", source, lineno, name);
   snprintf(out->name, NAME_LEN, "%s", name);
