@@ -126,7 +126,7 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
         if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) e->rf_grid[rr][ff]++;
       }
     }
-    if (in->age && in->age[i] > 0) {
+    if (in->age && in->age[i] > 0 && in->age[i] <= 120) {
       age_n[(size_t)c * PE_PERSONA_AGE_BANDS + age_band(in->age[i])]++;
       age_sum[c] += in->age[i];
       age_known[c]++;
@@ -139,7 +139,7 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
   if (!r->has_demographics) goto done;
   for (int c = 0; c < k; c++) {
     pe_persona *p = &r->entries[c].pub;
-    p->has_demographics = 1;
+    p->age_known = age_known[c] > 0;
     for (int b = 0; b < PE_PERSONA_AGE_BANDS; b++)
       p->age_band_share[b] =
           age_known[c] ? (double)age_n[(size_t)c * PE_PERSONA_AGE_BANDS + b] / (double)age_known[c]
@@ -157,8 +157,10 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
         break;
       }
     }
+    p->income_known = total > 0;
     int64_t region_total = 0;
     for (int g = 0; g < REGION_CODES; g++) region_total += region_n[(size_t)c * REGION_CODES + g];
+    p->has_demographics = p->age_known || p->income_known || region_total > 0;
     for (int t = 0; t < PE_PERSONA_TOP_REGIONS; t++) {
       int best = -1;
       for (int g = 0; g < REGION_CODES; g++) {

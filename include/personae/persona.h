@@ -177,8 +177,10 @@ typedef struct {
   int focus; /* 1: among the personas to act on first */
   /* RFM mix: customers per segment code (rfm_segment_count entries, NULL without RFM). */
   const int64_t *rfm_mix;
-  /* Demographics (has_demographics 0 without /customers). */
-  int has_demographics;
+  /* Demographics: has_demographics 0 without /customers or when none of the
+   * persona's customers has a /customers row; age_known / income_known say
+   * which parts are measured (ages outside 1..120 count as unknown). */
+  int has_demographics, age_known, income_known;
   double age_band_share[PE_PERSONA_AGE_BANDS]; /* 18-24, 25-34, 35-44, 45-54, 55-64, 65+ */
   double mean_age, median_income;
   int top_regions[PE_PERSONA_TOP_REGIONS]; /* -1 when fewer */

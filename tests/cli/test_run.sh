@@ -84,6 +84,19 @@ PY
 expect 3 "no_such.h5" -- "$PERSONAE" run "$TMP/no_such.h5" --quiet
 expect 1 "k-range" -- "$PERSONAE" run "$shop" --k-range 5..3
 "$PERSONAE" generate --customers 40 --out "$TMP/tiny.h5" --quiet >/dev/null
+# Demographics only where measured: /customers matching no customer gives
+# none; ages outside 1..120 are unknown (null), not averaged.
+cp "$shop" "$TMP/foreign.h5"
+$PY -c "import h5py; f = h5py.File('$TMP/foreign.h5', 'a'); a = f['customers/customer_id'][:] + 10**12; f['customers/customer_id'][:] = a"
+"$PERSONAE" run "$TMP/foreign.h5" -k 4 --json --quiet --out "$TMP/foreign.r.h5" >"$TMP/foreign.json"
+check "no demographics without a /customers match" $PY -c "import json; j = json.load(open('$TMP/foreign.json')); assert not any('demographics' in p for p in j['personas'])"
+cp "$shop" "$TMP/ages.h5"
+$PY -c "import h5py, numpy as np; f = h5py.File('$TMP/ages.h5', 'a'); a = f['customers/age'][:]; a[:] = 32767; f['customers/age'][:] = a"
+"$PERSONAE" run "$TMP/ages.h5" -k 4 --json --quiet --out "$TMP/ages.r.h5" >"$TMP/ages.json"
+check "ages outside 1..120 are unknown" $PY -c "
+import json; j = json.load(open('$TMP/ages.json'))
+d = [p['demographics'] for p in j['personas']]
+assert all(x['mean_age'] is None and x['age_bands'] is None and x['median_income'] is not None for x in d), d[0]"
 # -k auto on a small input: at most one persona per ten customers, not one each.
 "$PERSONAE" run "$TMP/tiny.h5" --json --quiet --out "$TMP/tiny.auto.h5" >"$TMP/tiny.json"
 check "auto K on 40 customers stays at 3" $PY -c "import json; j = json.load(open('$TMP/tiny.json')); assert j['clustering']['k_chosen'] == 3, j['clustering']['k_chosen']"
