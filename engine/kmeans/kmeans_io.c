@@ -37,7 +37,9 @@ static pe_status read_slabs(hid_t did, const char *file, const char *dataset, in
     if (bad >= 0)
       st = pe__fail(PE_ERR_DATA, "%s: %s: row %lld, column %d is %s; k-means needs finite values",
                     file, dataset, (long long)(off + bad), col,
-                    isnan(dst[bad * d + col]) ? "NaN" : "infinite");
+                    isnan(dst[bad * d + col])
+                        ? "NaN"
+                        : "infinite in float32 (infinite, or beyond +-3.4e38 in the file)");
   }
   H5Sclose(fspace);
   return st;
