@@ -4,6 +4,7 @@
 #include "csv/date_parse.h"
 #include "csv/field_parse.h"
 #include "csv/row_convert.h"
+#include "io/tables.h"
 
 /* The first `max` bytes of a field for a message: control and NUL bytes as
  * \xNN, so that what made the field bad is visible (a NUL would otherwise
@@ -72,8 +73,8 @@ pe_row_result pe_row_convert(const pe_row_rules *rules, const pe_record *rec, pe
   if (pe_parse_timestamp(FIELD(PE_COL_TIME), rules->dates, &tx->timestamp))
     return skip(pr, PE_SKIP_BAD_TIME, m, PE_COL_TIME, rec, "a date");
   if (ix[PE_COL_AMOUNT] >= 0) {
-    if (pe_parse_number(FIELD(PE_COL_AMOUNT), &tx->amount))
-      return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_AMOUNT, rec, "a number");
+    if (pe_parse_number(FIELD(PE_COL_AMOUNT), &tx->amount) || !pe_amount_ok(tx->amount))
+      return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_AMOUNT, rec, "an amount within +-1e15");
   } else {
     double q, p;
     if (pe_parse_number(FIELD(PE_COL_QUANTITY), &q))
@@ -81,6 +82,9 @@ pe_row_result pe_row_convert(const pe_row_rules *rules, const pe_record *rec, pe
     if (pe_parse_number(FIELD(PE_COL_PRICE), &p))
       return skip(pr, PE_SKIP_BAD_PRICE, m, PE_COL_PRICE, rec, "a number");
     tx->amount = q * p;
+    if (!pe_amount_ok(tx->amount))
+      return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_PRICE, rec,
+                  "a price whose line amount (quantity x price) is within +-1e15");
   }
   double discount = 0.0;
   if (ix[PE_COL_DISCOUNT] >= 0 && !pe_field_is_blank(FIELD(PE_COL_DISCOUNT)) &&

@@ -30,6 +30,9 @@ expect 1 "give either --amount-col, or --quantity-col" -- \
 expect 3 "cannot open" -- "$PERSONAE" import "$TMP/missing.csv" -o "$TMP/x.h5"
 printf 'PK\003\004\000\001binary,stuff\nmore\000bytes,1\n' >"$TMP/binary.csv"
 expect 2 "binary.csv:1: control or NUL bytes: not a text CSV export" -- "$PERSONAE" import "$TMP/binary.csv" -o "$TMP/x.h5"
+# An amount no reader would take (beyond +-1e15) is skipped at import.
+printf 'CustomerID,InvoiceNo,InvoiceDate,Amount\n1,2,2024-01-01,1e300\n3,4,2024-01-02,5\n' >"$TMP/huge.csv"
+expect 0 "huge.csv:2: skipped, bad amount: column 'Amount': '1e300' is not an amount within +-1e15" -- "$PERSONAE" import "$TMP/huge.csv" -o "$TMP/huge.h5"
 # A NUL inside a field is shown, not silently ending the quoted value.
 printf 'CustomerID,InvoiceNo,InvoiceDate,Amount\n1,2,2024-01-01\000x,3\n' >"$TMP/nul.csv"
 expect 2 "'2024-01-01\\x00x' is not a date" -- "$PERSONAE" import "$TMP/nul.csv" -o "$TMP/x.h5" --strict
