@@ -468,6 +468,20 @@ static void test_adjusted_rand_index(void) {
   PE_ASSERT_STATUS(pe_adjusted_rand_index(a, bad, 6, &v), PE_ERR_DATA);
 }
 
+/* User-given names reach Markdown escaped (a viewer shows them as text) and
+ * HTML as entities. */
+static void test_name_escaping(void) {
+  pe__strbuf b = {0};
+  pe__sb_markdown(&b, "<b>Best & co</b>");
+  pe__sb_puts(&b, " | ");
+  pe__sb_html(&b, "<b>\"Best\" & co</b>");
+  char *text = NULL;
+  PE_ASSERT_STATUS(pe__sb_finish(&b, &text), PE_OK);
+  CU_ASSERT_STRING_EQUAL(
+      text, "\\<b\\>Best \\& co\\</b\\> | &lt;b&gt;&quot;Best&quot; &amp; co&lt;/b&gt;");
+  free(text);
+}
+
 int main(int argc, char **argv) {
   static CU_TestInfo assign[] = {
       {"assignment equals brute force", test_assignment_matches_brute_force},
@@ -478,10 +492,11 @@ int main(int argc, char **argv) {
                                    {"transactions only", test_transactions_only},
                                    {"bad input", test_bad_input},
                                    {"renderers", test_renderers},
+                                   {"names escaped for Markdown and HTML", test_name_escaping},
                                    {"/personas", test_save_personas},
                                    {"/customers join", test_customers_join},
                                    CU_TEST_INFO_NULL};
-  static CU_TestInfo cluster[] = {                                  {"auto K on blobs, any thread count", test_cluster_auto_finds_k},
+  static CU_TestInfo cluster[] = {{"auto K on blobs, any thread count", test_cluster_auto_finds_k},
                                   {"adjusted Rand index", test_adjusted_rand_index},
                                   CU_TEST_INFO_NULL};
   static const pe_test_suite suites[] = {{"persona_assign", assign, NULL},

@@ -21,9 +21,12 @@ static void rfm_mix_line(pe__strbuf *b, const pe_persona_report *r, const pe_per
     }
   }
   pe__sb_puts(b, "- **RFM mix:** ");
-  for (int t = 0; t < 3 && shown[t] >= 0; t++)
-    pe__sb_printf(b, "%s%s %.0f%%", t ? ", " : "", r->rfm_segment_names[shown[t]],
+  for (int t = 0; t < 3 && shown[t] >= 0; t++) {
+    pe__sb_puts(b, t ? ", " : "");
+    pe__sb_markdown(b, r->rfm_segment_names[shown[t]]);
+    pe__sb_printf(b, " %.0f%%",
                   p->customers ? 100.0 * (double)p->rfm_mix[shown[t]] / (double)p->customers : 0);
+  }
   pe__sb_puts(b, "\n");
 }
 

@@ -57,6 +57,19 @@ void pe__sb_html(pe__strbuf *b, const char *s) {
   }
 }
 
+void pe__sb_markdown(pe__strbuf *b, const char *s) {
+  for (; *s; s++) {
+    if ((*s == '<' || *s == '>' || *s == '&') && reserve(b, 1)) {
+      b->data[b->len++] = '\\';
+      b->data[b->len] = '\0';
+    }
+    if (reserve(b, 1)) {
+      b->data[b->len++] = *s;
+      b->data[b->len] = '\0';
+    }
+  }
+}
+
 pe_status pe__sb_finish(pe__strbuf *b, char **text) {
   if (b->failed || !reserve(b, 0)) {
     free(b->data);
