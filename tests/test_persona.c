@@ -473,12 +473,14 @@ static void test_adjusted_rand_index(void) {
 static void test_name_escaping(void) {
   pe__strbuf b = {0};
   pe__sb_markdown(&b, "<b>Best & co</b>");
+  pe__sb_markdown(&b, " \\<i> *VIP*");
   pe__sb_puts(&b, " | ");
   pe__sb_html(&b, "<b>\"Best\" & co</b>");
   char *text = NULL;
   PE_ASSERT_STATUS(pe__sb_finish(&b, &text), PE_OK);
-  CU_ASSERT_STRING_EQUAL(
-      text, "\\<b\\>Best \\& co\\</b\\> | &lt;b&gt;&quot;Best&quot; &amp; co&lt;/b&gt;");
+  CU_ASSERT_STRING_EQUAL(text,
+                         "\\<b\\>Best \\& co\\</b\\> \\\\\\<i\\> \\*VIP\\* | "
+                         "&lt;b&gt;&quot;Best&quot; &amp; co&lt;/b&gt;");
   free(text);
 }
 

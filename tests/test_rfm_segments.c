@@ -119,6 +119,10 @@ static void test_rules_errors(void) {
   expect_parse_error("caf\xe9: r=1\n", "rules.txt:1: segment name is not printable UTF-8");
   expect_parse_error("Ctrl\x01\x1b[31m: r=1\n", "not printable UTF-8");
   expect_parse_error("A\xc3: r=1\n", "not printable UTF-8");
+  expect_parse_error("A\xe0\x80\xaf: r=1\n", "not printable UTF-8");     /* overlong '/' */
+  expect_parse_error("A\xed\xa0\x80: r=1\n", "not printable UTF-8");     /* surrogate */
+  expect_parse_error("A\xf4\x90\x80\x80: r=1\n", "not printable UTF-8"); /* > U+10FFFF */
+  expect_parse_error("A\xc2\x85: r=1\n", "not printable UTF-8");         /* C1 control */
   /* Well-formed UTF-8 beyond ASCII is a name like any other. */
   pe_rfm_segment_map *ok = NULL;
   PE_ASSERT_STATUS(pe_rfm_segment_map_parse("Caf\xc3\xa9 \xe2\x98\x95: r=1-5\n", "rules.txt", &ok),

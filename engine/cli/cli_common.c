@@ -170,9 +170,20 @@ void pe_cli_warn_kernel_env(void) {
 
 int pe_cli_option_error(const char *cmd, int opt, char **argv) {
   if (opt == ':') return pe_cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+  /* A long option (unknown, ambiguous, or given a value it does not take) is
+   * named as written; a short one by its letter. */
+  const char *arg = argv[optind - 1];
+  if (strncmp(arg, "--", 2) == 0) {
+    const size_t len = strcspn(arg, "=");
+    /* getopt_long leaves optopt at the option's code when it knows the
+     * option (given a value it does not take), at 0 when it does not. */
+    return pe_cli_usage_error(cmd, "%s '%.*s'",
+                              arg[len] && optopt ? "option takes no value:" : "unknown option",
+                              (int)len, arg);
+  }
   if (optopt > 0 && optopt < 128 && optopt != '?')
     return pe_cli_usage_error(cmd, "unknown option '-%c'", optopt);
-  return pe_cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+  return pe_cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
 void pe_cli_log(const pe_cli_common *c, const char *fmt, ...) {

@@ -8,10 +8,11 @@
 
 /* The first `max` bytes of a field for a message: control and NUL bytes as
  * \xNN, so that what made the field bad is visible (a NUL would otherwise
- * end the text there) and the message stays one line. */
-static void quote_field(const char *s, size_t len, size_t max, char *out, size_t size) {
-  size_t o = 0;
-  for (size_t i = 0; i < len && i < max && o + 5 < size; i++) {
+ * end the text there) and the message stays one line. Returns 1 when the
+ * field was cut short (by `max` or by the room in `out`). */
+static int quote_field(const char *s, size_t len, size_t max, char *out, size_t size) {
+  size_t o = 0, i = 0;
+  for (; i < len && i < max && o + 5 < size; i++) {
     const unsigned char c = (unsigned char)s[i];
     if (c < 0x20 || c == 0x7f)
       o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
@@ -19,6 +20,7 @@ static void quote_field(const char *s, size_t len, size_t max, char *out, size_t
       out[o++] = (char)c;
   }
   out[o] = '\0';
+  return i < len;
 }
 
 static pe_row_result skip(pe_row_problem *pr, pe_import_skip_reason reason,
@@ -28,9 +30,9 @@ static pe_row_result skip(pe_row_problem *pr, pe_import_skip_reason reason,
   int i = map->index[role];
   /* 40 bytes keep a runaway field (an unclosed quote) from filling the line. */
   char shown[64];
-  quote_field(rec->field[i], rec->len[i], 40, shown, sizeof shown);
+  const int cut = quote_field(rec->field[i], rec->len[i], 40, shown, sizeof shown);
   snprintf(pr->detail, sizeof pr->detail, "column '%.40s': '%s'%s is not %s", map->name[role],
-           shown, rec->len[i] > 40 ? "..." : "", what);
+           shown, cut ? "..." : "", what);
   return PE_ROW_SKIPPED;
 }
 
@@ -73,7 +75,9 @@ pe_row_result pe_row_convert(const pe_row_rules *rules, const pe_record *rec, pe
   if (pe_parse_timestamp(FIELD(PE_COL_TIME), rules->dates, &tx->timestamp))
     return skip(pr, PE_SKIP_BAD_TIME, m, PE_COL_TIME, rec, "a date");
   if (ix[PE_COL_AMOUNT] >= 0) {
-    if (pe_parse_number(FIELD(PE_COL_AMOUNT), &tx->amount) || !pe_amount_ok(tx->amount))
+    if (pe_parse_number(FIELD(PE_COL_AMOUNT), &tx->amount))
+      return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_AMOUNT, rec, "a number");
+    if (!pe_amount_ok(tx->amount))
       return skip(pr, PE_SKIP_BAD_AMOUNT, m, PE_COL_AMOUNT, rec, "an amount within +-1e15");
   } else {
     double q, p;

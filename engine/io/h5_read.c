@@ -14,14 +14,17 @@ static const struct {
   int is_float;
   int is_signed;
 } dtype_info[PE_DTYPE_COUNT] = {
-    [PE_I8] = {"int8", 1, 0, 1},     [PE_U8] = {"uint8", 1, 0, 0},
-    [PE_I16] = {"int16", 2, 0, 1},   [PE_I32] = {"int32", 4, 0, 1},
-    [PE_I64] = {"int64", 8, 0, 1},   [PE_F32] = {"float32", 4, 1, 1},
+    [PE_I8] = {"int8", 1, 0, 1},     [PE_U8] = {"uint8", 1, 0, 0},  [PE_I16] = {"int16", 2, 0, 1},
+    [PE_I32] = {"int32", 4, 0, 1},   [PE_I64] = {"int64", 8, 0, 1}, [PE_F32] = {"float32", 4, 1, 1},
     [PE_F64] = {"float64", 8, 1, 1},
 };
 
-size_t pe_dtype_size(pe_dtype t) { return dtype_info[t].size; }
-const char *pe_dtype_name(pe_dtype t) { return dtype_info[t].name; }
+size_t pe_dtype_size(pe_dtype t) {
+  return dtype_info[t].size;
+}
+const char *pe_dtype_name(pe_dtype t) {
+  return dtype_info[t].name;
+}
 
 hid_t pe_dtype_native(pe_dtype t) {
   switch (t) {
@@ -36,21 +39,22 @@ hid_t pe_dtype_native(pe_dtype t) {
   }
 }
 
-void pe_h5_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+void pe_h5_init(void) {
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
 
 pe_status pe_h5_open_read(const char *path, hid_t *fid) {
   pe_h5_init();
   struct stat st;
   PE_FAIL_IF(stat(path, &st) != 0, PE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   PE_FAIL_IF(S_ISDIR(st.st_mode), PE_ERR_IO, "%s: is a directory, expected an HDF5 file", path);
+  PE_FAIL_IF(access(path, R_OK) != 0, PE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
   htri_t is_h5 = H5Fis_hdf5(path);
   PE_FAIL_IF(is_h5 <= 0, PE_ERR_DATA, "%s: not an HDF5 file", path);
   *fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  /* It exists and has an HDF5 signature: if it still does not open, the file
-   * itself is damaged (cut short by a full disk or an interrupted copy), which
-   * is bad data, not an I/O failure; unreadable permissions are the I/O case. */
-  PE_FAIL_IF(*fid < 0 && access(path, R_OK) != 0, PE_ERR_IO, "%s: cannot open: %s", path,
-             strerror(errno));
+  /* It is readable and has an HDF5 signature: if it still does not open, the
+   * file itself is damaged (cut short by a full disk or an interrupted copy),
+   * which is bad data, not an I/O failure. */
   PE_FAIL_IF(*fid < 0, PE_ERR_DATA,
              "%s: damaged HDF5 file (truncated or corrupt: HDF5 cannot open it)", path);
   return PE_OK;
@@ -62,7 +66,7 @@ int pe_h5_exists(hid_t fid, const char *path) {
   size_t len = strlen(path);
   if (len == 0 || len >= sizeof buf) return 0;
   memcpy(buf, path, len + 1);
-  for (char *p = buf + 1; ; p++) {
+  for (char *p = buf + 1;; p++) {
     if (*p == '/' || *p == '\0') {
       char saved = *p;
       *p = '\0';
@@ -79,18 +83,30 @@ static int classify(hid_t ftype, pe_dtype *out) {
   H5T_class_t cls = H5Tget_class(ftype);
   size_t size = H5Tget_size(ftype);
   if (cls == H5T_FLOAT) {
-    if (size == 4) *out = PE_F32;
-    else if (size == 8) *out = PE_F64;
-    else return -1;
+    if (size == 4)
+      *out = PE_F32;
+    else if (size == 8)
+      *out = PE_F64;
+    else
+      return -1;
     return 0;
   }
   if (cls == H5T_INTEGER) {
     int sign = H5Tget_sign(ftype) == H5T_SGN_2;
     switch (size) {
       case 1: *out = sign ? PE_I8 : PE_U8; return 0;
-      case 2: if (!sign) return -1; *out = PE_I16; return 0;
-      case 4: if (!sign) return -1; *out = PE_I32; return 0;
-      case 8: if (!sign) return -1; *out = PE_I64; return 0;
+      case 2:
+        if (!sign) return -1;
+        *out = PE_I16;
+        return 0;
+      case 4:
+        if (!sign) return -1;
+        *out = PE_I32;
+        return 0;
+      case 8:
+        if (!sign) return -1;
+        *out = PE_I64;
+        return 0;
       default: return -1;
     }
   }
@@ -133,8 +149,8 @@ pe_status pe_h5_column_open(hid_t fid, const char *file, const char *path, pe_dt
     st = pe__fail(PE_ERR_DATA, "%s: %s has an unsupported dtype, expected %s", file, path,
                   pe_dtype_name(want));
   } else if (!compatible(have, want)) {
-    st = pe__fail(PE_ERR_DATA, "%s: %s has dtype %s, expected %s", file, path,
-                  pe_dtype_name(have), pe_dtype_name(want));
+    st = pe__fail(PE_ERR_DATA, "%s: %s has dtype %s, expected %s", file, path, pe_dtype_name(have),
+                  pe_dtype_name(want));
   } else {
     H5Sget_simple_extent_dims(space, dims, NULL);
     col->rows = (int64_t)dims[0];
@@ -181,8 +197,9 @@ pe_status pe_h5_read_column_all(hid_t fid, const char *file, const char *path, p
   PE_FORWARD(pe_h5_column_open(fid, file, path, want, &col));
   size_t bytes = (size_t)col.rows * pe_dtype_size(want);
   void *buf = malloc(bytes ? bytes : 1);
-  pe_status st = buf ? pe_h5_column_read(&col, 0, col.rows, buf)
-                     : pe__fail(PE_ERR_NOMEM, "%s: %s: cannot allocate %zu bytes", file, path, bytes);
+  pe_status st =
+      buf ? pe_h5_column_read(&col, 0, col.rows, buf)
+          : pe__fail(PE_ERR_NOMEM, "%s: %s: cannot allocate %zu bytes", file, path, bytes);
   pe_h5_column_close(&col);
   if (st != PE_OK) {
     free(buf);
@@ -213,8 +230,9 @@ pe_status pe_h5_table_open(hid_t fid, const char *file, const char *group,
       first = spec[i].name;
       table->rows = table->cols[i].rows;
     } else if (table->cols[i].rows != table->rows) {
-      st = pe__fail(PE_ERR_DATA, "%s: %s has %lld rows but %s/%s has %lld (mismatched column lengths)",
-                    file, path, (long long)table->cols[i].rows, group, first, (long long)table->rows);
+      st = pe__fail(PE_ERR_DATA,
+                    "%s: %s has %lld rows but %s/%s has %lld (mismatched column lengths)", file,
+                    path, (long long)table->cols[i].rows, group, first, (long long)table->rows);
     }
   }
   if (st != PE_OK) pe_h5_table_close(table);

@@ -95,6 +95,8 @@ enum { INCOME_BINS = 400 };
 static const double income_log_lo = 0.0, income_log_hi = 8.0; /* 1 .. 1e8 */
 
 static int income_bin(double income) {
+  /* Beyond the top (or not finite) goes to the last bin: no cast of inf. */
+  if (!(income < 1e8)) return INCOME_BINS - 1;
   const double l = log10(income > 1 ? income : 1);
   int b = (int)((l - income_log_lo) / (income_log_hi - income_log_lo) * INCOME_BINS);
   return b < 0 ? 0 : b >= INCOME_BINS ? INCOME_BINS - 1 : b;

@@ -120,8 +120,9 @@ void pe__sb_printf(pe__strbuf *b, const char *fmt, ...) __attribute__((format(pr
 void pe__sb_puts(pe__strbuf *b, const char *s);
 /* Appends s with &, <, >, " escaped for HTML. */
 void pe__sb_html(pe__strbuf *b, const char *s);
-/* Appends a user-given name (an RFM segment) to Markdown with <, > and &
- * backslash-escaped: a Markdown viewer shows them instead of reading HTML. */
+/* Appends a user-given name (an RFM segment) to Markdown with the characters
+ * Markdown reads as HTML or formatting (\ ` * _ [ ] < > & |) backslash-escaped:
+ * a viewer shows them as text. */
 void pe__sb_markdown(pe__strbuf *b, const char *s);
 /* Hands over the text (PE_ERR_NOMEM if any append failed). */
 pe_status pe__sb_finish(pe__strbuf *b, char **text);

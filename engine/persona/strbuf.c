@@ -59,7 +59,7 @@ void pe__sb_html(pe__strbuf *b, const char *s) {
 
 void pe__sb_markdown(pe__strbuf *b, const char *s) {
   for (; *s; s++) {
-    if ((*s == '<' || *s == '>' || *s == '&') && reserve(b, 1)) {
+    if (strchr("\\`*_[]<>&|", *s) && reserve(b, 1)) {
       b->data[b->len++] = '\\';
       b->data[b->len] = '\0';
     }

@@ -45,25 +45,37 @@ static int cell_index(int r, int f, int m) {
   return (r - 1) * 25 + (f - 1) * 5 + (m - 1);
 }
 
-/* 1 when s is well-formed UTF-8 with no control characters: names go into
+/* 1 when s is well-formed UTF-8 (RFC 3629: shortest form, no surrogates,
+ * nothing above U+10FFFF) with no C0 or C1 control character: names go into
  * HDF5 strings marked UTF-8, JSON, HTML and the terminal. */
 static int printable_utf8(const char *s) {
   const unsigned char *p = (const unsigned char *)s;
   while (*p) {
+    const unsigned c = *p;
+    if (c < 0x20 || c == 0x7f) return 0;
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
     int extra;
-    if (*p < 0x20 || *p == 0x7f) return 0;
-    if (*p < 0x80)
-      extra = 0;
-    else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
       extra = 1;
-    else if ((*p & 0xf0) == 0xe0)
+      if (c == 0xc2) lo = 0xa0; /* U+0080..U+009F: C1 controls */
+    } else if (c >= 0xe0 && c <= 0xef) {
       extra = 2;
-    else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+      if (c == 0xe0) lo = 0xa0; /* overlong */
+      if (c == 0xed) hi = 0x9f; /* surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
       extra = 3;
-    else
+      if (c == 0xf0) lo = 0x90; /* overlong */
+      if (c == 0xf4) hi = 0x8f; /* beyond U+10FFFF */
+    } else {
       return 0;
-    p++;
-    for (int i = 0; i < extra; i++, p++)
+    }
+    if (p[1] < lo || p[1] > hi) return 0;
+    p += 2;
+    for (int i = 1; i < extra; i++, p++)
       if ((*p & 0xc0) != 0x80) return 0;
   }
   return 1;

@@ -131,5 +131,7 @@ one_line_usage "option '-k' needs a value" "$PERSONAE" cluster "$TMP/text.h5" -d
 one_line_usage "unknown option '--as-of'" "$PERSONAE" run "$TMP/text.h5" --as-of 2024-01-01
 one_line_usage "unknown option '-x'" "$PERSONAE" describe "$TMP/text.h5" -x
 one_line_usage "option '-o' needs a value" "$PERSONAE" features "$TMP/text.h5" -o
+one_line_usage "option takes no value: '--quiet'" "$PERSONAE" rfm "$TMP/text.h5" --quiet=3
+one_line_usage "unknown option '--bog'" "$PERSONAE" rfm "$TMP/text.h5" --bog=1
 
 finish
