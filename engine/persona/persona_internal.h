@@ -132,4 +132,11 @@ void pe__format_count(char *buf, size_t size, int64_t v);
 /* "1.23M", "45.6k", "789" */
 void pe__format_money(char *buf, size_t size, double v);
 
+/* The measured parts of a persona's demographics as one sentence, for the
+ * Markdown and HTML cards: "<age_intro> 25-34 (40%), mean age 37, median
+ * income ~42k; top region 3 (20%)". With max_regions > 1 the regions read
+ * "top regions: 3 (20%), 5 (10%)". Plain text: nothing to escape. */
+void pe__sb_demographics(pe__strbuf *b, const pe_persona *p, const char *age_intro,
+                         int max_regions);
+
 #endif

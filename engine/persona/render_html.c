@@ -202,25 +202,8 @@ static void card(pe__strbuf *b, const pe_persona_report *r, int i) {
     pe__sb_puts(b, "</p>");
   }
   if (p->has_demographics) {
-    int top = 0;
-    for (int a = 1; a < PE_PERSONA_AGE_BANDS; a++)
-      if (p->age_band_share[a] > p->age_band_share[top]) top = a;
-    char income[32];
-    pe__format_money(income, sizeof income, p->median_income);
-    const char *sep = "";
     pe__sb_puts(b, "<h4>Demographics</h4><p class=\"demographics\">");
-    if (p->age_known) {
-      pe__sb_printf(b, "Most often %s (%.0f%%), mean age %.0f", pe_persona_age_band_label(top),
-                    100 * p->age_band_share[top], p->mean_age);
-      sep = ", ";
-    }
-    if (p->income_known) {
-      pe__sb_printf(b, "%smedian income ~%s", sep, income);
-      sep = "; ";
-    }
-    if (p->top_regions[0] >= 0)
-      pe__sb_printf(b, "%stop region %d (%.0f%%)", *sep ? "; " : "", p->top_regions[0],
-                    100 * p->top_region_share[0]);
+    pe__sb_demographics(b, p, "Most often", 1);
     pe__sb_puts(b, "</p>");
   }
   pe__sb_puts(b, "<h4>Recommended actions</h4><ul class=\"actions\">");

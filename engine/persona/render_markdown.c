@@ -31,28 +31,8 @@ static void rfm_mix_line(pe__strbuf *b, const pe_persona_report *r, const pe_per
 }
 
 static void demographics_line(pe__strbuf *b, const pe_persona *p) {
-  int top = 0;
-  for (int a = 1; a < PE_PERSONA_AGE_BANDS; a++)
-    if (p->age_band_share[a] > p->age_band_share[top]) top = a;
-  char income[32];
-  pe__format_money(income, sizeof income, p->median_income);
-  const char *sep = "";
   pe__sb_puts(b, "- **Demographics:** ");
-  if (p->age_known) {
-    pe__sb_printf(b, "most often aged %s (%.0f%%), mean age %.0f", pe_persona_age_band_label(top),
-                  100.0 * p->age_band_share[top], p->mean_age);
-    sep = ", ";
-  }
-  if (p->income_known) {
-    pe__sb_printf(b, "%smedian income ~%s", sep, income);
-    sep = "; ";
-  }
-  if (p->top_regions[0] >= 0) {
-    pe__sb_printf(b, "%stop regions:", *sep ? "; " : "");
-    for (int t = 0; t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
-      pe__sb_printf(b, "%s %d (%.0f%%)", t ? "," : "", p->top_regions[t],
-                    100.0 * p->top_region_share[t]);
-  }
+  pe__sb_demographics(b, p, "most often aged", PE_PERSONA_TOP_REGIONS);
   pe__sb_puts(b, "\n");
 }
 

@@ -1,4 +1,5 @@
-/* A growable string for the report renderers, and number formatting. */
+/* A growable string for the report renderers, number formatting, and the
+ * demographics sentence both cards share. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,35 @@ void pe__sb_markdown(pe__strbuf *b, const char *s) {
       b->data[b->len] = '\0';
     }
   }
+}
+
+void pe__sb_demographics(pe__strbuf *b, const pe_persona *p, const char *age_intro,
+                         int max_regions) {
+  const char *sep = "";
+  if (p->age_known) {
+    int top = 0;
+    for (int a = 1; a < PE_PERSONA_AGE_BANDS; a++)
+      if (p->age_band_share[a] > p->age_band_share[top]) top = a;
+    pe__sb_printf(b, "%s %s (%.0f%%), mean age %.0f", age_intro, pe_persona_age_band_label(top),
+                  100.0 * p->age_band_share[top], p->mean_age);
+    sep = ", ";
+  }
+  if (p->income_known) {
+    char income[32];
+    pe__format_money(income, sizeof income, p->median_income);
+    pe__sb_printf(b, "%smedian income ~%s", sep, income);
+    sep = "; ";
+  }
+  if (p->top_regions[0] < 0) return;
+  if (max_regions == 1) {
+    pe__sb_printf(b, "%stop region %d (%.0f%%)", *sep ? "; " : "", p->top_regions[0],
+                  100.0 * p->top_region_share[0]);
+    return;
+  }
+  pe__sb_printf(b, "%stop regions:", *sep ? "; " : "");
+  for (int t = 0; t < max_regions && t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
+    pe__sb_printf(b, "%s %d (%.0f%%)", t ? "," : "", p->top_regions[t],
+                  100.0 * p->top_region_share[t]);
 }
 
 pe_status pe__sb_finish(pe__strbuf *b, char **text) {
