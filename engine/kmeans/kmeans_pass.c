@@ -112,25 +112,19 @@ static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
 
 /* ||x - c||^2 from the differences in double, coordinates t = 0, 1, 2, 3
  * (mod 4) in four sums combined as (s0 + s1) + (s2 + s3), the leftover
- * coordinates added to s0: a fixed order, written as two 2-lane vectors
- * (s0, s1) and (s2, s3) so that every x86-64 build runs it two lanes at a
- * time (one running sum would be a chain of d dependent additions; scalar
- * code made the final pass's exact inertia cost 1.6 assignments on
- * (1e6, 8, 8)). Multiplications and additions stay separate (C11, no
- * contraction), so the result is the same whatever the build. */
-typedef double pe_v2d __attribute__((vector_size(16)));
-
+ * coordinates added to s0: a fixed order, where one running sum would be a
+ * chain of d dependent additions. */
 static inline double exact_sq_dist(const float *xi, const float *ci, int d) {
-  pe_v2d lo = {0.0, 0.0}, hi = {0.0, 0.0};
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
   int t = 0;
   for (; t + 4 <= d; t += 4) {
-    pe_v2d x01 = {xi[t], xi[t + 1]}, x23 = {xi[t + 2], xi[t + 3]};
-    pe_v2d c01 = {ci[t], ci[t + 1]}, c23 = {ci[t + 2], ci[t + 3]};
-    pe_v2d e01 = x01 - c01, e23 = x23 - c23;
-    lo += e01 * e01;
-    hi += e23 * e23;
+    double e0 = (double)xi[t] - (double)ci[t], e1 = (double)xi[t + 1] - (double)ci[t + 1];
+    double e2 = (double)xi[t + 2] - (double)ci[t + 2], e3 = (double)xi[t + 3] - (double)ci[t + 3];
+    s0 += e0 * e0;
+    s1 += e1 * e1;
+    s2 += e2 * e2;
+    s3 += e3 * e3;
   }
-  double s0 = lo[0], s1 = lo[1], s2 = hi[0], s3 = hi[1];
   for (; t < d; t++) {
     double e = (double)xi[t] - (double)ci[t];
     s0 += e * e;
@@ -141,33 +135,16 @@ static inline double exact_sq_dist(const float *xi, const float *ci, int d) {
 /* Sum over [begin, end) of w * ||x - c_label||^2: point i goes to sum
  * (i - begin) mod 4 and the four are combined as (s0 + s1) + (s2 + s3), the
  * one definition of the exact inertia of a block. Four sums, not one running
- * sum: a single chain of dependent additions made this pass a third of an
- * assignment on (1e6, 8, 8). */
+ * sum: a single chain of dependent additions. */
 static double block_exact_inertia(const pe__kmeans_data *data, int64_t begin, int64_t end,
                                   const float *c, const int32_t *labels) {
   const int d = data->d;
-  const float *x = data->x, *w = data->w;
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  int64_t i = begin;
-#define PE_EXACT(j) exact_sq_dist(x + (size_t)(i + (j)) * d, c + (size_t)labels[i + (j)] * d, d)
-  if (!w)
-    for (; i + 4 <= end; i += 4) {
-      s0 += PE_EXACT(0);
-      s1 += PE_EXACT(1);
-      s2 += PE_EXACT(2);
-      s3 += PE_EXACT(3);
-    }
-  else
-    for (; i + 4 <= end; i += 4) {
-      s0 += (double)w[i] * PE_EXACT(0);
-      s1 += (double)w[i + 1] * PE_EXACT(1);
-      s2 += (double)w[i + 2] * PE_EXACT(2);
-      s3 += (double)w[i + 3] * PE_EXACT(3);
-    }
-  double *tail[3] = {&s0, &s1, &s2};
-  for (int j = 0; i < end; i++, j++) *tail[j] += w ? (double)w[i] * PE_EXACT(0) : PE_EXACT(0);
-#undef PE_EXACT
-  return (s0 + s1) + (s2 + s3);
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  for (int64_t i = begin; i < end; i++) {
+    double di = exact_sq_dist(data->x + (size_t)i * d, c + (size_t)labels[i] * d, d);
+    s[(i - begin) & 3] += data->w ? (double)data->w[i] * di : di;
+  }
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 /* Moves the block's changed points from their previous cluster to the new one
