@@ -80,12 +80,13 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
 static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   const int64_t *start = c->col[PE_SESSION_TIMESTAMP];
   const float *duration = c->col[PE_SESSION_DURATION_S];
-  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS], *cart_adds = c->col[PE_SESSION_CART_ADDS];
+  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS],
+                *cart_adds = c->col[PE_SESSION_CART_ADDS];
   int64_t bad = c->rows;
 #pragma omp parallel for schedule(static) reduction(min : bad)
   for (int64_t i = 0; i < c->rows; i++)
-    if (start[i] > PE_MAX_ABS_TIMESTAMP || start[i] < -PE_MAX_ABS_TIMESTAMP ||
-        !(duration[i] >= 0 && isfinite(duration[i])) || pageviews[i] < 0 || cart_adds[i] < 0)
+    if (!pe_timestamp_ok(start[i]) || !(duration[i] >= 0 && isfinite(duration[i])) ||
+        pageviews[i] < 0 || cart_adds[i] < 0)
       bad = i < bad ? i : bad;
   return bad;
 }
@@ -97,7 +98,7 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
   const int32_t pageviews = ((const int32_t *)c->col[PE_SESSION_PAGEVIEWS])[i];
   const int32_t cart_adds = ((const int32_t *)c->col[PE_SESSION_CART_ADDS])[i];
   const int64_t row = c->offset + i;
-  if (start > PE_MAX_ABS_TIMESTAMP || start < -PE_MAX_ABS_TIMESTAMP)
+  if (!pe_timestamp_ok(start))
     return pe__fail(PE_ERR_DATA,
                     "%s: /sessions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",
@@ -116,7 +117,8 @@ static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int6
                          void *records) {
   const int64_t *customer = c->col[PE_SESSION_CUSTOMER_ID], *start = c->col[PE_SESSION_TIMESTAMP];
   const float *duration = c->col[PE_SESSION_DURATION_S];
-  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS], *cart_adds = c->col[PE_SESSION_CART_ADDS];
+  const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS],
+                *cart_adds = c->col[PE_SESSION_CART_ADDS];
   const uint8_t *purchased = c->col[PE_SESSION_PURCHASED];
   for (int64_t i = begin; i < end; i++) {
     session_row *r = (session_row *)records + pe_cix_next_record(next, c, i);

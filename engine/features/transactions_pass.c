@@ -215,8 +215,7 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
   for (int64_t i = 0; i < c->rows; i++) {
-    if (!pe_amount_ok(amount[i]) || timestamp[i] > PE_MAX_ABS_TIMESTAMP ||
-        timestamp[i] < -PE_MAX_ABS_TIMESTAMP ||
+    if (!pe_amount_ok(amount[i]) || !pe_timestamp_ok(timestamp[i]) ||
         (discount && !(discount[i] >= 0.0f && discount[i] <= 1.0f)))
       bad = i < bad ? i : bad;
     if (timestamp[i] > mx) mx = timestamp[i];
@@ -231,7 +230,7 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
   const int64_t timestamp = ((const int64_t *)c->col[PE_TX_TIMESTAMP])[i];
   const int64_t row = c->offset + i;
   if (!pe_amount_ok(amount)) return pe_amount_error(input, row, amount);
-  if (timestamp > PE_MAX_ABS_TIMESTAMP || timestamp < -PE_MAX_ABS_TIMESTAMP)
+  if (!pe_timestamp_ok(timestamp))
     return pe__fail(PE_ERR_DATA,
                     "%s: /transactions/timestamp: row %lld is %lld, outside years 1..9999 "
                     "(expected Unix seconds)",

@@ -303,9 +303,7 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   int64_t bad = c->rows, mx = INT64_MIN;
 #pragma omp parallel for schedule(static) reduction(min : bad) reduction(max : mx)
   for (int64_t i = 0; i < c->rows; i++) {
-    if (!pe_amount_ok(amount[i]) || timestamp[i] > PE_MAX_ABS_TIMESTAMP ||
-        timestamp[i] < -PE_MAX_ABS_TIMESTAMP)
-      bad = i < bad ? i : bad;
+    if (!pe_amount_ok(amount[i]) || !pe_timestamp_ok(timestamp[i])) bad = i < bad ? i : bad;
     if (timestamp[i] > mx) mx = timestamp[i];
   }
   if (bad == c->rows && mx > run->max_ts) run->max_ts = mx;
