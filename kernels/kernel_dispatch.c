@@ -45,20 +45,26 @@ PE__SIMD_ASSIGN(avx2)
 PE__SIMD_ASSIGN(avx512)
 
 static const pe_kernel_table table_scalar = {PE_KERNEL_SCALAR, "scalar", pe__ref_assign,
-                                             pe__ref_assign_work_bytes, pe__ref_accumulate};
+                                             pe__ref_assign_work_bytes, pe__ref_accumulate,
+                                             pe__ref_exact_inertia, pe__ref_label_diff};
 static const pe_kernel_table table_avx2 = {PE_KERNEL_AVX2, "avx2", avx2_assign,
-                                           pe__avx2_assign_work_bytes, pe__avx2_accumulate};
+                                           pe__avx2_assign_work_bytes, pe__avx2_accumulate,
+                                           pe__avx2_exact_inertia, pe__avx2_label_diff};
 static const pe_kernel_table table_avx512 = {PE_KERNEL_AVX512, "avx512", avx512_assign,
-                                             pe__avx512_assign_work_bytes, pe__avx512_accumulate};
+                                             pe__avx512_assign_work_bytes, pe__avx512_accumulate,
+                                             pe__avx2_exact_inertia, pe__avx512_label_diff};
 /* The BLAS variant's selection and accumulation use the best SIMD this CPU
  * runs; its distances always come from sgemm. */
 static const pe_kernel_table table_blas_avx512 = {PE_KERNEL_BLAS, "blas", pe__avx512_blas_assign,
                                                   pe__blas_assign_work_bytes,
-                                                  pe__avx512_accumulate};
+                                                  pe__avx512_accumulate, pe__avx2_exact_inertia,
+                                                  pe__avx512_label_diff};
 static const pe_kernel_table table_blas_avx2 = {PE_KERNEL_BLAS, "blas", pe__avx2_blas_assign,
-                                                pe__blas_assign_work_bytes, pe__avx2_accumulate};
+                                                pe__blas_assign_work_bytes, pe__avx2_accumulate,
+                                                pe__avx2_exact_inertia, pe__avx2_label_diff};
 static const pe_kernel_table table_blas_plain = {PE_KERNEL_BLAS, "blas", pe__plain_blas_assign,
-                                                 pe__blas_assign_work_bytes, pe__ref_accumulate};
+                                                 pe__blas_assign_work_bytes, pe__ref_accumulate,
+                                                 pe__ref_exact_inertia, pe__ref_label_diff};
 
 static const pe_kernel_table *tables[PE_KERNEL_COUNT];
 static int env_state;

@@ -24,6 +24,18 @@ void pe__ref_assign(const float *x, int64_t n, int d, const float *c, const floa
 size_t pe__ref_assign_work_bytes(int64_t n, int d, int k);
 void pe__ref_accumulate(const float *x, int64_t n, int d, const int32_t *labels,
                         const float *weights, int k, double *sums, double *counts);
+double pe__ref_exact_inertia(const float *x, int64_t n, int d, const float *c,
+                             const int32_t *labels, const float *weights);
+int64_t pe__ref_label_diff(const int32_t *old, const int32_t *now, int64_t n, int32_t *moved_at,
+                           int32_t *moved_old);
+int64_t pe__avx2_label_diff(const int32_t *old, const int32_t *now, int64_t n, int32_t *moved_at,
+                            int32_t *moved_old);
+int64_t pe__avx512_label_diff(const int32_t *old, const int32_t *now, int64_t n,
+                              int32_t *moved_at, int32_t *moved_old);
+/* The same bits with 256-bit vectors (avx2/avx2_exact_inertia.c); the AVX2
+ * and AVX-512 tables use it. */
+double pe__avx2_exact_inertia(const float *x, int64_t n, int d, const float *c,
+                              const int32_t *labels, const float *weights);
 
 /* ---- the dot-product form and its guard ----
  *

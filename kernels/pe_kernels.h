@@ -48,13 +48,36 @@ typedef size_t (*pe_assign_work_fn)(int64_t n, int d, int k);
 typedef void (*pe_accumulate_fn)(const float *x, int64_t n, int d, const int32_t *labels,
                                  const float *weights, int k, double *sums, double *counts);
 
+/* Exact inertia of a block: sum over i of w_i * pe_kernel_exact_sq_dist(x_i,
+ * c_labels[i]), with point i added to sum i mod 4 and the four combined as
+ * (s0 + s1) + (s2 + s3) (w_i = weights[i], or no multiplication when weights
+ * is NULL). Every variant returns the same bits, so the inertia k-means
+ * reports does not depend on the kernel. */
+typedef double (*pe_exact_inertia_fn)(const float *x, int64_t n, int d, const float *c,
+                                      const int32_t *labels, const float *weights);
+
+/* The points whose label changed: for each i in [0, n) with old[i] !=
+ * now[i], in increasing i, moved_at[m] = i and moved_old[m] = old[i]; returns
+ * m. Both outputs need room for n entries (n < 2^31): a variant may write
+ * past the m-th entry, never past the n-th. */
+typedef int64_t (*pe_label_diff_fn)(const int32_t *old, const int32_t *now, int64_t n,
+                                    int32_t *moved_at, int32_t *moved_old);
+
 typedef struct {
   pe_kernel_id id;
   const char *name; /* "scalar", "avx2", "avx512", "blas" */
   pe_assign_fn assign;
   pe_assign_work_fn assign_work_bytes;
   pe_accumulate_fn accumulate;
+  pe_exact_inertia_fn exact_inertia;
+  pe_label_diff_fn label_diff;
 } pe_kernel_table;
+
+/* ‖x − c‖² in double from the exact float differences, coordinate t added to
+ * sum t mod 4 in coordinate order and the four combined as (s0 + s1) +
+ * (s2 + s3): the one definition of a point's exact distance (the exact
+ * inertia slot sums it; four sums, not one chain of dependent additions). */
+double pe_kernel_exact_sq_dist(const float *x, const float *c, int d);
 
 /* Squared norms of k rows of length d (float32, the same rounding every
  * variant sees). */

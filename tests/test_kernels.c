@@ -426,6 +426,124 @@ static void accumulate_avx512(void) {
   check_accumulate(pe__avx512_accumulate, "avx512");
 }
 
+/* ---- exact inertia: the same bits in every variant ---- */
+
+static void exact_inertia_by_hand(void) {
+  /* d = 5: coordinate 4 joins sum 0; three points, the third weighted. */
+  const float x[] = {1, 2, 3, 4, 5, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+  const float c[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+  const int32_t labels[] = {0, 1, 0};
+  const float w[] = {1.0f, 2.0f, 0.5f};
+  PE_ASSERT_NEAR(pe_kernel_exact_sq_dist(x, c, 5), 55.0, 0.0);
+  PE_ASSERT_NEAR(pe__ref_exact_inertia(x, 3, 5, c, labels, NULL), 55.0 + 5.0 + 5.0, 0.0);
+  PE_ASSERT_NEAR(pe__ref_exact_inertia(x, 3, 5, c, labels, w), 55.0 + 10.0 + 2.5, 0.0);
+  PE_ASSERT_NEAR(pe__ref_exact_inertia(x, 0, 5, c, labels, NULL), 0.0, 0.0);
+}
+
+/* Bit-for-bit equality with the reference on every shape, values spread
+ * over many binades (where a different order of additions would show). */
+static void check_exact_inertia(pe_exact_inertia_fn fn, const char *name) {
+  pe_rng rng;
+  pe_rng_init(&rng, 7, 11);
+  int bad = 0;
+  for (int s = 0; s < 200; s++) {
+    int64_t n = (int64_t)pe_rng_below(&rng, 70);
+    int d = 1 + (int)pe_rng_below(&rng, 130), k = 1 + (int)pe_rng_below(&rng, 9);
+    float *x = malloc(sizeof(float) * (size_t)(n + 1) * d);
+    float *c = malloc(sizeof(float) * (size_t)k * d);
+    float *w = malloc(sizeof(float) * (size_t)(n + 1));
+    int32_t *labels = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    for (int64_t i = 0; i < n * d; i++)
+      x[i] = (float)(pe_rng_normal(&rng) * pow(10.0, (double)pe_rng_below(&rng, 9) - 4.0));
+    for (int64_t i = 0; i < (int64_t)k * d; i++) c[i] = (float)pe_rng_normal(&rng);
+    for (int64_t i = 0; i < n; i++) {
+      labels[i] = (int32_t)pe_rng_below(&rng, (uint64_t)k);
+      w[i] = (float)pe_rng_uniform(&rng) * 3.0f;
+    }
+    if (s % 10 == 9 && n > 0) x[pe_rng_below(&rng, (uint64_t)(n * d))] = NAN;
+    for (int weighted = 0; weighted < 2; weighted++) {
+      double want = pe__ref_exact_inertia(x, n, d, c, labels, weighted ? w : NULL);
+      double got = fn(x, n, d, c, labels, weighted ? w : NULL);
+      if (memcmp(&want, &got, sizeof want) != 0 && bad++ < 3)
+        fprintf(stderr, "\n  %s n=%lld d=%d: %.17g, reference %.17g", name, (long long)n, d, got,
+                want);
+    }
+    free(x);
+    free(c);
+    free(w);
+    free(labels);
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* ---- label diff: positions and old labels of the changed points ---- */
+
+static void check_label_diff(pe_label_diff_fn fn, const char *name) {
+  pe_rng rng;
+  pe_rng_init(&rng, 3, 17);
+  int bad = 0;
+  for (int s = 0; s < 300; s++) {
+    int64_t n = (int64_t)pe_rng_below(&rng, 200);
+    /* None, a few, about half, and all of the points change. */
+    const double p_change[] = {0.0, 0.02, 0.5, 1.0};
+    double p = p_change[s % 4];
+    int32_t *old = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    int32_t *now = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    /* Room for n entries and a guard band that must stay untouched. */
+    int32_t *at_ref = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    int32_t *old_ref = malloc(sizeof(int32_t) * (size_t)(n + 1));
+    int32_t *at = malloc(sizeof(int32_t) * (size_t)(n + 32));
+    int32_t *was = malloc(sizeof(int32_t) * (size_t)(n + 32));
+    for (int64_t i = 0; i < n; i++) {
+      old[i] = (int32_t)pe_rng_below(&rng, 1000) - 1; /* -1: "no label yet" */
+      now[i] = pe_rng_uniform(&rng) < p ? old[i] + 1 + (int32_t)pe_rng_below(&rng, 5) : old[i];
+    }
+    for (int64_t i = 0; i < n + 32; i++) at[i] = was[i] = 0x5A5A5A5A;
+    int64_t m_ref = pe__ref_label_diff(old, now, n, at_ref, old_ref);
+    int64_t m = fn(old, now, n, at, was);
+    int ok = m == m_ref && memcmp(at, at_ref, sizeof(int32_t) * (size_t)m) == 0 &&
+             memcmp(was, old_ref, sizeof(int32_t) * (size_t)m) == 0;
+    for (int64_t i = n; i < n + 32; i++) ok &= at[i] == 0x5A5A5A5A && was[i] == 0x5A5A5A5A;
+    if (!ok && bad++ < 3)
+      fprintf(stderr, "\n  %s n=%lld: %lld changed, reference %lld", name, (long long)n,
+              (long long)m, (long long)m_ref);
+    free(old);
+    free(now);
+    free(at_ref);
+    free(old_ref);
+    free(at);
+    free(was);
+  }
+  CU_ASSERT_EQUAL(bad, 0);
+}
+
+static void label_diff_by_hand(void) {
+  const int32_t old[] = {-1, 2, 2, 5, 7}, now[] = {0, 2, 3, 5, 1};
+  int32_t at[5], was[5];
+  CU_ASSERT_EQUAL(pe__ref_label_diff(old, now, 5, at, was), 3);
+  CU_ASSERT(at[0] == 0 && at[1] == 2 && at[2] == 4);
+  CU_ASSERT(was[0] == -1 && was[1] == 2 && was[2] == 7);
+}
+
+static void exact_inertia_avx2(void) {
+  check_exact_inertia(pe__avx2_exact_inertia, "avx2");
+}
+static void label_diff_avx2(void) {
+  check_label_diff(pe__avx2_label_diff, "avx2");
+}
+static void label_diff_avx512(void) {
+  check_label_diff(pe__avx512_label_diff, "avx512");
+}
+/* What each table a CPU runs puts in the two slots. */
+static void tables_exact_and_diff(void) {
+  for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++) {
+    const pe_kernel_table *t = pe_kernel_get((pe_kernel_id)id);
+    if (!t) continue;
+    check_exact_inertia(t->exact_inertia, t->name);
+    check_label_diff(t->label_diff, t->name);
+  }
+}
+
 /* ---- dispatch ---- */
 
 static void dispatch_names(void) {
@@ -713,11 +831,19 @@ static CU_TestInfo dispatch_tests[] = {
     {"a CPU without AVX-512 / AVX2", dispatch_cpu_disable},
     {"threads give the serial result", threads_match_serial},
     CU_TEST_INFO_NULL};
-static CU_TestInfo accumulate_portable_tests[] = {{"accumulate vs reference", accumulate_portable},
-                                                  CU_TEST_INFO_NULL};
-static CU_TestInfo accumulate_avx2_tests[] = {{"accumulate vs reference", accumulate_avx2},
-                                              CU_TEST_INFO_NULL};
+static CU_TestInfo accumulate_portable_tests[] = {
+    {"accumulate vs reference", accumulate_portable},
+    {"exact inertia by hand (tail coordinates, weights)", exact_inertia_by_hand},
+    {"label diff by hand", label_diff_by_hand},
+    {"every table's exact inertia (same bits) and label diff", tables_exact_and_diff},
+    CU_TEST_INFO_NULL};
+static CU_TestInfo accumulate_avx2_tests[] = {
+    {"accumulate vs reference", accumulate_avx2},
+    {"exact inertia: the reference's bits", exact_inertia_avx2},
+    {"label diff vs reference", label_diff_avx2},
+    CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx512_tests[] = {{"accumulate vs reference", accumulate_avx512},
+                                                {"label diff vs reference", label_diff_avx512},
                                                 CU_TEST_INFO_NULL};
 
 int main(int argc, char **argv) {
@@ -731,12 +857,12 @@ int main(int argc, char **argv) {
       {"reference", reference_tests, NULL},
       {"dispatch", dispatch_tests, NULL},
       {"portable (one-lane template, BLAS)", portable_tests, NULL},
-      {"portable accumulate", accumulate_portable_tests, NULL},
+      {"portable accumulate, exact inertia, label diff", accumulate_portable_tests, NULL},
       {"dispatch tables (every supported variant)", tables_tests, NULL},
       {"avx2", avx2_tests, no_avx2},
-      {"avx2 accumulate", accumulate_avx2_tests, no_avx2},
+      {"avx2 accumulate, exact inertia, label diff", accumulate_avx2_tests, no_avx2},
       {"avx512", avx512_tests, no_avx512},
-      {"avx512 accumulate", accumulate_avx512_tests, no_avx512},
+      {"avx512 accumulate, label diff", accumulate_avx512_tests, no_avx512},
       {NULL, NULL, NULL}};
   return pe_test_run(argc, argv, suites);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/huge_alloc.h"
 #include "io/h5.h"
 #include "io/results_writer.h"
 #include "kmeans/kmeans_internal.h"
@@ -90,7 +91,8 @@ pe_status pe_kmeans_read_matrix(const char *file, const char *dataset, float **x
                   file, dataset, (unsigned long long)dims[0], (unsigned long long)dims[1]);
     goto done;
   }
-  buf = malloc((size_t)dims[0] * dims[1] * sizeof(float));
+  /* Every Lloyd pass streams the whole matrix: huge pages. */
+  buf = pe_huge_alloc((size_t)dims[0] * dims[1] * sizeof(float));
   if (!buf) {
     st = pe__fail(PE_ERR_NOMEM, "%s: %s: cannot allocate %llu x %llu floats", file, dataset,
                   (unsigned long long)dims[0], (unsigned long long)dims[1]);

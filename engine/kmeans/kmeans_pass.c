@@ -110,41 +110,14 @@ static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
   return r < 1 ? 1 : r;
 }
 
-/* ||x - c||^2 from the differences in double, coordinates t = 0, 1, 2, 3
- * (mod 4) in four sums combined as (s0 + s1) + (s2 + s3), the leftover
- * coordinates added to s0: a fixed order, where one running sum would be a
- * chain of d dependent additions. */
-static inline double exact_sq_dist(const float *xi, const float *ci, int d) {
-  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-  int t = 0;
-  for (; t + 4 <= d; t += 4) {
-    double e0 = (double)xi[t] - (double)ci[t], e1 = (double)xi[t + 1] - (double)ci[t + 1];
-    double e2 = (double)xi[t + 2] - (double)ci[t + 2], e3 = (double)xi[t + 3] - (double)ci[t + 3];
-    s0 += e0 * e0;
-    s1 += e1 * e1;
-    s2 += e2 * e2;
-    s3 += e3 * e3;
-  }
-  for (; t < d; t++) {
-    double e = (double)xi[t] - (double)ci[t];
-    s0 += e * e;
-  }
-  return (s0 + s1) + (s2 + s3);
-}
-
-/* Sum over [begin, end) of w * ||x - c_label||^2: point i goes to sum
- * (i - begin) mod 4 and the four are combined as (s0 + s1) + (s2 + s3), the
- * one definition of the exact inertia of a block. Four sums, not one running
- * sum: a single chain of dependent additions. */
+/* The exact inertia of a block, from the kernel's slot: every variant
+ * gives the bits of the one definition (pe_kernels.h), so the inertia does
+ * not depend on the kernel either. */
 static double block_exact_inertia(const pe__kmeans_data *data, int64_t begin, int64_t end,
                                   const float *c, const int32_t *labels) {
   const int d = data->d;
-  double s[4] = {0.0, 0.0, 0.0, 0.0};
-  for (int64_t i = begin; i < end; i++) {
-    double di = exact_sq_dist(data->x + (size_t)i * d, c + (size_t)labels[i] * d, d);
-    s[(i - begin) & 3] += data->w ? (double)data->w[i] * di : di;
-  }
-  return (s[0] + s[1]) + (s[2] + s[3]);
+  return data->kernel->exact_inertia(data->x + (size_t)begin * d, end - begin, d, c,
+                                     labels + begin, data->w ? data->w + begin : NULL);
 }
 
 /* Moves the block's changed points from their previous cluster to the new one
@@ -259,27 +232,11 @@ pe_status pe__kmeans_assign_pass(const pe__kmeans_data *data, const float *c, in
       pe__kmeans_assign_block(data, begin, end, c, c_norms, k, s);
       int nm = 0;
       if (incremental) {
-        /* After the first iterations few labels change: compare runs of 64
-         * with memcmp and look at single points only where a run differs. */
-        for (int64_t r = begin; r < end; r += 64) {
-          int64_t rend = end - r < 64 ? end : r + 64;
-          if (memcmp(labels + r, s->labels + (r - begin), (size_t)(rend - r) * sizeof(int32_t)) ==
-              0)
-            continue;
-          /* Branch-free: in the early iterations a tenth of the points
-           * move, at random, and a branch per point mispredicts. The slot
-           * at nm is always written and kept only when the label changed
-           * (nm <= i - begin, so it stays inside the block's arrays); the
-           * old labels of the kept ones are read before the run is copied. */
-          const int first = nm;
-          const int32_t *now = s->labels + (r - begin);
-          for (int64_t i = r; i < rend; i++) {
-            s->moved_at[nm] = (int32_t)(i - begin);
-            nm += labels[i] != now[i - r];
-          }
-          for (int j = first; j < nm; j++) s->moved_old[j] = labels[begin + s->moved_at[j]];
-          memcpy(labels + r, now, (size_t)(rend - r) * sizeof(int32_t));
-        }
+        /* The changed points, then only their labels rewritten: after the
+         * first iterations few change, and the block's labels stay as they
+         * are in memory. */
+        nm = (int)kt->label_diff(labels + begin, s->labels, end - begin, s->moved_at, s->moved_old);
+        for (int j = 0; j < nm; j++) labels[begin + s->moved_at[j]] = s->labels[s->moved_at[j]];
       } else {
         /* Only the count of changes is needed: a loop the compiler
          * vectorises. */
@@ -353,7 +310,7 @@ void pe__kmeans_assigned_distances(const pe__kmeans_data *data, const float *c,
   const int d = data->d;
 #pragma omp parallel for schedule(static) num_threads(data->threads)
   for (int64_t i = 0; i < data->n; i++)
-    dist[i] = (float)exact_sq_dist(data->x + (size_t)i * d, c + (size_t)labels[i] * d, d);
+    dist[i] = (float)pe_kernel_exact_sq_dist(data->x + (size_t)i * d, c + (size_t)labels[i] * d, d);
 }
 
 double pe__kmeans_mean_variance(const pe__kmeans_data *data) {

@@ -3,10 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/huge_alloc.h"
 
 /* Grouped rows are handed to the caller in batches of chunks: each
  * partition's rows of every chunk of the batch one after the other, on one
@@ -86,12 +86,7 @@ static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chu
  * 2 MiB instead of per 4 KiB (measured: the 4 KiB faults of a 300 MB batch
  * cost more than the batching saved at a million customers). */
 static unsigned char *alloc_records(size_t bytes) {
-  const size_t huge = (size_t)2 << 20;
-  if (bytes < huge) return malloc(bytes ? bytes : 1);
-  const size_t rounded = (bytes + huge - 1) / huge * huge;
-  unsigned char *r = aligned_alloc(huge, rounded ? rounded : huge);
-  if (r) madvise(r, rounded, MADV_HUGEPAGE);
-  return r;
+  return pe_huge_alloc(bytes);
 }
 
 /* Groups the chunk's rows by partition into the batch's next slot: each

@@ -20,11 +20,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/civil_time.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/huge_alloc.h"
 #include "io/h5.h"
 #include "io/tables.h"
 #include "rfm/customer_index.h"
@@ -86,25 +86,16 @@ typedef struct {
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
 
-#define CACHE_LINE 64
-#define HUGE_PAGE_BYTES ((size_t)2 << 20)
-
-/* Line-aligned, zeroed memory for a table that is probed at random. Tables
- * of 4 MiB or more (at 100M rows the order tables, about a gigabyte in all)
- * have the whole 2 MiB pages inside them offered to the kernel as
- * transparent huge pages: one TLB entry, and one page fault, per 512 small
- * pages; only whole pages are advised, so no memory is added. (Advising the
- * 2 MiB customer tables too added 200 MB to the peak and no speed.)
- * Zeroing by writing matters too: calloc's untouched pages would first be
- * mapped to the shared zero page by a probe's read, then copied on the first
- * insert, with a TLB shootdown across threads each time. */
+/* Zeroed memory for a table that is probed at random: tables of 4 MiB or
+ * more (at 100M rows the order tables, about a gigabyte in all) on huge
+ * pages (core/huge_alloc.h). (Advising the 2 MiB customer tables too added
+ * 200 MB to the peak and no speed.) Zeroing by writing matters too: calloc's
+ * untouched pages would first be mapped to the shared zero page by a probe's
+ * read, then copied on the first insert, with a TLB shootdown across threads
+ * each time. */
 static void *alloc_table(size_t bytes) {
-  size_t align = bytes < 2 * HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES;
-  size_t rounded = (bytes + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
-  void *t = aligned_alloc(align, rounded);
-  if (!t) return NULL;
-  if (align == HUGE_PAGE_BYTES) madvise(t, rounded & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
-  memset(t, 0, rounded);
+  void *t = pe_huge_alloc(bytes);
+  if (t) memset(t, 0, bytes);
   return t;
 }
 
