@@ -1,6 +1,8 @@
 /* bench_kernels: times every assignment variant on the issue's shapes and
  * prints GFLOP/s (2·N·K·D per pass) and GB/s next to this machine's peaks,
- * measured here: a STREAM-like read of a large array and a large sgemm.
+ * measured here: a STREAM-like read of a large array, a large sgemm and the
+ * FMA throughput of the widest vectors this CPU runs (independent FMAs on
+ * registers: the ceiling no kernel can pass).
  *
  *   bench_kernels [--quick] [--reps R] [--shape N,D,K]... [--sweep]
  *
@@ -17,6 +19,7 @@
  * `auto` (kernels/kernel_auto.c). */
 #include <cblas.h>
 #include <emmintrin.h>
+#include <immintrin.h>
 #include <getopt.h>
 #include <math.h>
 #include <omp.h>
@@ -146,9 +149,53 @@ static void gemm_pass(void *p) {
   }
 }
 
+/* FMA throughput: 16 independent chains (latency x pipes on current
+ * cores is at most 8-12 in flight), no memory. Each FMA counts 2 flops per
+ * lane, as 2*N*K*D does. */
+enum { FMA_CHAINS = 16, FMA_ROUNDS = 1 << 22 };
+
+#define FMA_LOOP(vt, set1, fma, store, lanes)                              \
+  vt acc[FMA_CHAINS];                                                        \
+  for (int i = 0; i < FMA_CHAINS; i++) acc[i] = set1(1.0f + i * 1e-3f);     \
+  const vt mul = set1(0.999999f), add = set1(1e-7f);                         \
+  for (long r = 0; r < FMA_ROUNDS; r++)                                      \
+    for (int i = 0; i < FMA_CHAINS; i++) acc[i] = fma(acc[i], mul, add);     \
+  float out[lanes], total = 0.0f;                                            \
+  for (int i = 0; i < FMA_CHAINS; i++) {                                     \
+    store(out, acc[i]);                                                      \
+    total += out[0];                                                         \
+  }                                                                          \
+  return total
+
+__attribute__((target("avx512f"))) static float fma_rounds_avx512(void) {
+  FMA_LOOP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_storeu_ps, 16);
+}
+__attribute__((target("avx2,fma"))) static float fma_rounds_avx2(void) {
+  FMA_LOOP(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_storeu_ps, 8);
+}
+
+typedef struct {
+  int threads, lanes;
+  float sink;
+} fma_ctx;
+
+static void fma_pass(void *p) {
+  fma_ctx *f = p;
+  float total = 0.0f;
+#pragma omp parallel num_threads(f->threads) reduction(+ : total)
+  {
+    double c0 = thread_seconds();
+    total += f->lanes == 16 ? fma_rounds_avx512() : fma_rounds_avx2();
+    pass_thread_cpu[omp_get_thread_num()] = thread_seconds() - c0;
+  }
+  f->sink += total;
+}
+
 typedef struct {
   double read_gbs[3], read_gbs_cpu[3]; /* [threads]: from wall and CPU time */
   double sgemm_gfs[3], sgemm_gfs_cpu[3];
+  double fma_gfs[3], fma_gfs_cpu[3]; /* 0 when the CPU has neither AVX2 nor AVX-512 */
+  int fma_lanes;
 } peaks;
 
 static void measure_peaks(peaks *pk, int reps, int quick) {
@@ -176,6 +223,16 @@ static void measure_peaks(peaks *pk, int reps, int quick) {
   free(g.a);
   free(g.b);
   free(g.c);
+  pk->fma_lanes = pe_kernel_supported(PE_KERNEL_AVX512) ? 16
+                  : pe_kernel_supported(PE_KERNEL_AVX2) ? 8
+                                                        : 0;
+  for (int th = 1; th <= 2 && pk->fma_lanes; th++) {
+    fma_ctx f = {th, pk->fma_lanes, 0.0f};
+    timing tf = time_passes(fma_pass, &f, reps < 3 ? reps : 3, th);
+    double flops = 2.0 * th * FMA_ROUNDS * FMA_CHAINS * pk->fma_lanes;
+    pk->fma_gfs[th] = flops / tf.best / 1e9;
+    pk->fma_gfs_cpu[th] = flops / tf.cpu_best / 1e9;
+  }
 }
 
 /* ---- the cases ---- */
@@ -298,10 +355,19 @@ static void run_shape(shape s, const peaks *pk, int reps) {
   printf("\n(N, D, K) = (%lld, %d, %d): %.2f GFLOP and %.1f MB per pass; auto picks %s (%s form)\n",
          (long long)s.n, s.d, s.k, flops / 1e9, bytes / 1e6, auto_table->name,
          pe_kernel_form(auto_table->id, s.d, s.k));
-  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %8s %8s\n", "", "1T wall", "", "1T cpu",
-         "2T wall", "", "2T cpu", "", "", "iter2T", "iter2T");
-  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %8s %8s\n", "variant", "ms", "GFLOP/s", "GFLOP/s",
-         "ms", "GFLOP/s", "GFLOP/s", "GB/s", "%peak", "wall ms", "cpu ms");
+  /* The roofline: 2*K*D flops per point over the bytes a pass moves (the
+   * point, its label and distance); the pass is bound by the memory where
+   * that is below the ridge (FMA peak / read bandwidth), by the FMAs above. */
+  const double intensity = flops / bytes, ridge =
+      pk->fma_gfs_cpu[2] / pk->read_gbs_cpu[2];
+  const double roof = pk->fma_lanes ? fmin(pk->fma_gfs_cpu[2], intensity * pk->read_gbs_cpu[2]) : 0;
+  if (pk->fma_lanes)
+    printf("  roofline: %.1f flop per byte moved, ridge %.1f: %s-bound, roof %.0f GFLOP/s (2T cpu)\n",
+           intensity, ridge, intensity < ridge ? "read" : "FMA", roof);
+  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %6s %8s %8s\n", "", "1T wall", "", "1T cpu",
+         "2T wall", "", "2T cpu", "", "", "", "iter2T", "iter2T");
+  printf("  %-14s %8s %7s %7s %8s %7s %7s %6s %6s %6s %8s %8s\n", "variant", "ms", "GFLOP/s",
+         "GFLOP/s", "ms", "GFLOP/s", "GFLOP/s", "GB/s", "%peak", "%roof", "wall ms", "cpu ms");
   /* The variants take turns pass by pass, so that whatever else runs on the
    * machine weighs on all of them alike. */
   enum { NVAR = sizeof variants / sizeof variants[0], MODES = 3 };
@@ -361,10 +427,10 @@ static void run_shape(shape s, const peaks *pk, int reps) {
     int compute_bound = (double)s.k * s.d >= 8192;
     double pct = compute_bound ? 100.0 * gf2cpu / pk->sgemm_gfs_cpu[2]
                                : 100.0 * gbs2cpu / pk->read_gbs_cpu[2];
-    printf("  %-14s %8.2f %7.1f %7.1f %8.2f %7.1f %7.1f %6.1f %5.0f%% %8.2f %8.2f\n",
+    printf("  %-14s %8.2f %7.1f %7.1f %8.2f %7.1f %7.1f %6.1f %5.0f%% %5.0f%% %8.2f %8.2f\n",
            variants[vi].name, t1.median * 1e3, flops / t1.median / 1e9, flops / t1.cpu_best / 1e9,
-           t2.median * 1e3, flops / t2.median / 1e9, gf2cpu, gbs2cpu, pct, ti.median * 1e3,
-           ti.cpu_best * 1e3);
+           t2.median * 1e3, flops / t2.median / 1e9, gf2cpu, gbs2cpu, pct,
+           roof > 0 ? 100.0 * gf2cpu / roof : 0.0, ti.median * 1e3, ti.cpu_best * 1e3);
     for (int th = 0; th < 2; th++) {
       free(ctx[vi].work[th]);
       free(ctx[vi].sums[th]);
@@ -526,11 +592,17 @@ int main(int argc, char **argv) {
       "GB/s 2T; sgemm %.1f (%.1f) GFLOP/s 1T, %.1f (%.1f) GFLOP/s 2T\n",
       pk.read_gbs[1], pk.read_gbs_cpu[1], pk.read_gbs[2], pk.read_gbs_cpu[2], pk.sgemm_gfs[1],
       pk.sgemm_gfs_cpu[1], pk.sgemm_gfs[2], pk.sgemm_gfs_cpu[2]);
+  if (pk.fma_lanes)
+    printf("FMA peak (%d-lane vectors, registers only): %.1f (%.1f) GFLOP/s 1T, %.1f (%.1f) "
+           "GFLOP/s 2T\n",
+           pk.fma_lanes, pk.fma_gfs[1], pk.fma_gfs_cpu[1], pk.fma_gfs[2], pk.fma_gfs_cpu[2]);
   printf(
       "wall: median pass; cpu: best pass timed by the slowest thread's own CPU clock (time\n"
       "spent descheduled on a busy machine excluded). %%peak: 2T cpu GFLOP/s vs 2T cpu sgemm "
       "where\n"
-      "K*D >= 8192 (compute-bound), else 2T cpu GB/s vs 2T cpu read.\n");
+      "K*D >= 8192 (compute-bound), else 2T cpu GB/s vs 2T cpu read (the issue's rule).\n"
+      "%%roof: 2T cpu GFLOP/s vs the roofline's bound for the shape (the read or the FMA peak,\n"
+      "whichever binds at the shape's flops per byte moved).\n");
   for (int i = 0; i < nshapes; i++) run_shape(shapes[i], &pk, reps);
   return 0;
 }

@@ -10,7 +10,7 @@
 
 void *pe_huge_alloc(size_t bytes) {
   if (bytes == 0) bytes = 1;
-  const size_t align = bytes < 2 * HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES;
+  const size_t align = bytes < HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES;
   /* aligned_alloc wants a multiple of the alignment. */
   if (bytes > SIZE_MAX - align) return NULL;
   const size_t rounded = (bytes + align - 1) / align * align;

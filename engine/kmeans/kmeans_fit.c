@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/huge_alloc.h"
 #include "kmeans/kmeans_internal.h"
 
 static pe_status check_params(const float *x, int64_t n, int d, const pe_kmeans_params *p) {
@@ -87,7 +88,8 @@ static pe_kmeans_model *model_alloc(int k, int d, int64_t n) {
   m->d = d;
   m->n = n;
   m->centroids = malloc((size_t)k * d * sizeof(float));
-  m->labels = n > 0 ? malloc((size_t)n * sizeof(int32_t)) : NULL;
+  /* Every pass reads the labels and rewrites those that change. */
+  m->labels = n > 0 ? pe_huge_alloc((size_t)n * sizeof(int32_t)) : NULL;
   if (!m->centroids || (n > 0 && !m->labels)) {
     pe_kmeans_model_free(m);
     return NULL;
@@ -129,7 +131,7 @@ pe_status pe_kmeans_fit(const float *x, int64_t n, int d, const float *weights,
   float *centers = malloc((size_t)k * d * sizeof(float));
   /* A single run labels straight into the model; restarts need a second
    * array, swapped with the model's whenever a run beats the best. */
-  int32_t *labels = runs > 1 ? malloc((size_t)n * sizeof(int32_t)) : m ? m->labels : NULL;
+  int32_t *labels = runs > 1 ? pe_huge_alloc((size_t)n * sizeof(int32_t)) : m ? m->labels : NULL;
   pe__kmeans_scratch *scratch = NULL;
   pe_status st = PE_OK;
   if (!m || !centers || !labels) {
