@@ -10,11 +10,12 @@
 
 void *pe_huge_alloc(size_t bytes) {
   if (bytes == 0) bytes = 1;
-  const size_t align = bytes < HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES;
-  /* aligned_alloc wants a multiple of the alignment. */
-  if (bytes > SIZE_MAX - align) return NULL;
-  const size_t rounded = (bytes + align - 1) / align * align;
-  void *p = aligned_alloc(align, rounded);
-  if (p && align == HUGE_PAGE_BYTES) madvise(p, rounded, MADV_HUGEPAGE);
+  if (bytes > SIZE_MAX - HUGE_PAGE_BYTES) return NULL;
+  const size_t rounded = (bytes + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+  if (bytes < HUGE_PAGE_BYTES) return aligned_alloc(CACHE_LINE, rounded);
+  /* glibc's aligned_alloc takes any size; the tail past the last whole
+   * 2 MiB page stays on small pages, so the huge pages add no memory. */
+  void *p = aligned_alloc(HUGE_PAGE_BYTES, rounded);
+  if (p) madvise(p, bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
   return p;
 }

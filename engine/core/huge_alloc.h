@@ -6,15 +6,15 @@
 #include <stddef.h>
 
 /* `bytes` (uninitialised; at least 1) that free() releases. Arrays of 2 MiB
- * or more are 2 MiB-aligned, rounded up to whole 2 MiB pages (at most 2 MiB
- * more, and only if touched) and those pages offered to the
+ * or more are 2 MiB-aligned and their whole 2 MiB pages offered to the
  * kernel as transparent huge pages (Debian's default THP mode, "madvise",
  * gives them only to regions that ask): one TLB entry and one page fault
  * per 512 small pages, and physically contiguous 2 MiB runs whatever state
  * earlier processes left the free memory in. Measured on a k-means pass over
  * a 32 MB matrix: 1.45 ms on 4 KiB pages right after boot, 2.25 ms once the
  * free memory was fragmented; huge pages give the fast figure either way.
- * Smaller arrays come 64-byte aligned. NULL when out of memory. */
+ * Only whole pages are advised, so no memory is added. Smaller arrays come
+ * 64-byte aligned. NULL when out of memory. */
 void *pe_huge_alloc(size_t bytes);
 
 #endif
