@@ -51,8 +51,10 @@ typedef void (*pe_accumulate_fn)(const float *x, int64_t n, int d, const int32_t
 /* Exact inertia of a block: sum over i of w_i * pe_kernel_exact_sq_dist(x_i,
  * c_labels[i]), with point i added to sum i mod 4 and the four combined as
  * (s0 + s1) + (s2 + s3) (w_i = weights[i], or no multiplication when weights
- * is NULL). Every variant returns the same bits, so the inertia k-means
- * reports does not depend on the kernel. */
+ * is NULL). On finite inputs every variant returns the same bits, so the
+ * inertia k-means reports does not depend on the kernel; a NaN input gives
+ * NaN in every variant (which NaN payload survives may differ; k-means
+ * rejects non-finite data before it gets here). */
 typedef double (*pe_exact_inertia_fn)(const float *x, int64_t n, int d, const float *c,
                                       const int32_t *labels, const float *weights);
 

@@ -12,10 +12,13 @@ void *pe_huge_alloc(size_t bytes) {
   if (bytes == 0) bytes = 1;
   if (bytes > SIZE_MAX - HUGE_PAGE_BYTES) return NULL;
   const size_t rounded = (bytes + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
-  if (bytes < HUGE_PAGE_BYTES) return aligned_alloc(CACHE_LINE, rounded);
-  /* glibc's aligned_alloc takes any size; the tail past the last whole
-   * 2 MiB page stays on small pages, so the huge pages add no memory. */
-  void *p = aligned_alloc(HUGE_PAGE_BYTES, rounded);
-  if (p) madvise(p, bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
+  void *p = NULL;
+  /* posix_memalign, not aligned_alloc: C11 wants aligned_alloc's size to be
+   * a multiple of the alignment (glibc does not care, ASan aborts), and the
+   * tail past the last whole 2 MiB page stays on small pages, so the huge
+   * pages add no memory. */
+  if (posix_memalign(&p, bytes < HUGE_PAGE_BYTES ? CACHE_LINE : HUGE_PAGE_BYTES, rounded) != 0)
+    return NULL;
+  if (bytes >= HUGE_PAGE_BYTES) madvise(p, bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
   return p;
 }

@@ -86,15 +86,19 @@ typedef struct {
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
 
-/* Zeroed memory for a table that is probed at random: tables of 4 MiB or
- * more (at 100M rows the order tables, about a gigabyte in all) on huge
- * pages (core/huge_alloc.h). (Advising the 2 MiB customer tables too added
- * 200 MB to the peak and no speed.) Zeroing by writing matters too: calloc's
+/* Zeroed memory for a table that is probed at random, line-aligned: tables
+ * of 4 MiB or more (at 100M rows the order tables, about a gigabyte in all)
+ * on huge pages (core/huge_alloc.h). (Advising the 2 MiB customer tables too
+ * added 200 MB to the peak and no speed.) Zeroing by writing matters too: calloc's
  * untouched pages would first be mapped to the shared zero page by a probe's
  * read, then copied on the first insert, with a TLB shootdown across threads
  * each time. */
 static void *alloc_table(size_t bytes) {
-  void *t = pe_huge_alloc(bytes);
+  void *t = NULL;
+  if (bytes >= ((size_t)4 << 20))
+    t = pe_huge_alloc(bytes);
+  else if (posix_memalign(&t, 64, bytes ? bytes : 1) != 0)
+    t = NULL;
   if (t) memset(t, 0, bytes);
   return t;
 }
