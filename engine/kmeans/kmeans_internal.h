@@ -73,11 +73,14 @@ typedef struct {
   int incremental;   /* in: sums/counts hold the sums of the labels `labels` holds
                         before the pass; only the points that change label are
                         moved between clusters (labels must all be valid) */
+  int labels_unset;  /* in: `labels` holds nothing yet (a run's first pass): it is not
+                        read, and every point counts as moved */
   int want_inertia;  /* in: also sum the distances (only progress reports need it) */
   int exact_inertia; /* in: instead, the exact inertia of the new labels (the same
                         bits as pe__kmeans_exact_inertia), while x is in cache */
   double inertia;    /* sum of w * kernel distance, folded in block order (else 0) */
-  int64_t moved;     /* labels that differ from what `labels` held before */
+  int64_t moved;     /* labels that differ from what `labels` held before (not
+                        counted when exact_inertia is set: the final pass) */
 } pe__kmeans_pass_out;
 
 /* One pass over all blocks: labels[i] <- nearest centroid of c, dist[i] <- its

@@ -47,8 +47,6 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
     goto done;
   }
   PE_CHECK_GOTO(pe__kmeans_scratch_alloc(data, k, &scratch), st, done);
-  /* -1: every point counts as moved in the first iteration. */
-  for (int64_t i = 0; i < data->n; i++) labels[i] = -1;
   res->iterations = 0;
   res->converged = 0;
   res->labels_final = 0;
@@ -63,6 +61,7 @@ pe_status pe__kmeans_lloyd(const pe__kmeans_data *data, const pe__kmeans_run_par
     pe__kmeans_pass_out out = {.sums = sums,
                                .counts = counts,
                                .incremental = it > 1 && !relocated && !data->w,
+                               .labels_unset = it == 1,
                                .want_inertia = p->progress != NULL};
     PE_CHECK_GOTO(pe__kmeans_assign_pass(data, centers, k, scratch, labels, NULL, &out), st, done);
     relocated = 0;
