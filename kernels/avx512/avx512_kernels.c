@@ -42,6 +42,5 @@ typedef __m512d vd;
 #define VD_MUL(a, b) _mm512_mul_pd((a), (b))
 #define VD_SET1(s) _mm512_set1_pd(s)
 
-#include "simd/transpose16x8_avx512.h"
 #include "simd/transpose8x8_avx.h"
 #include "simd/simd_kernels.h"

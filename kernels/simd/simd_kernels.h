@@ -19,8 +19,7 @@
  *   VM_ALL(m) (every lane set);
  *   PE_WD doubles per vector, vd its type, VD_CVT_LOADU(p) (PE_WD floats at p
  *   widened), VD_LOADU VD_STOREU VD_ADD VD_MUL VD_SET1.
- * Optional: PE_TRANSPOSE16X8 and PE_TRANSPOSE8X8(src, ld, dst, ldd) for the
- * point packing (16 or 8 points' 8 coordinates at a time).
+ * Optional: PE_TRANSPOSE8X8(src, ld, dst, ldd) for the point packing.
  *
  * Layout: a block of P = PE_R * PE_W points is packed transposed (xT[t][p],
  * one vector per coordinate) so that each lane follows one point and the
@@ -63,18 +62,6 @@ static inline void PE_ISA(prefetch_ahead)(const float *x, int64_t i0, int np, in
 static void PE_ISA(pack_points)(const float *x, int np, int d, int P, float *restrict xT,
                                 float *restrict xn) {
   int p = 0;
-#ifdef PE_TRANSPOSE16X8
-  {
-    const int d8 = d - d % 8;
-    for (; p + 16 <= np; p += 16) {
-      const float *rows = x + (size_t)p * d;
-      for (int t = 0; t < d8; t += 8)
-        PE_TRANSPOSE16X8(rows + t, (size_t)d, xT + (size_t)t * P + p, (size_t)P);
-      for (int q = 0; q < 16; q++)
-        for (int t = d8; t < d; t++) xT[(size_t)t * P + p + q] = rows[(size_t)q * d + t];
-    }
-  }
-#endif
 #ifdef PE_TRANSPOSE8X8
   int d8 = d - d % 8;
   for (; p + 8 <= np; p += 8) {
