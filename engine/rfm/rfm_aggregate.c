@@ -18,6 +18,7 @@
  * customer and updating it is one cache line. */
 #include <hdf5.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,6 +90,7 @@ typedef struct {
   void *orders_map;
   size_t orders_map_bytes;
   int64_t max_orders; /* the file's row count: no partition has more orders */
+  struct grow_scratch *scratch; /* per thread, shared by all partitions */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
@@ -229,6 +231,28 @@ static void free_orders(part_state *ps) {
   ps->orders_map_bytes = 0;
 }
 
+/* A thread's temporary for the entries of a table being doubled, kept from
+ * one doubling to the next: a fresh temporary per doubling made the process
+ * touch about as much new memory again as the tables themselves. */
+typedef struct grow_scratch {
+  void *p;
+  size_t cap;
+} grow_scratch;
+
+static void *scratch_for(grow_scratch *all, size_t bytes) {
+  grow_scratch *sc = &all[omp_get_thread_num()];
+  if (bytes > sc->cap) {
+    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
+    while (cap < bytes) cap *= 2;
+    void *p = malloc(cap);
+    if (!p) return NULL;
+    free(sc->p);
+    sc->p = p;
+    sc->cap = cap;
+  }
+  return sc->p;
+}
+
 /* Puts the `n` entries of `from` into the zeroed table t (mask `mask`). */
 static void reinsert_orders(const part_state *ps, const order_entry *from, uint64_t n,
                             order_entry *t, uint64_t mask) {
@@ -252,7 +276,7 @@ static int grow_orders(part_state *ps) {
     if ((uintptr_t)ps->orders + new_bytes > end) return -1; /* cannot happen: more orders than rows */
     order_entry *old = NULL;
     if (size) {
-      old = malloc((size_t)size * sizeof *old);
+      old = scratch_for(ps->scratch, (size_t)size * sizeof *old);
       if (!old) return -1;
       memcpy(old, ps->orders, (size_t)size * sizeof *old);
     }
@@ -260,7 +284,6 @@ static int grow_orders(part_state *ps) {
       madvise(ps->orders, new_bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
     memset(ps->orders, 0, new_bytes);
     reinsert_orders(ps, old, size, ps->orders, new_size - 1);
-    free(old);
     ps->omask = new_size - 1;
     return 0;
   }
@@ -517,6 +540,8 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   int table_open = 0;
   aggregate_run run = {.input = input, .params = params, .max_ts = INT64_MIN};
   int64_t txn_customers[PE_CIX_PARTITIONS];
+  grow_scratch *scratch = NULL; /* the order tables' doubling temporaries */
+  int scratch_slots = 0;
   pe_status st;
 
   PE_CHECK_GOTO(pe_h5_open_read(input, &fid), st, done);
@@ -533,7 +558,11 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   int64_t chunk = params->chunk_rows > 0 ? params->chunk_rows : (1 << 20);
   if (chunk > rows) chunk = rows;
   run.parts = calloc(PE_CIX_PARTITIONS, sizeof *run.parts);
-  if (!run.parts) {
+  /* Threads are numbered below omp_get_max_threads() in every parallel
+   * region of the pass. */
+  scratch_slots = omp_get_max_threads();
+  scratch = calloc((size_t)scratch_slots, sizeof *scratch);
+  if (!run.parts || !scratch) {
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input,
                   (long long)chunk);
     goto done;
@@ -542,6 +571,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     run.parts[p].min_ts = INT64_MAX;
     run.parts[p].max_orders = rows;
+    run.parts[p].scratch = scratch;
     run.parts[p].max_ts = INT64_MIN;
   }
   run.filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
@@ -611,6 +641,8 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
 
 done:
   free_parts(run.parts);
+  for (int th = 0; scratch && th < scratch_slots; th++) free(scratch[th].p);
+  free(scratch);
   pe_customer_index_free(run.ix);
   if (table_open) pe_h5_table_close(&table);
   if (fid >= 0) H5Fclose(fid);
