@@ -239,6 +239,17 @@ static void test_random_auto_as_of(void) {
   free(sess);
 }
 
+/* Enough customers and orders that every partition's customer and order
+ * tables double several times (and order entries are renumbered each time
+ * the customer table grows), against the brute force. */
+static void test_random_tables_grow(void) {
+  int64_t *sess, ns;
+  rfm_test_row *rows = random_rows(3, 9000, 6000, &sess, &ns);
+  run_case(rows, 9000, sess, ns, PE_RFM_AS_OF_AUTO, 1000);
+  free(rows);
+  free(sess);
+}
+
 static void test_random_future_rows(void) {
   int64_t *sess, ns;
   rfm_test_row *rows = random_rows(2, 3000, 200, &sess, &ns);
@@ -562,6 +573,7 @@ int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
       {"random data, future-dated rows", test_random_future_rows},
+      {"random data, every table grows and is renumbered", test_random_tables_grow},
       {"wide recency range (selection path)", test_wide_recency_range},
       {"single customer", test_single_customer},
       {"one transaction", test_one_transaction},

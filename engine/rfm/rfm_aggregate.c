@@ -97,6 +97,12 @@ typedef struct {
 
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
+/* A partition's customer and order tables start this small and double: the
+ * first few doublings cost nothing measurable, and the unit tests' few
+ * thousand rows then grow and renumber every table several times, as the
+ * large inputs do. */
+#define FIRST_TABLE_ENTRIES 16
+
 /* Zeroed memory for a table that is probed at random, line-aligned: tables
  * of 4 MiB or more (at 100M rows the order tables, about a gigabyte in all)
  * on huge pages (core/huge_alloc.h). (Advising the 2 MiB customer tables too
@@ -139,7 +145,7 @@ static customer_entry *alloc_customers(uint64_t entries) {
  * alone and stay. */
 static int grow_customers(part_state *ps) {
   uint64_t size = ps->customers ? ps->cmask + 1 : 0;
-  uint64_t new_size = size ? 2 * size : 1024;
+  uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   customer_entry *t = alloc_customers(new_size);
   uint32_t *moved = size ? malloc((size_t)size * sizeof *moved) : NULL;
   if (!t || (size && !moved)) {
@@ -268,7 +274,7 @@ static void reinsert_orders(const part_state *ps, const order_entry *from, uint6
 
 static int grow_orders(part_state *ps) {
   const uint64_t size = ps->orders ? ps->omask + 1 : 0;
-  const uint64_t new_size = size ? 2 * size : 4096;
+  const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const size_t new_bytes = (size_t)new_size * sizeof(order_entry);
   if (!ps->orders && !reserve_orders(ps)) ps->orders_map = NULL;
   if (ps->orders_map) {
