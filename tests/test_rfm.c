@@ -250,6 +250,18 @@ static void test_random_tables_grow(void) {
   free(sess);
 }
 
+/* One customer with thousands of orders: its partition's order table
+ * outgrows the address space reserved for a partition's share and moves. */
+static void test_one_customer_many_orders(void) {
+  const int64_t n = 7000;
+  rfm_test_row *rows = malloc((size_t)n * sizeof *rows);
+  for (int64_t i = 0; i < n; i++)
+    rows[i] = (rfm_test_row){424242, (i * 7919) % 6500, 1700000000 + (i % 50) * DAY,
+                             (i % 9 == 0) ? -3.0 : 1.0 + (double)(i % 13)};
+  run_case(rows, n, NULL, 0, PE_RFM_AS_OF_AUTO, 1 << 20);
+  free(rows);
+}
+
 static void test_random_future_rows(void) {
   int64_t *sess, ns;
   rfm_test_row *rows = random_rows(2, 3000, 200, &sess, &ns);
@@ -574,6 +586,7 @@ int main(int argc, char **argv) {
       {"random data, default as-of", test_random_auto_as_of},
       {"random data, future-dated rows", test_random_future_rows},
       {"random data, every table grows and is renumbered", test_random_tables_grow},
+      {"one customer with 6500 orders (its table moves)", test_one_customer_many_orders},
       {"wide recency range (selection path)", test_wide_recency_range},
       {"single customer", test_single_customer},
       {"one transaction", test_one_transaction},

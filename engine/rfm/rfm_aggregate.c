@@ -19,6 +19,7 @@
 #include <hdf5.h>
 #include <math.h>
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,8 +90,10 @@ typedef struct {
    * the heap (no reservation could be made). */
   void *orders_map;
   size_t orders_map_bytes;
+  size_t orders_room; /* bytes of table the reservation holds, from ps->orders */
   int64_t max_orders; /* the file's row count: no partition has more orders */
   struct grow_scratch *scratch; /* per thread, shared by all partitions */
+  int scratch_slots;             /* threads that have a slot in `scratch` */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
@@ -211,16 +214,42 @@ static inline uint64_t order_hash(int64_t order_id, uint64_t customer_hash) {
  * 8.7-9.5 s). The reservation is 2 MiB-aligned and the table's whole 2 MiB
  * pages are offered as huge pages once it reaches 4 MiB, as alloc_table
  * does. Returns 0 when no reservation could be made (the heap is used). */
-static int reserve_orders(part_state *ps) {
-  uint64_t entries = 4096;
-  const uint64_t need = (uint64_t)ps->max_orders / 3 * 4 + 4;
-  while (entries < need && entries < (1ull << 40)) entries *= 2;
-  const size_t bytes = (size_t)entries * sizeof(order_entry) + HUGE_PAGE_BYTES;
+static int strict_overcommit(void) {
+  /* Under vm.overcommit_memory = 2 MAP_NORESERVE is ignored and a
+   * reservation is charged in full: the heap is used instead. */
+  static int strict = -1;
+  if (strict < 0) {
+    int mode = 0;
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    if (f) {
+      if (fscanf(f, "%d", &mode) != 1) mode = 0;
+      fclose(f);
+    }
+    strict = mode == 2;
+  }
+  return strict;
+}
+
+/* Reserves room for a table of at least `entries` entries and makes it the
+ * (empty) order table; 0 when no reservation could be made. The reservation
+ * is eight times the partition's share of the file's rows (and at least
+ * 4096 entries, at most what every row being a new order needs), so the
+ * address space reserved stays near 40 bytes per row in all; a partition
+ * that outgrows it moves to a new one (grow_orders). */
+static int reserve_orders(part_state *ps, uint64_t entries) {
+  if (strict_overcommit()) return 0;
+  const uint64_t share = (uint64_t)ps->max_orders / PE_CIX_PARTITIONS * 8 / 3 * 4 + 4;
+  const uint64_t all = (uint64_t)ps->max_orders / 3 * 4 + 4;
+  uint64_t want = 4096;
+  while ((want < share && want < all) || want < entries) want *= 2;
+  if (want > ((uint64_t)1 << 40)) return 0;
+  const size_t bytes = (size_t)want * sizeof(order_entry) + HUGE_PAGE_BYTES;
   void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                    -1, 0);
   if (map == MAP_FAILED) return 0;
   ps->orders_map = map;
   ps->orders_map_bytes = bytes;
+  ps->orders_room = (size_t)want * sizeof(order_entry);
   uintptr_t base = ((uintptr_t)map + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
   ps->orders = (order_entry *)base;
   ps->omask = 0;
@@ -235,6 +264,7 @@ static void free_orders(part_state *ps) {
   ps->orders = NULL;
   ps->orders_map = NULL;
   ps->orders_map_bytes = 0;
+  ps->orders_room = 0;
 }
 
 /* A thread's temporary for the entries of a table being doubled, kept from
@@ -245,8 +275,13 @@ typedef struct grow_scratch {
   size_t cap;
 } grow_scratch;
 
-static void *scratch_for(grow_scratch *all, size_t bytes) {
-  grow_scratch *sc = &all[omp_get_thread_num()];
+/* The calling thread's temporary of at least `bytes`; NULL when out of
+ * memory or when the thread has no slot (a team larger than the one the
+ * slots were counted for: the caller then uses a one-off allocation). */
+static void *scratch_for(const part_state *ps, size_t bytes) {
+  const int th = omp_get_thread_num();
+  if (th >= ps->scratch_slots) return NULL;
+  grow_scratch *sc = &ps->scratch[th];
   if (bytes > sc->cap) {
     size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
     while (cap < bytes) cap *= 2;
@@ -276,20 +311,39 @@ static int grow_orders(part_state *ps) {
   const uint64_t size = ps->orders ? ps->omask + 1 : 0;
   const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const size_t new_bytes = (size_t)new_size * sizeof(order_entry);
-  if (!ps->orders && !reserve_orders(ps)) ps->orders_map = NULL;
+  if (!ps->orders) reserve_orders(ps, new_size);
   if (ps->orders_map) {
-    const uintptr_t end = (uintptr_t)ps->orders_map + ps->orders_map_bytes;
-    if ((uintptr_t)ps->orders + new_bytes > end) return -1; /* cannot happen: more orders than rows */
-    order_entry *old = NULL;
+    order_entry *old = NULL, *one_off = NULL;
     if (size) {
-      old = scratch_for(ps->scratch, (size_t)size * sizeof *old);
+      old = scratch_for(ps, (size_t)size * sizeof *old);
+      if (!old) old = one_off = malloc((size_t)size * sizeof *old);
       if (!old) return -1;
       memcpy(old, ps->orders, (size_t)size * sizeof *old);
+    }
+    if (new_bytes > ps->orders_room) {
+      /* Outgrown (a partition with far more than its share of the orders):
+       * a new, larger reservation; the heap if none can be made. */
+      void *map = ps->orders_map;
+      const size_t map_bytes = ps->orders_map_bytes;
+      ps->orders_map = NULL;
+      ps->orders = NULL;
+      const int moved = reserve_orders(ps, 4 * new_size);
+      munmap(map, map_bytes);
+      if (!moved) {
+        order_entry *t = alloc_table(new_bytes);
+        if (t) reinsert_orders(ps, old, size, t, new_size - 1);
+        free(one_off);
+        if (!t) return -1;
+        ps->orders = t;
+        ps->omask = new_size - 1;
+        return 0;
+      }
     }
     if (new_bytes >= ((size_t)4 << 20))
       madvise(ps->orders, new_bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
     memset(ps->orders, 0, new_bytes);
     reinsert_orders(ps, old, size, ps->orders, new_size - 1);
+    free(one_off);
     ps->omask = new_size - 1;
     return 0;
   }
@@ -578,6 +632,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
     run.parts[p].min_ts = INT64_MAX;
     run.parts[p].max_orders = rows;
     run.parts[p].scratch = scratch;
+    run.parts[p].scratch_slots = scratch_slots;
     run.parts[p].max_ts = INT64_MIN;
   }
   run.filter_future = params->as_of != PE_RFM_AS_OF_AUTO;
@@ -602,6 +657,12 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
       .seconds = &spent,
   };
   PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
+  /* The doubling temporaries are done with: not kept through the peak of
+   * sorting the ids and allocating the output. */
+  for (int th = 0; th < scratch_slots; th++) {
+    free(scratch[th].p);
+    scratch[th] = (grow_scratch){NULL, 0};
+  }
   res->seconds.read = spent.read;
   res->seconds.check = spent.check;
   res->seconds.group = spent.group;
