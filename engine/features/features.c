@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/huge_alloc.h"
 #include "features/features_internal.h"
 #include "io/h5.h"
 
@@ -21,7 +22,8 @@ pe_status pe__feat_alloc(pe_features *f) {
   size_t n = (size_t)(f->n ? f->n : 1), nd = n * (size_t)(f->d ? f->d : 1);
   f->customer_id = malloc(n * sizeof *f->customer_id);
   f->raw = malloc(nd * sizeof *f->raw);
-  f->scaled = malloc(nd * sizeof *f->scaled);
+  /* `personae run` clusters this matrix: every Lloyd pass streams it. */
+  f->scaled = pe_huge_alloc(nd * sizeof *f->scaled);
   f->has_value = malloc(nd);
   f->evidence_n = malloc(nd * sizeof *f->evidence_n);
   PE_FAIL_IF(!f->customer_id || !f->raw || !f->scaled || !f->has_value || !f->evidence_n,
