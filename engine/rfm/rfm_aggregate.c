@@ -19,10 +19,8 @@
 #include <hdf5.h>
 #include <math.h>
 #include <omp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/civil_time.h"
 #include "core/clock.h"
@@ -32,6 +30,7 @@
 #include "io/tables.h"
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
+#include "rfm/table_space.h"
 #include "rfm/rfm_internal.h"
 
 #define SECONDS_PER_DAY 86400
@@ -78,6 +77,7 @@ typedef struct {
  * is over, positions are mapped to local slots and `slots` holds the values. */
 typedef struct {
   customer_entry *customers;
+  pe_table_space cspace; /* where `customers` lives */
   uint64_t cmask;
   int64_t ncustomers;
   slot_state *slots;
@@ -85,20 +85,14 @@ typedef struct {
   order_entry *orders;
   uint64_t omask;
   int64_t norders;
-  /* Address space reserved for the order table to grow in place (see
-   * grow_orders): the mapping and its length; NULL when the table lives on
-   * the heap (no reservation could be made). */
-  void *orders_map;
-  size_t orders_map_bytes;
-  size_t orders_room; /* bytes of table the reservation holds, from ps->orders */
-  int64_t max_orders; /* the file's row count: no partition has more orders */
+  pe_table_space ospace; /* where `orders` lives */
+  int64_t max_rows;      /* the file's row count: no partition has more customers or orders */
   struct grow_scratch *scratch; /* per thread, shared by all partitions */
   int scratch_slots;             /* threads that have a slot in `scratch` */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
 
-#define HUGE_PAGE_BYTES ((size_t)2 << 20)
 
 /* A partition's customer and order tables start this small and double: the
  * first few doublings cost nothing measurable, and the unit tests' few
@@ -137,28 +131,82 @@ static int grow_slots(part_state *ps, int64_t need) {
   return 0;
 }
 
-static customer_entry *alloc_customers(uint64_t entries) {
-  customer_entry *t = alloc_table((size_t)entries * sizeof *t);
-  for (uint64_t i = 0; t && i < entries; i++) t[i].first = NO_CUSTOMER;
-  return t;
+/* A thread's temporary for the entries of a table being doubled, kept from
+ * one doubling to the next: a fresh temporary per doubling made the process
+ * touch about as much new memory again as the tables themselves. */
+typedef struct grow_scratch {
+  void *p;
+  size_t cap;
+} grow_scratch;
+
+/* The calling thread's temporary of at least `bytes`; NULL when out of
+ * memory or when the thread has no slot (a team larger than the one the
+ * slots were counted for: the caller then uses a one-off allocation). */
+static void *scratch_for(const part_state *ps, size_t bytes) {
+  const int th = omp_get_thread_num();
+  if (th >= ps->scratch_slots) return NULL;
+  grow_scratch *sc = &ps->scratch[th];
+  if (bytes > sc->cap) {
+    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
+    while (cap < bytes) cap *= 2;
+    void *p = malloc(cap);
+    if (!p) return NULL;
+    free(sc->p);
+    sc->p = p;
+    sc->cap = cap;
+  }
+  return sc->p;
 }
 
-/* Doubles the customer table. Order entries name customers by position, so
- * they are renumbered; their places in the order table depend on the ids
- * alone and stay. */
+/* Copies a table about to double into the calling thread's temporary (or a
+ * one-off block, returned in *one_off for the caller to free). */
+static void *copy_out(const part_state *ps, const void *table, size_t bytes, void **one_off) {
+  void *copy = scratch_for(ps, bytes);
+  if (!copy) copy = *one_off = malloc(bytes);
+  if (copy) memcpy(copy, table, bytes);
+  return copy;
+}
+
+/* Address space to reserve for a partition's table of `elem`-byte entries
+ * that needs `need` entries: eight times the partition's share of the rows
+ * (at least 4096 entries, at most what one entry per row of the file needs
+ * at 3/4 load) and never less than `need`, so that all partitions together
+ * reserve about 8 x 4/3 entries per row; a partition that outgrows its
+ * reservation moves to one four times its new size. */
+static size_t reserve_bytes(const part_state *ps, uint64_t need, size_t elem) {
+  const uint64_t share = (uint64_t)ps->max_rows / PE_CIX_PARTITIONS * 8 / 3 * 4 + 4;
+  const uint64_t all = (uint64_t)ps->max_rows / 3 * 4 + 4;
+  uint64_t want = 4096;
+  while (((want < share && want < all) || want < need) && want < ((uint64_t)1 << 40)) want *= 2;
+  return (size_t)want * elem;
+}
+
+/* Doubles the customer table in place (table_space.h). Order entries name
+ * customers by position, so they are renumbered; their places in the order
+ * table depend on the ids alone and stay. */
 static int grow_customers(part_state *ps) {
-  uint64_t size = ps->customers ? ps->cmask + 1 : 0;
-  uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
-  customer_entry *t = alloc_customers(new_size);
+  const uint64_t size = ps->customers ? ps->cmask + 1 : 0;
+  const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   uint32_t *moved = size ? malloc((size_t)size * sizeof *moved) : NULL;
-  if (!t || (size && !moved)) {
-    free(t);
+  void *one_off = NULL;
+  const customer_entry *old = NULL;
+  if (size && (!moved || !(old = copy_out(ps, ps->customers, size * sizeof *old, &one_off)))) {
     free(moved);
     return -1;
   }
-  uint64_t mask = new_size - 1;
+  customer_entry *t = pe_table_space_grow(&ps->cspace, ps->customers, new_size * sizeof *t,
+                                          reserve_bytes(ps, 4 * new_size, sizeof *t));
+  if (!t) {
+    ps->customers = NULL;
+    ps->cmask = 0;
+    free(moved);
+    free(one_off);
+    return -1;
+  }
+  for (uint64_t i = 0; i < new_size; i++) t[i].first = NO_CUSTOMER;
+  const uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    const customer_entry *e = &ps->customers[i];
+    const customer_entry *e = &old[i];
     if (e->first == NO_CUSTOMER) continue;
     uint64_t pos = pe_cix_hash(e->id) & mask;
     while (t[pos].first != NO_CUSTOMER) pos = (pos + 1) & mask;
@@ -170,7 +218,7 @@ static int grow_customers(part_state *ps) {
     if (o->customer_plus_one) o->customer_plus_one = moved[o->customer_plus_one - 1] + 1;
   }
   free(moved);
-  free(ps->customers);
+  free(one_off);
   ps->customers = t;
   ps->cmask = mask;
   return 0;
@@ -201,99 +249,6 @@ static inline uint64_t order_hash(int64_t order_id, uint64_t customer_hash) {
   return pe_cix_hash(order_id ^ (int64_t)customer_hash);
 }
 
-/* Order tables grow in place, in address space reserved once for the largest
- * table the partition could need (every row of the file a new order):
- * MAP_NORESERVE, so only the pages a table reaches are ever backed. Growing
- * copies the entries out to a temporary, clears the doubled table and
- * reinserts them; the table's first half reuses its own pages, and only the
- * second half is new memory. Allocating each doubled table afresh and freeing
- * the old one made the process touch about twice the final tables' memory
- * (at 100M rows, 1.3 GB of order tables); on a VM whose fresh pages are
- * expensive that churn cost more than the reinsertion (measured: tables
- * sized once from the start ran the whole command 1.6 s faster, 10.3-11.1 ->
- * 8.7-9.5 s). The reservation is 2 MiB-aligned and the table's whole 2 MiB
- * pages are offered as huge pages once it reaches 4 MiB, as alloc_table
- * does. Returns 0 when no reservation could be made (the heap is used). */
-static int strict_overcommit(void) {
-  /* Under vm.overcommit_memory = 2 MAP_NORESERVE is ignored and a
-   * reservation is charged in full: the heap is used instead. */
-  static int strict = -1;
-  if (strict < 0) {
-    int mode = 0;
-    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
-    if (f) {
-      if (fscanf(f, "%d", &mode) != 1) mode = 0;
-      fclose(f);
-    }
-    strict = mode == 2;
-  }
-  return strict;
-}
-
-/* Reserves room for a table of at least `entries` entries and makes it the
- * (empty) order table; 0 when no reservation could be made. The reservation
- * is eight times the partition's share of the file's rows (and at least
- * 4096 entries, at most what every row being a new order needs), so the
- * address space reserved stays near 40 bytes per row in all; a partition
- * that outgrows it moves to a new one (grow_orders). */
-static int reserve_orders(part_state *ps, uint64_t entries) {
-  if (strict_overcommit()) return 0;
-  const uint64_t share = (uint64_t)ps->max_orders / PE_CIX_PARTITIONS * 8 / 3 * 4 + 4;
-  const uint64_t all = (uint64_t)ps->max_orders / 3 * 4 + 4;
-  uint64_t want = 4096;
-  while ((want < share && want < all) || want < entries) want *= 2;
-  if (want > ((uint64_t)1 << 40)) return 0;
-  const size_t bytes = (size_t)want * sizeof(order_entry) + HUGE_PAGE_BYTES;
-  void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
-  if (map == MAP_FAILED) return 0;
-  ps->orders_map = map;
-  ps->orders_map_bytes = bytes;
-  ps->orders_room = (size_t)want * sizeof(order_entry);
-  uintptr_t base = ((uintptr_t)map + HUGE_PAGE_BYTES - 1) & ~(uintptr_t)(HUGE_PAGE_BYTES - 1);
-  ps->orders = (order_entry *)base;
-  ps->omask = 0;
-  return 1;
-}
-
-static void free_orders(part_state *ps) {
-  if (ps->orders_map)
-    munmap(ps->orders_map, ps->orders_map_bytes);
-  else
-    free(ps->orders);
-  ps->orders = NULL;
-  ps->orders_map = NULL;
-  ps->orders_map_bytes = 0;
-  ps->orders_room = 0;
-}
-
-/* A thread's temporary for the entries of a table being doubled, kept from
- * one doubling to the next: a fresh temporary per doubling made the process
- * touch about as much new memory again as the tables themselves. */
-typedef struct grow_scratch {
-  void *p;
-  size_t cap;
-} grow_scratch;
-
-/* The calling thread's temporary of at least `bytes`; NULL when out of
- * memory or when the thread has no slot (a team larger than the one the
- * slots were counted for: the caller then uses a one-off allocation). */
-static void *scratch_for(const part_state *ps, size_t bytes) {
-  const int th = omp_get_thread_num();
-  if (th >= ps->scratch_slots) return NULL;
-  grow_scratch *sc = &ps->scratch[th];
-  if (bytes > sc->cap) {
-    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
-    while (cap < bytes) cap *= 2;
-    void *p = malloc(cap);
-    if (!p) return NULL;
-    free(sc->p);
-    sc->p = p;
-    sc->cap = cap;
-  }
-  return sc->p;
-}
-
 /* Puts the `n` entries of `from` into the zeroed table t (mask `mask`). */
 static void reinsert_orders(const part_state *ps, const order_entry *from, uint64_t n,
                             order_entry *t, uint64_t mask) {
@@ -307,50 +262,25 @@ static void reinsert_orders(const part_state *ps, const order_entry *from, uint6
   }
 }
 
+/* Doubles the order table in place (table_space.h). */
 static int grow_orders(part_state *ps) {
   const uint64_t size = ps->orders ? ps->omask + 1 : 0;
   const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const size_t new_bytes = (size_t)new_size * sizeof(order_entry);
-  if (!ps->orders) reserve_orders(ps, new_size);
-  if (ps->orders_map) {
-    order_entry *old = NULL, *one_off = NULL;
-    if (size) {
-      old = scratch_for(ps, (size_t)size * sizeof *old);
-      if (!old) old = one_off = malloc((size_t)size * sizeof *old);
-      if (!old) return -1;
-      memcpy(old, ps->orders, (size_t)size * sizeof *old);
-    }
-    if (new_bytes > ps->orders_room) {
-      /* Outgrown (a partition with far more than its share of the orders):
-       * a new, larger reservation; the heap if none can be made. */
-      void *map = ps->orders_map;
-      const size_t map_bytes = ps->orders_map_bytes;
-      ps->orders_map = NULL;
-      ps->orders = NULL;
-      const int moved = reserve_orders(ps, 4 * new_size);
-      munmap(map, map_bytes);
-      if (!moved) {
-        order_entry *t = alloc_table(new_bytes);
-        if (t) reinsert_orders(ps, old, size, t, new_size - 1);
-        free(one_off);
-        if (!t) return -1;
-        ps->orders = t;
-        ps->omask = new_size - 1;
-        return 0;
-      }
-    }
-    if (new_bytes >= ((size_t)4 << 20))
-      madvise(ps->orders, new_bytes & ~(HUGE_PAGE_BYTES - 1), MADV_HUGEPAGE);
-    memset(ps->orders, 0, new_bytes);
-    reinsert_orders(ps, old, size, ps->orders, new_size - 1);
+  void *one_off = NULL;
+  const order_entry *old = NULL;
+  if (size && !(old = copy_out(ps, ps->orders, size * sizeof *old, &one_off))) return -1;
+  order_entry *t = pe_table_space_grow(&ps->ospace, ps->orders, new_bytes,
+                                       reserve_bytes(ps, 4 * new_size, sizeof *t));
+  if (!t) {
+    ps->orders = NULL;
+    ps->omask = 0;
     free(one_off);
-    ps->omask = new_size - 1;
-    return 0;
+    return -1;
   }
-  order_entry *t = alloc_table(new_bytes);
-  if (!t) return -1;
-  reinsert_orders(ps, ps->orders, size, t, new_size - 1);
-  free(ps->orders);
+  memset(t, 0, new_bytes);
+  reinsert_orders(ps, old, size, t, new_size - 1);
+  free(one_off);
   ps->orders = t;
   ps->omask = new_size - 1;
   return 0;
@@ -425,9 +355,9 @@ static int process_partition(part_state *ps, const txn_row *rows, int64_t n, int
 static void free_parts(part_state *parts) {
   if (!parts) return;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
-    free(parts[p].customers);
+    pe_table_space_release(&parts[p].cspace, parts[p].customers);
     free(parts[p].slots);
-    free_orders(&parts[p]);
+    pe_table_space_release(&parts[p].ospace, parts[p].orders);
   }
   free(parts);
 }
@@ -539,7 +469,7 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
       slot_of[i] = (uint32_t)slot;
       ps->slots[slot] = (slot_state){e->monetary, e->first, e->last, 0, 0};
     }
-    free(ps->customers);
+    pe_table_space_release(&ps->cspace, ps->customers);
     ps->customers = NULL;
     for (uint64_t i = 0; !failed && ps->orders && i <= ps->omask; i++) {
       const order_entry *e = &ps->orders[i];
@@ -552,7 +482,8 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
     }
     free(slot_of);
     orders += ps->norders;
-    free_orders(ps);
+    pe_table_space_release(&ps->ospace, ps->orders);
+    ps->orders = NULL;
   }
   return failed ? -1 : orders;
 }
@@ -630,7 +561,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   PE_CHECK_GOTO(pe_customer_index_create(&run.ix), st, done);
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
     run.parts[p].min_ts = INT64_MAX;
-    run.parts[p].max_orders = rows;
+    run.parts[p].max_rows = rows;
     run.parts[p].scratch = scratch;
     run.parts[p].scratch_slots = scratch_slots;
     run.parts[p].max_ts = INT64_MIN;
