@@ -77,7 +77,6 @@ typedef struct {
  * is over, positions are mapped to local slots and `slots` holds the values. */
 typedef struct {
   customer_entry *customers;
-  pe_table_space cspace; /* where `customers` lives */
   uint64_t cmask;
   int64_t ncustomers;
   slot_state *slots;
@@ -181,32 +180,30 @@ static size_t reserve_bytes(const part_state *ps, uint64_t need, size_t elem) {
   return (size_t)want * elem;
 }
 
-/* Doubles the customer table in place (table_space.h). Order entries name
- * customers by position, so they are renumbered; their places in the order
- * table depend on the ids alone and stay. */
+static customer_entry *alloc_customers(uint64_t entries) {
+  customer_entry *t = alloc_table((size_t)entries * sizeof *t);
+  for (uint64_t i = 0; t && i < entries; i++) t[i].first = NO_CUSTOMER;
+  return t;
+}
+
+/* Doubles the customer table. Order entries name customers by position, so
+ * they are renumbered; their places in the order table depend on the ids
+ * alone and stay. (Growing these tables in place as the order tables do
+ * measured no faster: at 100M rows the group-by gained 0.1 s and releasing
+ * 256 reservations cost as much when the orders were resolved.) */
 static int grow_customers(part_state *ps) {
-  const uint64_t size = ps->customers ? ps->cmask + 1 : 0;
-  const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
+  uint64_t size = ps->customers ? ps->cmask + 1 : 0;
+  uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
+  customer_entry *t = alloc_customers(new_size);
   uint32_t *moved = size ? malloc((size_t)size * sizeof *moved) : NULL;
-  void *one_off = NULL;
-  const customer_entry *old = NULL;
-  if (size && (!moved || !(old = copy_out(ps, ps->customers, size * sizeof *old, &one_off)))) {
+  if (!t || (size && !moved)) {
+    free(t);
     free(moved);
     return -1;
   }
-  customer_entry *t = pe_table_space_grow(&ps->cspace, ps->customers, new_size * sizeof *t,
-                                          reserve_bytes(ps, 4 * new_size, sizeof *t));
-  if (!t) {
-    ps->customers = NULL;
-    ps->cmask = 0;
-    free(moved);
-    free(one_off);
-    return -1;
-  }
-  for (uint64_t i = 0; i < new_size; i++) t[i].first = NO_CUSTOMER;
-  const uint64_t mask = new_size - 1;
+  uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    const customer_entry *e = &old[i];
+    const customer_entry *e = &ps->customers[i];
     if (e->first == NO_CUSTOMER) continue;
     uint64_t pos = pe_cix_hash(e->id) & mask;
     while (t[pos].first != NO_CUSTOMER) pos = (pos + 1) & mask;
@@ -218,7 +215,7 @@ static int grow_customers(part_state *ps) {
     if (o->customer_plus_one) o->customer_plus_one = moved[o->customer_plus_one - 1] + 1;
   }
   free(moved);
-  free(one_off);
+  free(ps->customers);
   ps->customers = t;
   ps->cmask = mask;
   return 0;
@@ -355,7 +352,7 @@ static int process_partition(part_state *ps, const txn_row *rows, int64_t n, int
 static void free_parts(part_state *parts) {
   if (!parts) return;
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
-    pe_table_space_release(&parts[p].cspace, parts[p].customers);
+    free(parts[p].customers);
     free(parts[p].slots);
     pe_table_space_release(&parts[p].ospace, parts[p].orders);
   }
@@ -469,7 +466,7 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
       slot_of[i] = (uint32_t)slot;
       ps->slots[slot] = (slot_state){e->monetary, e->first, e->last, 0, 0};
     }
-    pe_table_space_release(&ps->cspace, ps->customers);
+    free(ps->customers);
     ps->customers = NULL;
     for (uint64_t i = 0; !failed && ps->orders && i <= ps->omask; i++) {
       const order_entry *e = &ps->orders[i];
