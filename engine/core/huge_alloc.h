@@ -17,4 +17,9 @@
  * 64-byte aligned. NULL when out of memory. */
 void *pe_huge_alloc(size_t bytes);
 
+/* The same with huge pages only from `huge_min` bytes up (at least 2 MiB):
+ * for many tables of a few MiB each, where 2 MiB pages that end up mostly
+ * empty would add to the peak. */
+void *pe_huge_alloc_from(size_t bytes, size_t huge_min);
+
 #endif

@@ -85,13 +85,12 @@ typedef struct {
   uint64_t omask;
   int64_t norders;
   pe_table_space ospace; /* where `orders` lives */
-  int64_t max_rows;      /* the file's row count: no partition has more customers or orders */
+  int64_t max_rows;      /* the file's row count: no partition has more orders */
   struct grow_scratch *scratch; /* per thread, shared by all partitions */
   int scratch_slots;             /* threads that have a slot in `scratch` */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
-
 
 /* A partition's customer and order tables start this small and double: the
  * first few doublings cost nothing measurable, and the unit tests' few
@@ -99,19 +98,15 @@ typedef struct {
  * large inputs do. */
 #define FIRST_TABLE_ENTRIES 16
 
-/* Zeroed memory for a table that is probed at random, line-aligned: tables
- * of 4 MiB or more (at 100M rows the order tables, about a gigabyte in all)
- * on huge pages (core/huge_alloc.h). (Advising the 2 MiB customer tables too
- * added 200 MB to the peak and no speed.) Zeroing by writing matters too: calloc's
+/* Zeroed memory for a table that is probed at random (customers, slots),
+ * line-aligned: tables of 4 MiB or more on huge pages (core/huge_alloc.h).
+ * (Advising the 2 MiB customer tables too added 200 MB to the peak and no
+ * speed.) Zeroing by writing matters too: calloc's
  * untouched pages would first be mapped to the shared zero page by a probe's
  * read, then copied on the first insert, with a TLB shootdown across threads
  * each time. */
 static void *alloc_table(size_t bytes) {
-  void *t = NULL;
-  if (bytes >= ((size_t)4 << 20))
-    t = pe_huge_alloc(bytes);
-  else if (posix_memalign(&t, 64, bytes ? bytes : 1) != 0)
-    t = NULL;
+  void *t = pe_huge_alloc_from(bytes, (size_t)4 << 20);
   if (t) memset(t, 0, bytes);
   return t;
 }

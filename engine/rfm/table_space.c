@@ -13,6 +13,8 @@
  * are offered as transparent huge pages once it reaches 4 MiB. */
 #include "rfm/table_space.h"
 
+#include "core/huge_alloc.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,10 +72,6 @@ void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes,
       return t;
     }
   }
-  /* The heap: line-aligned, whole 2 MiB pages advised from 4 MiB up. */
-  void *t = NULL;
-  const size_t align = new_bytes >= HUGE_TABLE_MIN ? HUGE_PAGE_BYTES : 64;
-  if (posix_memalign(&t, align, new_bytes ? new_bytes : 1) != 0) return NULL;
-  advise(t, new_bytes);
-  return t;
+  /* The heap, as the other tables: huge pages from 4 MiB up. */
+  return pe_huge_alloc_from(new_bytes, HUGE_TABLE_MIN);
 }
