@@ -176,14 +176,13 @@ static void free_run(pe__feat_run *run) {
   if (run->part)
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       pe__feat_partition *ps = &run->part[p];
-      free(ps->cust);
-      free(ps->orders);
-      free(ps->cats);
+      pe__feat_release_tables(ps);
       free(ps->purchase_off);
       free(ps->purchase_ts);
       free(ps->best_start);
     }
   free(run->part);
+  pe_table_scratch_free(run->scratch, run->scratch_slots);
   pe_customer_index_free(run->ix);
 }
 
@@ -243,17 +242,26 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   }
   if (st == PE_OK) {
     run.part = calloc(PE_CIX_PARTITIONS, sizeof *run.part);
-    st = run.part ? pe_customer_index_create(&run.ix) : pe__fail(PE_ERR_NOMEM, "out of memory");
+    run.scratch = pe_table_scratch_create(&run.scratch_slots);
+    st = run.part && run.scratch ? pe_customer_index_create(&run.ix)
+                                 : pe__fail(PE_ERR_NOMEM, "out of memory");
   }
   if (st == PE_OK) {
+    run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
+                     (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
+    const uint64_t all = (uint64_t)(run.rows_total > 0 ? run.rows_total : 0);
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       run.part[p].min_ts = INT64_MAX;
       run.part[p].max_ts = INT64_MIN;
+      /* Tables hold at most one entry per row, at 3/4 load. */
+      run.part[p].share = all / PE_CIX_PARTITIONS / 3 * 4 + 1;
+      run.part[p].all = all / 3 * 4 + 4;
+      run.part[p].scratch = run.scratch;
+      run.part[p].scratch_slots = run.scratch_slots;
     }
-    run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
-                     (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
     const double t = pe_now();
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
+    pe_table_scratch_trim(run.scratch, run.scratch_slots); /* only that pass doubles tables */
     if (f) f->seconds.transactions = pe_now() - t;
   }
   double t = pe_now();

@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "core/table_space.h"
 #include "personae/features.h"
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
@@ -86,6 +87,14 @@ typedef struct {
   uint64_t *cats; /* (slot + 1) << 32 | category; 0 = empty */
   uint64_t cmask;
   int64_t ncats;
+  /* Where cust, orders and cats live: they grow in place in address space
+   * reserved for them (core/table_space.h), sized from `share` (the rows of
+   * both tables over the partitions) and `all` (all their rows); the order
+   * and category tables double through the per-thread `scratch`. */
+  pe_table_space cust_space, order_space, cat_space;
+  uint64_t share, all;
+  pe_table_scratch *scratch;
+  int scratch_slots;
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */
   int64_t rows_future;
   int64_t rows_with_category, rows_with_discount; /* known category, discount > 0 */
@@ -111,6 +120,8 @@ typedef struct {
   const pe_features_params *params;
   pe_customer_index *ix;
   pe__feat_partition *part; /* PE_CIX_PARTITIONS */
+  pe_table_scratch *scratch; /* the partitions' doubling temporaries, per thread */
+  int scratch_slots;
   pe_features_summary summary;
   pe_cix_pass_seconds tx_seconds, sessions_seconds; /* the two passes' parts */
 } pe__feat_run;
@@ -118,6 +129,8 @@ typedef struct {
 /* Grows a partition's customer array to hold slot `need - 1`; new entries are
  * initialised. Returns 0, or -1 when out of memory (no message: workers). */
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need);
+/* Releases the partition's tables (customers, orders, categories). */
+void pe__feat_release_tables(pe__feat_partition *p);
 
 /* Counts `rows` more rows read and reports progress (a pe_cix_pass's
  * chunk_done: `run` is the pe__feat_run). */

@@ -26,13 +26,20 @@ typedef struct {
   int32_t category;
 } tx_row;
 
+/* The customer array grows in place (realloc that keeps its address while
+ * the reservation holds it), so a doubling neither copies the customers nor
+ * touches a second copy's worth of new memory. Customers are fewer than
+ * rows: the reservation is a quarter of a table's. */
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   if (need <= p->cap) return 0;
   int64_t cap = p->cap ? p->cap : 1024;
   while (cap < need) cap *= 2;
-  pe__feat_customer *c = realloc(p->cust, (size_t)cap * sizeof *c);
+  const size_t elem = sizeof(pe__feat_customer);
+  pe__feat_customer *c = pe_table_space_extend(
+      &p->cust_space, p->cust, (size_t)p->cap * elem, (size_t)cap * elem,
+      pe_table_space_reserve(p->share / 4, p->all, 4 * (uint64_t)cap, elem));
   if (!c) return -1;
-  memset(c + p->cap, 0, (size_t)(cap - p->cap) * sizeof *c);
+  memset(c + p->cap, 0, (size_t)(cap - p->cap) * elem);
   for (int64_t s = p->cap; s < cap; s++) {
     c[s].first_ts = INT64_MAX;
     c[s].last_ts = INT64_MIN;
@@ -40,6 +47,33 @@ int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   p->cust = c;
   p->cap = cap;
   return 0;
+}
+
+void pe__feat_release_tables(pe__feat_partition *p) {
+  pe_table_space_release(&p->cust_space, p->cust);
+  p->cust = NULL;
+  p->cap = 0;
+  pe_table_space_release(&p->order_space, p->orders);
+  p->orders = NULL;
+  pe_table_space_release(&p->cat_space, p->cats);
+  p->cats = NULL;
+}
+
+/* Memory for a doubled table of `new_size` entries, zeroed, with the old
+ * table's entries (`size` of them, 0 the first time) copied out to *old for
+ * reinsertion; *one_off, if set, is the caller's to free. NULL when out of
+ * memory (the table is then gone). */
+static void *double_table(pe__feat_partition *p, pe_table_space *sp, void *table, uint64_t size,
+                          uint64_t new_size, size_t elem, const void **old, void **one_off) {
+  *old = NULL;
+  *one_off = NULL;
+  if (size && !(*old = pe_table_copy_out(p->scratch, p->scratch_slots, table, size * elem,
+                                         one_off)))
+    return NULL;
+  void *t = pe_table_space_grow(sp, table, new_size * elem,
+                                pe_table_space_reserve(p->share, p->all, 4 * new_size, elem));
+  if (t) memset(t, 0, new_size * elem);
+  return t;
 }
 
 /* ---- the order table: open addressing on (slot, order_id) ---- */
@@ -50,21 +84,29 @@ static inline uint64_t order_hash(int64_t customer_id, int64_t order_id) {
   return pe_cix_hash(order_id ^ (int64_t)((uint64_t)customer_id * 0x9E3779B97F4A7C15ull));
 }
 
-/* `ids` maps the partition's slots to customer ids (pe_cix_partition.ids). */
+/* Doubles the order table in place; `ids` maps the partition's slots to
+ * customer ids (pe_cix_partition.ids). */
 static int grow_orders(pe__feat_partition *p, const int64_t *ids) {
   uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : 4096;
-  pe__feat_order *t = calloc(new_size, sizeof *t);
-  if (!t) return -1;
+  const void *from;
+  void *one_off;
+  pe__feat_order *t = double_table(p, &p->order_space, p->orders, size, new_size, sizeof *t,
+                                   &from, &one_off);
+  p->orders = t;
+  if (!t) {
+    free(one_off);
+    return -1;
+  }
+  const pe__feat_order *old = from;
   uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    const pe__feat_order *e = &p->orders[i];
+    const pe__feat_order *e = &old[i];
     if (!e->slot_plus_one) continue;
     uint64_t pos = order_hash(ids[e->slot_plus_one - 1], e->order_id) & mask;
     while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
     t[pos] = *e;
   }
-  free(p->orders);
-  p->orders = t;
+  free(one_off);
   p->omask = mask;
   return 0;
 }
@@ -92,18 +134,25 @@ static inline pe__feat_order *find_order(pe__feat_partition *p, const int64_t *i
 
 static int grow_cats(pe__feat_partition *p) {
   uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : 4096;
-  uint64_t *t = calloc(new_size, sizeof *t);
-  if (!t) return -1;
+  const void *from;
+  void *one_off;
+  uint64_t *t = double_table(p, &p->cat_space, p->cats, size, new_size, sizeof *t, &from,
+                             &one_off);
+  p->cats = t;
+  if (!t) {
+    free(one_off);
+    return -1;
+  }
+  const uint64_t *old = from;
   uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    uint64_t k = p->cats[i];
+    uint64_t k = old[i];
     if (!k) continue;
     uint64_t pos = pe_cix_hash((int64_t)k) & mask;
     while (t[pos]) pos = (pos + 1) & mask;
     t[pos] = k;
   }
-  free(p->cats);
-  p->cats = t;
+  free(one_off);
   p->cmask = mask;
   return 0;
 }
@@ -335,9 +384,9 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
     sort_times(ps->purchase_ts + lo, n);
   }
   for (int64_t i = 0; i < total; i++) ps->best_start[i] = INT64_MIN;
-  free(ps->orders);
+  pe_table_space_release(&ps->order_space, ps->orders);
   ps->orders = NULL;
-  free(ps->cats);
+  pe_table_space_release(&ps->cat_space, ps->cats);
   ps->cats = NULL;
   return 0;
 }

@@ -30,7 +30,7 @@
 #include "io/tables.h"
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
-#include "rfm/table_space.h"
+#include "core/table_space.h"
 #include "rfm/rfm_internal.h"
 
 #define SECONDS_PER_DAY 86400
@@ -86,8 +86,8 @@ typedef struct {
   int64_t norders;
   pe_table_space ospace; /* where `orders` lives */
   int64_t max_rows;      /* the file's row count: no partition has more orders */
-  struct grow_scratch *scratch; /* per thread, shared by all partitions */
-  int scratch_slots;             /* threads that have a slot in `scratch` */
+  pe_table_scratch *scratch; /* doubling temporaries, per thread, shared by all partitions */
+  int scratch_slots;          /* threads that have a slot in `scratch` */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
@@ -125,54 +125,12 @@ static int grow_slots(part_state *ps, int64_t need) {
   return 0;
 }
 
-/* A thread's temporary for the entries of a table being doubled, kept from
- * one doubling to the next: a fresh temporary per doubling made the process
- * touch about as much new memory again as the tables themselves. */
-typedef struct grow_scratch {
-  void *p;
-  size_t cap;
-} grow_scratch;
-
-/* The calling thread's temporary of at least `bytes`; NULL when out of
- * memory or when the thread has no slot (a team larger than the one the
- * slots were counted for: the caller then uses a one-off allocation). */
-static void *scratch_for(const part_state *ps, size_t bytes) {
-  const int th = omp_get_thread_num();
-  if (th >= ps->scratch_slots) return NULL;
-  grow_scratch *sc = &ps->scratch[th];
-  if (bytes > sc->cap) {
-    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
-    while (cap < bytes) cap *= 2;
-    void *p = malloc(cap);
-    if (!p) return NULL;
-    free(sc->p);
-    sc->p = p;
-    sc->cap = cap;
-  }
-  return sc->p;
-}
-
-/* Copies a table about to double into the calling thread's temporary (or a
- * one-off block, returned in *one_off for the caller to free). */
-static void *copy_out(const part_state *ps, const void *table, size_t bytes, void **one_off) {
-  void *copy = scratch_for(ps, bytes);
-  if (!copy) copy = *one_off = malloc(bytes);
-  if (copy) memcpy(copy, table, bytes);
-  return copy;
-}
-
-/* Address space to reserve for a partition's table of `elem`-byte entries
- * that needs `need` entries: eight times the partition's share of the rows
- * (at least 4096 entries, at most what one entry per row of the file needs
- * at 3/4 load) and never less than `need`, so that all partitions together
- * reserve about 8 x 4/3 entries per row; a partition that outgrows its
- * reservation moves to one four times its new size. */
+/* Address space for a partition's order table that needs `need` entries
+ * (core/table_space.h): all partitions together reserve about 8 x 4/3
+ * entries per row of the file. */
 static size_t reserve_bytes(const part_state *ps, uint64_t need, size_t elem) {
-  const uint64_t share = (uint64_t)ps->max_rows / PE_CIX_PARTITIONS * 8 / 3 * 4 + 4;
-  const uint64_t all = (uint64_t)ps->max_rows / 3 * 4 + 4;
-  uint64_t want = 4096;
-  while (((want < share && want < all) || want < need) && want < ((uint64_t)1 << 40)) want *= 2;
-  return (size_t)want * elem;
+  const uint64_t rows = (uint64_t)ps->max_rows;
+  return pe_table_space_reserve(rows / PE_CIX_PARTITIONS / 3 * 4 + 1, rows / 3 * 4 + 4, need, elem);
 }
 
 static customer_entry *alloc_customers(uint64_t entries) {
@@ -261,7 +219,9 @@ static int grow_orders(part_state *ps) {
   const size_t new_bytes = (size_t)new_size * sizeof(order_entry);
   void *one_off = NULL;
   const order_entry *old = NULL;
-  if (size && !(old = copy_out(ps, ps->orders, size * sizeof *old, &one_off))) return -1;
+  if (size && !(old = pe_table_copy_out(ps->scratch, ps->scratch_slots, ps->orders,
+                                           size * sizeof *old, &one_off)))
+    return -1;
   order_entry *t = pe_table_space_grow(&ps->ospace, ps->orders, new_bytes,
                                        reserve_bytes(ps, 4 * new_size, sizeof *t));
   if (!t) {
@@ -523,7 +483,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   int table_open = 0;
   aggregate_run run = {.input = input, .params = params, .max_ts = INT64_MIN};
   int64_t txn_customers[PE_CIX_PARTITIONS];
-  grow_scratch *scratch = NULL; /* the order tables' doubling temporaries */
+  pe_table_scratch *scratch = NULL; /* the order tables' doubling temporaries */
   int scratch_slots = 0;
   pe_status st;
 
@@ -541,10 +501,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   int64_t chunk = params->chunk_rows > 0 ? params->chunk_rows : (1 << 20);
   if (chunk > rows) chunk = rows;
   run.parts = calloc(PE_CIX_PARTITIONS, sizeof *run.parts);
-  /* Threads are numbered below omp_get_max_threads() in every parallel
-   * region of the pass. */
-  scratch_slots = omp_get_max_threads();
-  scratch = calloc((size_t)scratch_slots, sizeof *scratch);
+  scratch = pe_table_scratch_create(&scratch_slots);
   if (!run.parts || !scratch) {
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", input,
                   (long long)chunk);
@@ -582,10 +539,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
   /* The doubling temporaries are done with: not kept through the peak of
    * sorting the ids and allocating the output. */
-  for (int th = 0; th < scratch_slots; th++) {
-    free(scratch[th].p);
-    scratch[th] = (grow_scratch){NULL, 0};
-  }
+  pe_table_scratch_trim(scratch, scratch_slots);
   res->seconds.read = spent.read;
   res->seconds.check = spent.check;
   res->seconds.group = spent.group;
@@ -631,8 +585,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
 
 done:
   free_parts(run.parts);
-  for (int th = 0; scratch && th < scratch_slots; th++) free(scratch[th].p);
-  free(scratch);
+  pe_table_scratch_free(scratch, scratch_slots);
   pe_customer_index_free(run.ix);
   if (table_open) pe_h5_table_close(&table);
   if (fid >= 0) H5Fclose(fid);

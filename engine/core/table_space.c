@@ -1,4 +1,4 @@
-/* Hash-table memory that grows in place (see table_space.h).
+/* Table memory that grows in place (see table_space.h).
  *
  * A table that doubles by allocating the bigger table and freeing the old
  * one makes the process touch about twice the final table's memory, and on
@@ -11,13 +11,15 @@
  * reservation would be charged in full, and wherever one fails, tables live
  * on the heap. Reservations are 2 MiB-aligned; a table's whole 2 MiB pages
  * are offered as transparent huge pages once it reaches 4 MiB. */
-#include "rfm/table_space.h"
+#include "core/table_space.h"
 
 #include "core/huge_alloc.h"
 
+#include <omp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
@@ -74,4 +76,75 @@ void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes,
   }
   /* The heap, as the other tables: huge pages from 4 MiB up. */
   return pe_huge_alloc_from(new_bytes, HUGE_TABLE_MIN);
+}
+
+void *pe_table_space_extend(pe_table_space *sp, void *array, size_t old_bytes, size_t new_bytes,
+                            size_t reserve_bytes) {
+  if (array && sp->map && new_bytes <= sp->room) {
+    advise(array, new_bytes);
+    return array;
+  }
+  /* A new place first, then the move: the array survives a failure. */
+  pe_table_space moved = {NULL, 0, 0};
+  void *to = pe_table_space_grow(&moved, NULL, new_bytes, reserve_bytes);
+  if (!to) return NULL;
+  if (array) {
+    memcpy(to, array, old_bytes);
+    pe_table_space_release(sp, array);
+  }
+  *sp = moved;
+  return to;
+}
+
+size_t pe_table_space_reserve(uint64_t share, uint64_t all, uint64_t need, size_t elem) {
+  const uint64_t want_share = share > UINT64_MAX / 8 ? UINT64_MAX : share * 8;
+  uint64_t want = 4096;
+  while (((want < want_share && want < all) || want < need) && want < ((uint64_t)1 << 40))
+    want *= 2;
+  return (size_t)want * elem;
+}
+
+pe_table_scratch *pe_table_scratch_create(int *slots) {
+  /* Threads are numbered below omp_get_max_threads() in every parallel
+   * region the caller opens with the default team size. */
+  *slots = omp_get_max_threads();
+  return calloc((size_t)*slots, sizeof(pe_table_scratch));
+}
+
+void pe_table_scratch_trim(pe_table_scratch *s, int slots) {
+  for (int th = 0; s && th < slots; th++) {
+    free(s[th].p);
+    s[th] = (pe_table_scratch){NULL, 0};
+  }
+}
+
+void pe_table_scratch_free(pe_table_scratch *s, int slots) {
+  pe_table_scratch_trim(s, slots);
+  free(s);
+}
+
+/* The calling thread's temporary of at least `bytes`; NULL when out of
+ * memory or when the thread has no slot. */
+static void *scratch_for(pe_table_scratch *s, int slots, size_t bytes) {
+  const int th = omp_get_thread_num();
+  if (!s || th >= slots) return NULL;
+  pe_table_scratch *sc = &s[th];
+  if (bytes > sc->cap) {
+    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
+    while (cap < bytes) cap *= 2;
+    void *p = malloc(cap);
+    if (!p) return NULL;
+    free(sc->p);
+    sc->p = p;
+    sc->cap = cap;
+  }
+  return sc->p;
+}
+
+void *pe_table_copy_out(pe_table_scratch *s, int slots, const void *table, size_t bytes,
+                        void **one_off) {
+  void *copy = scratch_for(s, slots, bytes);
+  if (!copy) copy = *one_off = malloc(bytes);
+  if (copy) memcpy(copy, table, bytes);
+  return copy;
 }
