@@ -180,13 +180,19 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
     if (t->tx[i].timestamp <= as_of && t->tx[i].timestamp < min_ts) min_ts = t->tx[i].timestamp;
   double none_recency = floor((double)(as_of - min_ts) / DAY) + 1;
   oracle_row *out = calloc((size_t)c, sizeof *out);
+  /* A customer has at most one purchase, category and matched purchase per
+   * row. */
+  const size_t most = (size_t)(t->n ? t->n : 1);
+  int64_t *buy_ts = malloc(most * sizeof *buy_ts);
+  int32_t *seen_cat = malloc(most * sizeof *seen_cat);
+  double *ttp = malloc(most * sizeof *ttp);
+  CU_ASSERT_FATAL(out && buy_ts && seen_cat && ttp);
   for (int64_t k = 0; k < c; k++) {
     oracle_row *o = &out[k];
     int64_t id = o->id = ids[k];
     double monetary = 0;
     int rows = 0, orders = 0, purchases = 0, discounted = 0, holiday = 0, returned = 0, cats = 0;
-    int64_t first = INT64_MAX, last = INT64_MIN, buy_ts[256];
-    int32_t seen_cat[256];
+    int64_t first = INT64_MAX, last = INT64_MIN;
     for (int64_t i = 0; i < t->n; i++) {
       const ft_tx *x = &t->tx[i];
       if (x->customer_id != id || x->timestamp > as_of) continue;
@@ -239,7 +245,6 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
     }
     /* Each purchase: the latest-starting session of the customer whose
      * window contains it. */
-    double ttp[256];
     int matched = 0;
     for (int p = 0; p < purchases; p++) {
       int64_t best = INT64_MIN;
@@ -285,6 +290,9 @@ static oracle_row *oracle(const tables *t, int64_t as_of_param, int64_t *count) 
     o->ev[PE_FEAT_CART_ABANDONMENT] = cart_sessions;
   }
   free(ids);
+  free(buy_ts);
+  free(seen_cat);
+  free(ttp);
   *count = c;
   return out;
 }
@@ -781,7 +789,8 @@ static void test_empty_sources(void) {
 
 /* RFM scored from the features pass's aggregates equals pe_rfm_compute's own
  * pass, column for column and bit for bit, with and without as_of. */
-static void same_rfm(const char *path, int64_t as_of) {
+/* `chunk`: rows per read of the features pass. */
+static void same_rfm(const char *path, int64_t as_of, int64_t chunk) {
   pe_rfm_params rp;
   pe_rfm_params_init(&rp);
   rp.as_of = as_of == PE_FEATURES_AS_OF_AUTO ? PE_RFM_AS_OF_AUTO : as_of;
@@ -791,7 +800,7 @@ static void same_rfm(const char *path, int64_t as_of) {
   pe_features_params_init(&fp);
   fp.as_of = as_of;
   fp.rfm_aggregates = 1;
-  fp.chunk_rows = 17;
+  if (chunk) fp.chunk_rows = chunk;
   pe_features *f = NULL;
   PE_ASSERT_STATUS(pe_features_compute(path, &fp, &f), PE_OK);
   pe_rfm_aggregates agg;
@@ -840,8 +849,8 @@ static void test_rfm_from_features_pass(void) {
   tables t = {0};
   char path[512];
   write_random_file(&t, 51, 120, 1, "fused_rfm.h5", path, sizeof path);
-  same_rfm(path, PE_FEATURES_AS_OF_AUTO);
-  same_rfm(path, T0 + 300 * DAY);
+  same_rfm(path, PE_FEATURES_AS_OF_AUTO, 17);
+  same_rfm(path, T0 + 300 * DAY, 17);
   /* The same shop 60 years earlier: purchases before 1970 have negative
    * timestamps, which must not read as "no purchase". */
   for (int64_t i = 0; i < t.n; i++) t.tx[i].timestamp -= 60 * 365 * DAY;
@@ -849,8 +858,8 @@ static void test_rfm_from_features_pass(void) {
   char old[512];
   pe_test_path(old, sizeof old, "fused_rfm_1960s.h5");
   CU_ASSERT_FATAL(ft_write(old, t.tx, t.n, t.ss, t.ns, NULL) == 0);
-  same_rfm(old, PE_FEATURES_AS_OF_AUTO);
-  same_rfm(old, T0 + 300 * DAY - 60 * 365 * DAY);
+  same_rfm(old, PE_FEATURES_AS_OF_AUTO, 17);
+  same_rfm(old, T0 + 300 * DAY - 60 * 365 * DAY, 17);
   free_tables(&t);
   /* Without the flag there are no aggregates, and the call says so. */
   pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
@@ -859,9 +868,70 @@ static void test_rfm_from_features_pass(void) {
   pe_features_free(f);
 }
 
+/* Customers whose partition tables must grow many times over (they start at
+ * 16 entries): three customers with hundreds to thousands of multi-line
+ * orders over many categories, among random ones, against the oracle. The
+ * last one's order table outgrows the address space first reserved for it
+ * and moves. */
+static void test_heavy_customers_grow_tables(void) {
+  tables t = {0};
+  random_tables(&t, 77, 40, 1);
+  pe_rng r;
+  pe_rng_init(&r, 78, 0);
+  for (int h = 0; h < 3; h++) {
+    const int64_t id = 9000 + h;
+    for (int o = 0; o < (h < 2 ? 300 + 100 * h : 3500); o++) {
+      const int64_t ts = T0 + (int64_t)pe_rng_below(&r, 700 * DAY);
+      const int lines = 1 + (int)pe_rng_below(&r, 3);
+      for (int l = 0; l < lines; l++)
+        push_tx(&t, id, 100000 + o, ts + l, cents(&r, 90), l == 0 && o % 3 == 0 ? 0.1f : 0.0f,
+                (int32_t)pe_rng_below(&r, 40));
+      if (o % 7 == 0) push_tx(&t, id, 100000 + o, ts + DAY, -cents(&r, 20), 0.0f, 1);
+      if (o % 5 == 0) push_session(&t, id, ts - 100, 4, 400.0f, 1, 1);
+    }
+  }
+  for (int64_t i = t.n - 1; i > 0; i--) { /* arbitrary row order */
+    int64_t j = (int64_t)pe_rng_below(&r, (uint64_t)i + 1);
+    ft_tx x = t.tx[i];
+    t.tx[i] = t.tx[j];
+    t.tx[j] = x;
+  }
+  char path[512];
+  pe_test_path(path, sizeof path, "heavy.h5");
+  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+  pe_features *f1 = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
+  pe_features *f2 = compute(path, PE_FEATURES_AS_OF_AUTO, 97, 2);
+  if (f1 && f2) {
+    check_against_oracle(&t, f1, PE_FEATURES_AS_OF_AUTO);
+    same_result(f1, f2);
+  }
+  pe_features_free(f1);
+  pe_features_free(f2);
+  free_tables(&t);
+}
+
+/* Tens of thousands of customers: every partition's customer array and
+ * order table double several times. Too many for the quadratic oracle, so
+ * the customers' RFM values are checked against the RFM engine (its own
+ * group-by) and the result against 2 threads and small chunks. */
+static void test_many_customers_grow_tables(void) {
+  tables t = {0};
+  char path[512];
+  write_random_file(&t, 91, 20000, 1, "many.h5", path, sizeof path);
+  same_rfm(path, PE_FEATURES_AS_OF_AUTO, 0);
+  pe_features *f1 = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
+  pe_features *f2 = compute(path, PE_FEATURES_AS_OF_AUTO, 4099, 2);
+  if (f1 && f2) same_result(f1, f2);
+  pe_features_free(f1);
+  pe_features_free(f2);
+  free_tables(&t);
+}
+
 static CU_TestInfo tests[] = {
     {"RFM from the features pass equals pe_rfm_compute", test_rfm_from_features_pass},
     {"random tables against the oracle, 1 vs 2 threads", test_random_tables},
+    {"heavy customers grow their partition's tables", test_heavy_customers_grow_tables},
+    {"many customers grow every partition's tables", test_many_customers_grow_tables},
     {"as-of drops later rows", test_as_of},
     {"transaction-only data", test_transaction_only},
     {"which session a purchase belongs to", test_session_rule},

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/rng.h"
+#include "core/table_space.h"
 #include "harness.h"
 #include "personae.h"
 #include "rfm/customer_index.h"
@@ -581,6 +582,49 @@ static void test_radix_sort(void) {
   omp_set_num_threads(saved_threads);
 }
 
+/* core/table_space: an array extended in place keeps its address and its
+ * contents; one that outgrows its reservation moves with its contents; a
+ * doubled table is found where it was. */
+static void test_table_space(void) {
+  pe_table_space sp = {0};
+  const size_t reserve = pe_table_space_reserve(1, 1 << 20, 64, sizeof(int64_t));
+  CU_ASSERT(reserve >= 4096 * sizeof(int64_t));
+  int64_t *a = pe_table_space_extend(&sp, NULL, 0, 64 * sizeof *a, reserve);
+  CU_ASSERT_FATAL(a != NULL);
+  for (int i = 0; i < 64; i++) a[i] = 1000 + i;
+  int64_t *b = pe_table_space_extend(&sp, a, 64 * sizeof *a, 4096 * sizeof *a, reserve);
+  CU_ASSERT_FATAL(b != NULL);
+  CU_ASSERT(b == a || !sp.map); /* in place, unless on the heap */
+  for (int i = 64; i < 4096; i++) b[i] = 1000 + i;
+  const size_t big = 8192 * sizeof *b;
+  int64_t *c = pe_table_space_extend(&sp, b, 4096 * sizeof *b, big,
+                                     pe_table_space_reserve(1, 1 << 20, 4 * 8192, sizeof *b));
+  CU_ASSERT_FATAL(c != NULL);
+  int bad = 0;
+  for (int i = 0; i < 4096; i++) bad += c[i] != 1000 + i;
+  PE_ASSERT_EQ_LL(bad, 0);
+  pe_table_space_release(&sp, c);
+  CU_ASSERT(sp.map == NULL && sp.room == 0);
+
+  /* Copy-out temporaries: the calling thread's slot, reused. */
+  int slots = 0;
+  pe_table_scratch *s = pe_table_scratch_create(&slots);
+  CU_ASSERT_FATAL(s != NULL && slots >= 1);
+  int64_t src[100];
+  for (int i = 0; i < 100; i++) src[i] = i * 7;
+  void *one_off = NULL;
+  int64_t *copy = pe_table_copy_out(s, slots, src, sizeof src, &one_off);
+  CU_ASSERT(copy != NULL && one_off == NULL && memcmp(copy, src, sizeof src) == 0);
+  CU_ASSERT(pe_table_copy_out(s, slots, src, 10 * sizeof *src, &one_off) == copy);
+  pe_table_scratch_trim(s, slots);
+  CU_ASSERT(s[0].p == NULL);
+  /* A thread without a slot gets a one-off block. */
+  copy = pe_table_copy_out(s, 0, src, sizeof src, &one_off);
+  CU_ASSERT(copy != NULL && copy == one_off && memcmp(copy, src, sizeof src) == 0);
+  free(one_off);
+  pe_table_scratch_free(s, slots);
+}
+
 int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
@@ -602,6 +646,7 @@ int main(int argc, char **argv) {
   static CU_TestInfo parts[] = {
       {"customer index", test_customer_index},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
+      {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
       {"written /rfm group", test_written_group},
       CU_TEST_INFO_NULL,
   };

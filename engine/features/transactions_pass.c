@@ -19,6 +19,12 @@
 #include "io/tables.h"
 #include "rfm/partitioned_pass.h"
 
+/* A partition's customer array and order and category tables start this
+ * small and double in place: the first doublings cost nothing measurable,
+ * and the unit tests' few thousand rows then grow every table several
+ * times, as large inputs do. */
+#define FIRST_TABLE_ENTRIES 16
+
 typedef struct {
   int64_t customer_id, order_id, timestamp;
   double amount;
@@ -32,7 +38,7 @@ typedef struct {
  * rows: the reservation is a quarter of a table's. */
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   if (need <= p->cap) return 0;
-  int64_t cap = p->cap ? p->cap : 1024;
+  int64_t cap = p->cap ? p->cap : FIRST_TABLE_ENTRIES;
   while (cap < need) cap *= 2;
   const size_t elem = sizeof(pe__feat_customer);
   pe__feat_customer *c = pe_table_space_extend(
@@ -87,7 +93,7 @@ static inline uint64_t order_hash(int64_t customer_id, int64_t order_id) {
 /* Doubles the order table in place; `ids` maps the partition's slots to
  * customer ids (pe_cix_partition.ids). */
 static int grow_orders(pe__feat_partition *p, const int64_t *ids) {
-  uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : 4096;
+  uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const void *from;
   void *one_off;
   pe__feat_order *t = double_table(p, &p->order_space, p->orders, size, new_size, sizeof *t,
@@ -133,7 +139,7 @@ static inline pe__feat_order *find_order(pe__feat_partition *p, const int64_t *i
 /* ---- the (customer, category) set ---- */
 
 static int grow_cats(pe__feat_partition *p) {
-  uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : 4096;
+  uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const void *from;
   void *one_off;
   uint64_t *t = double_table(p, &p->cat_space, p->cats, size, new_size, sizeof *t, &from,
@@ -340,12 +346,19 @@ static void sort_times(int64_t *t, int64_t n) {
   }
 }
 
+/* How many order entries ahead resolve_orders prefetches. */
+#define RESOLVE_PREFETCH 16
+
 /* Turns a partition's order table into per-customer counts and the sorted
  * purchase times of each customer; frees the order and category tables. */
 static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
   ps->tx_slots = tx_slots;
+  /* The table is walked in order and its customers met at random: their
+   * records are prefetched a few entries ahead. */
   for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
     const pe__feat_order *e = &ps->orders[i];
+    if (i + RESOLVE_PREFETCH <= ps->omask && e[RESOLVE_PREFETCH].slot_plus_one)
+      __builtin_prefetch(&ps->cust[e[RESOLVE_PREFETCH].slot_plus_one - 1], 1);
     if (!e->slot_plus_one) continue;
     pe__feat_customer *c = &ps->cust[e->slot_plus_one - 1];
     c->orders++;
@@ -376,6 +389,8 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
   memcpy(fill, ps->purchase_off, (size_t)tx_slots * sizeof *fill);
   for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
     const pe__feat_order *e = &ps->orders[i];
+    if (i + RESOLVE_PREFETCH <= ps->omask && e[RESOLVE_PREFETCH].slot_plus_one)
+      __builtin_prefetch(&fill[e[RESOLVE_PREFETCH].slot_plus_one - 1], 1);
     if (e->slot_plus_one && e->net > 0) ps->purchase_ts[fill[e->slot_plus_one - 1]++] = e->first_ts;
   }
   free(fill);
