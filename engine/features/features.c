@@ -259,6 +259,7 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
       run.part[p].scratch = run.scratch;
       run.part[p].scratch_slots = run.scratch_slots;
     }
+    run.want_purchase_times = run.has_sessions && needs_sessions(f);
     const double t = pe_now();
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
     pe_table_scratch_trim(run.scratch, run.scratch_slots); /* only that pass doubles tables */

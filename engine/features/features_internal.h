@@ -101,8 +101,8 @@ typedef struct {
   /* Between the passes: each customer's purchase times, ascending, in
    * [purchase_off[s], purchase_off[s + 1]) for the tx_slots customers that
    * the transactions pass saw, and the latest session start containing each. */
-  int64_t tx_slots;
-  int64_t *purchase_off, *purchase_ts, *best_start;
+  int64_t tx_slots, purchases;
+  int64_t *purchase_off, *purchase_ts, *best_start; /* NULL: not wanted */
   /* Sessions pass. */
   int64_t sessions_future;
 } pe__feat_partition;
@@ -113,6 +113,7 @@ typedef struct {
   int64_t as_of;
   int filter_future; /* as_of was given: drop later transaction rows */
   int has_sessions, has_discount, has_category;
+  int want_purchase_times; /* the sessions pass will run: keep each customer's purchase times */
   int any_category, any_discount; /* some row up to as_of has one */
   int64_t max_ts; /* of every transaction row read */
   int64_t chunk_rows;

@@ -71,7 +71,8 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
       c->cart_sessions++;
       c->abandoned += !r->purchased;
     }
-    if (slot < ps->tx_slots && c->purchases > 0) match_purchases(ps, slot, r->start, r->duration);
+    if (slot < ps->tx_slots && c->purchases > 0 && ps->purchase_off)
+      match_purchases(ps, slot, r->start, r->duration);
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "features/features_internal.h"
 
 static int medians_of_partition(pe__feat_partition *ps) {
+  if (!ps->purchase_off) return 0; /* no sessions to match: none matched */
   int64_t most = 0;
   for (int64_t s = 0; s < ps->tx_slots; s++)
     if (ps->cust[s].purchases > most) most = ps->cust[s].purchases;

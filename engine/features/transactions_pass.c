@@ -349,9 +349,11 @@ static void sort_times(int64_t *t, int64_t n) {
 /* How many order entries ahead resolve_orders prefetches. */
 #define RESOLVE_PREFETCH 16
 
-/* Turns a partition's order table into per-customer counts and the sorted
- * purchase times of each customer; frees the order and category tables. */
-static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
+/* Turns a partition's order table into per-customer counts and, with
+ * want_times (the sessions pass will match purchases to sessions), the
+ * sorted purchase times of each customer; frees the order and category
+ * tables. */
+static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots, int want_times) {
   ps->tx_slots = tx_slots;
   /* The table is walked in order and its customers met at random: their
    * records are prefetched a few entries ahead. */
@@ -371,9 +373,13 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
       c->net_returns++;
     }
   }
+  int64_t total = 0;
+  for (int64_t s = 0; s < tx_slots; s++) total += ps->cust[s].purchases;
+  ps->purchases = total;
+  if (!want_times) goto release;
   ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);
   if (!ps->purchase_off) return -1;
-  int64_t total = 0;
+  total = 0;
   for (int64_t s = 0; s < tx_slots; s++) {
     ps->purchase_off[s] = total;
     total += ps->cust[s].purchases;
@@ -399,6 +405,7 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots) {
     sort_times(ps->purchase_ts + lo, n);
   }
   for (int64_t i = 0; i < total; i++) ps->best_start[i] = INT64_MIN;
+release:
   pe_table_space_release(&ps->order_space, ps->orders);
   ps->orders = NULL;
   pe_table_space_release(&ps->cat_space, ps->cats);
@@ -459,12 +466,12 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   int failed = 0;
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    failed |= resolve_orders(&run->part[p], run->ix->part[p].count) != 0;
+    failed |= resolve_orders(&run->part[p], run->ix->part[p].count, run->want_purchase_times) != 0;
   PE_CHECK_GOTO(
       failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK, st,
       done);
   for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    sum->purchases += run->part[p].purchase_off[run->part[p].tx_slots];
+    sum->purchases += run->part[p].purchases;
   st = PE_OK;
 
 done:
