@@ -8,9 +8,10 @@
  * reservation is made with MAP_NORESERVE, so only the pages the table
  * reaches are ever backed, and a doubling reuses the first half's pages.
  * Under vm.overcommit_memory = 2, where MAP_NORESERVE is ignored and a
- * reservation would be charged in full, and wherever one fails, tables live
- * on the heap. Reservations are 2 MiB-aligned; a table's whole 2 MiB pages
- * are offered as transparent huge pages once it reaches 4 MiB. */
+ * reservation would be charged in full, under an address-space limit, and
+ * wherever one fails, tables live on the heap. Reservations are 2 MiB-
+ * aligned; a table's whole 2 MiB pages are offered as transparent huge
+ * pages once it reaches 4 MiB. */
 #include "core/table_space.h"
 
 #include "core/huge_alloc.h"
@@ -21,22 +22,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #define HUGE_PAGE_BYTES ((size_t)2 << 20)
 #define HUGE_TABLE_MIN ((size_t)4 << 20)
 
-static int strict_overcommit(void) {
-  static int strict = -1; /* read once; a race only reads it twice */
-  if (strict < 0) {
+/* Whether reservations may be made. Not under vm.overcommit_memory = 2,
+ * where MAP_NORESERVE is ignored and a reservation is charged in full, and
+ * not under a finite address-space limit (ulimit -v), which reservations
+ * count against although they are not backed: they would use up the room
+ * the process's real allocations need. */
+static int reservations_allowed(void) {
+  static int allowed = -1; /* decided once; a race only decides it twice */
+  if (allowed < 0) {
     int mode = 0;
     FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
     if (f) {
       if (fscanf(f, "%d", &mode) != 1) mode = 0;
       fclose(f);
     }
-    strict = mode == 2;
+    struct rlimit as;
+    const int limited = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
+    allowed = mode != 2 && !limited;
   }
-  return strict;
+  return allowed;
 }
 
 static void *base_of(const pe_table_space *sp) {
@@ -63,7 +72,7 @@ void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes,
   }
   if (table) pe_table_space_release(sp, table);
   if (reserve_bytes < new_bytes) reserve_bytes = new_bytes;
-  if (!strict_overcommit() && reserve_bytes <= SIZE_MAX - HUGE_PAGE_BYTES) {
+  if (reservations_allowed() && reserve_bytes <= SIZE_MAX - HUGE_PAGE_BYTES) {
     const size_t bytes = reserve_bytes + HUGE_PAGE_BYTES;
     void *map = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

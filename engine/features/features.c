@@ -247,15 +247,20 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
                                  : pe__fail(PE_ERR_NOMEM, "out of memory");
   }
   if (st == PE_OK) {
-    run.rows_total = column_rows(fid, input, "/transactions/customer_id") +
-                     (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
+    const int64_t tx_rows = column_rows(fid, input, "/transactions/customer_id");
+    run.rows_total =
+        tx_rows + (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
+    const uint64_t tx_all = (uint64_t)(tx_rows > 0 ? tx_rows : 0);
     const uint64_t all = (uint64_t)(run.rows_total > 0 ? run.rows_total : 0);
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       run.part[p].min_ts = INT64_MAX;
       run.part[p].max_ts = INT64_MIN;
-      /* Tables hold at most one entry per row, at 3/4 load. */
-      run.part[p].share = all / PE_CIX_PARTITIONS / 3 * 4 + 1;
-      run.part[p].all = all / 3 * 4 + 4;
+      /* Hash tables hold at most one entry per transaction row, at 3/4
+       * load; the customer array one per row of either table. */
+      run.part[p].tx_share = tx_all / PE_CIX_PARTITIONS / 3 * 4 + 1;
+      run.part[p].tx_all = tx_all / 3 * 4 + 4;
+      run.part[p].share = all / PE_CIX_PARTITIONS + 1;
+      run.part[p].all = all + 1;
       run.part[p].scratch = run.scratch;
       run.part[p].scratch_slots = run.scratch_slots;
     }

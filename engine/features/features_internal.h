@@ -88,11 +88,12 @@ typedef struct {
   uint64_t cmask;
   int64_t ncats;
   /* Where cust, orders and cats live: they grow in place in address space
-   * reserved for them (core/table_space.h), sized from `share` (the rows of
-   * both tables over the partitions) and `all` (all their rows); the order
-   * and category tables double through the per-thread `scratch`. */
+   * reserved for them (core/table_space.h); the order and category tables
+   * double through the per-thread `scratch`. `tx_share` and `share` are a
+   * partition's share of the transaction rows and of all rows, `tx_all`
+   * and `all` those counts (each a bound on the entries a table can need). */
   pe_table_space cust_space, order_space, cat_space;
-  uint64_t share, all;
+  uint64_t tx_share, tx_all, share, all;
   pe_table_scratch *scratch;
   int scratch_slots;
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */

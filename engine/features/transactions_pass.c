@@ -32,18 +32,30 @@ typedef struct {
   int32_t category;
 } tx_row;
 
+/* Address space reserved for a partition's table (pe_table_space_reserve
+ * reserves eight times the share it is given): the hash tables twice what
+ * one entry per transaction row of the partition would need, the customer
+ * array room for a customer per four rows. A partition that outgrows its
+ * reservation moves once, to one four times its new size. In all about 135
+ * bytes of address space per row, so that small inputs reserve little. */
+static size_t customer_reserve(const pe__feat_partition *p, uint64_t need) {
+  return pe_table_space_reserve(p->share / 32, p->all, need, sizeof(pe__feat_customer));
+}
+static size_t table_reserve(const pe__feat_partition *p, uint64_t need, size_t elem) {
+  return pe_table_space_reserve(p->tx_share / 4, p->tx_all, need, elem);
+}
+
 /* The customer array grows in place (realloc that keeps its address while
  * the reservation holds it), so a doubling neither copies the customers nor
- * touches a second copy's worth of new memory. Customers are fewer than
- * rows: the reservation is a quarter of a table's. */
+ * touches a second copy's worth of new memory. */
 int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   if (need <= p->cap) return 0;
   int64_t cap = p->cap ? p->cap : FIRST_TABLE_ENTRIES;
   while (cap < need) cap *= 2;
   const size_t elem = sizeof(pe__feat_customer);
-  pe__feat_customer *c = pe_table_space_extend(
-      &p->cust_space, p->cust, (size_t)p->cap * elem, (size_t)cap * elem,
-      pe_table_space_reserve(p->share / 4, p->all, 4 * (uint64_t)cap, elem));
+  pe__feat_customer *c = pe_table_space_extend(&p->cust_space, p->cust, (size_t)p->cap * elem,
+                                               (size_t)cap * elem,
+                                               customer_reserve(p, 4 * (uint64_t)cap));
   if (!c) return -1;
   memset(c + p->cap, 0, (size_t)(cap - p->cap) * elem);
   for (int64_t s = p->cap; s < cap; s++) {
@@ -76,8 +88,7 @@ static void *double_table(pe__feat_partition *p, pe_table_space *sp, void *table
   if (size && !(*old = pe_table_copy_out(p->scratch, p->scratch_slots, table, size * elem,
                                          one_off)))
     return NULL;
-  void *t = pe_table_space_grow(sp, table, new_size * elem,
-                                pe_table_space_reserve(p->share, p->all, 4 * new_size, elem));
+  void *t = pe_table_space_grow(sp, table, new_size * elem, table_reserve(p, 4 * new_size, elem));
   if (t) memset(t, 0, new_size * elem);
   return t;
 }
