@@ -104,40 +104,100 @@ static int income_bin(double income) {
 
 enum { REGION_CODES = 256 };
 
+/* Per-persona counts of one pass over the customers: the RFM segment mix,
+ * the R x F grid, age bands (and the ages' sum), income bins and regions.
+ * All are integer counts (the age sum an integer held exactly in a double),
+ * so the threads' partial tallies add up to the same totals in any order. */
+typedef struct {
+  int64_t *age_n, *age_known, *income_hist, *region_n, *rfm_mix, *rf_grid;
+  double *age_sum;
+} tally;
+
+static void tally_free(tally *t) {
+  free(t->age_n);
+  free(t->age_known);
+  free(t->income_hist);
+  free(t->region_n);
+  free(t->rfm_mix);
+  free(t->rf_grid);
+  free(t->age_sum);
+}
+
+static int tally_alloc(tally *t, int k, int segments) {
+  t->age_n = calloc((size_t)k * PE_PERSONA_AGE_BANDS, sizeof *t->age_n);
+  t->age_known = calloc((size_t)k, sizeof *t->age_known);
+  t->income_hist = calloc((size_t)k * INCOME_BINS, sizeof *t->income_hist);
+  t->region_n = calloc((size_t)k * REGION_CODES, sizeof *t->region_n);
+  t->rfm_mix = calloc((size_t)k * (size_t)(segments > 0 ? segments : 1), sizeof *t->rfm_mix);
+  t->rf_grid = calloc((size_t)k * 25, sizeof *t->rf_grid);
+  t->age_sum = calloc((size_t)k, sizeof *t->age_sum);
+  return t->age_n && t->age_known && t->income_hist && t->region_n && t->rfm_mix && t->rf_grid &&
+         t->age_sum;
+}
+
+static void tally_customer(const pe_persona_input *in, const pe_persona_report *r, int64_t i,
+                           tally *t) {
+  const int c = in->labels[i];
+  if (r->has_rfm) {
+    const int s = in->rfm_segment[i];
+    if (s >= 0 && s < r->rfm_segment_count) t->rfm_mix[(size_t)c * r->rfm_segment_count + s]++;
+    if (in->rfm_r && in->rfm_f && in->rfm_r[i] > 0 && in->rfm_f[i] > 0) {
+      const int rr = pe_rfm_rescale_to_5(in->rfm_r[i], in->rfm_bins) - 1;
+      const int ff = pe_rfm_rescale_to_5(in->rfm_f[i], in->rfm_bins) - 1;
+      if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) t->rf_grid[(size_t)c * 25 + rr * 5 + ff]++;
+    }
+  }
+  if (in->age && in->age[i] > 0 && in->age[i] <= 120) {
+    t->age_n[(size_t)c * PE_PERSONA_AGE_BANDS + age_band(in->age[i])]++;
+    t->age_sum[c] += in->age[i];
+    t->age_known[c]++;
+  }
+  if (in->income && in->income[i] >= 0)
+    t->income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
+  if (in->region && in->region[i] >= 0 && in->region[i] < REGION_CODES)
+    t->region_n[(size_t)c * REGION_CODES + in->region[i]]++;
+}
+
+static void tally_add(tally *dst, const tally *src, int k, int segments) {
+  for (size_t j = 0; j < (size_t)k * PE_PERSONA_AGE_BANDS; j++) dst->age_n[j] += src->age_n[j];
+  for (size_t j = 0; j < (size_t)k * INCOME_BINS; j++) dst->income_hist[j] += src->income_hist[j];
+  for (size_t j = 0; j < (size_t)k * REGION_CODES; j++) dst->region_n[j] += src->region_n[j];
+  for (size_t j = 0; j < (size_t)k * (size_t)segments; j++) dst->rfm_mix[j] += src->rfm_mix[j];
+  for (size_t j = 0; j < (size_t)k * 25; j++) dst->rf_grid[j] += src->rf_grid[j];
+  for (int c = 0; c < k; c++) {
+    dst->age_known[c] += src->age_known[c];
+    dst->age_sum[c] += src->age_sum[c];
+  }
+}
+
 static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
-  const int k = in->k;
-  int64_t *age_n = calloc((size_t)k * PE_PERSONA_AGE_BANDS, sizeof *age_n);
-  double *age_sum = calloc((size_t)k, sizeof *age_sum);
-  int64_t *age_known = calloc((size_t)k, sizeof *age_known);
-  int64_t *income_hist = calloc((size_t)k * INCOME_BINS, sizeof *income_hist);
-  int64_t *region_n = calloc((size_t)k * REGION_CODES, sizeof *region_n);
+  const int k = in->k, segments = r->has_rfm ? r->rfm_segment_count : 0;
+  tally all = {0};
+  int failed = !tally_alloc(&all, k, segments);
+#pragma omp parallel if (in->n >= 65536) reduction(| : failed)
+  {
+    tally mine = {0};
+    failed |= !tally_alloc(&mine, k, segments);
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < in->n; i++)
+      if (!failed) tally_customer(in, r, i, &mine);
+#pragma omp critical(pe_describe_tally)
+    if (!failed) tally_add(&all, &mine, k, segments);
+    tally_free(&mine);
+  }
   pe_status st = PE_OK;
-  if (!age_n || !age_sum || !age_known || !income_hist || !region_n) {
+  if (failed) {
     st = pe__fail(PE_ERR_NOMEM, "describe: out of memory for the per-persona counts");
     goto done;
   }
-  for (int64_t i = 0; i < in->n; i++) {
-    const int c = in->labels[i];
-    pe__persona_entry *e = &r->entries[c];
-    if (r->has_rfm) {
-      const int s = in->rfm_segment[i];
-      if (s >= 0 && s < r->rfm_segment_count) r->rfm_mix[(size_t)c * r->rfm_segment_count + s]++;
-      if (in->rfm_r && in->rfm_f && in->rfm_r[i] > 0 && in->rfm_f[i] > 0) {
-        const int rr = pe_rfm_rescale_to_5(in->rfm_r[i], in->rfm_bins) - 1;
-        const int ff = pe_rfm_rescale_to_5(in->rfm_f[i], in->rfm_bins) - 1;
-        if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) e->rf_grid[rr][ff]++;
-      }
-    }
-    if (in->age && in->age[i] > 0 && in->age[i] <= 120) {
-      age_n[(size_t)c * PE_PERSONA_AGE_BANDS + age_band(in->age[i])]++;
-      age_sum[c] += in->age[i];
-      age_known[c]++;
-    }
-    if (in->income && in->income[i] >= 0)
-      income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
-    if (in->region && in->region[i] >= 0 && in->region[i] < REGION_CODES)
-      region_n[(size_t)c * REGION_CODES + in->region[i]]++;
-  }
+  for (int c = 0; c < k; c++)
+    for (int g = 0; g < 25; g++)
+      r->entries[c].rf_grid[g / 5][g % 5] = all.rf_grid[(size_t)c * 25 + g];
+  if (segments > 0)
+    memcpy(r->rfm_mix, all.rfm_mix, (size_t)k * (size_t)segments * sizeof *r->rfm_mix);
+  const int64_t *age_n = all.age_n, *age_known = all.age_known, *income_hist = all.income_hist,
+                *region_n = all.region_n;
+  const double *age_sum = all.age_sum;
   if (!r->has_demographics) goto done;
   for (int c = 0; c < k; c++) {
     pe_persona *p = &r->entries[c].pub;
@@ -180,11 +240,7 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
     }
   }
 done:
-  free(age_n);
-  free(age_sum);
-  free(age_known);
-  free(income_hist);
-  free(region_n);
+  tally_free(&all);
   return st;
 }
 
