@@ -8,15 +8,16 @@
  * reservation is made with MAP_NORESERVE, so only the pages the table
  * reaches are ever backed, and a doubling reuses the first half's pages.
  * Under vm.overcommit_memory = 2, where MAP_NORESERVE is ignored and a
- * reservation would be charged in full, under an address-space limit, and
- * wherever one fails, tables live on the heap. Reservations are 2 MiB-
- * aligned; a table's whole 2 MiB pages are offered as transparent huge
- * pages once it reaches 4 MiB. */
+ * reservation would be charged in full, under an address-space or data
+ * limit, and wherever one fails, tables live on the heap. Reservations are
+ * 2 MiB-aligned; a table's whole 2 MiB pages are offered as transparent
+ * huge pages once it reaches 4 MiB. */
 #include "core/table_space.h"
 
 #include "core/huge_alloc.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,23 +30,28 @@
 
 /* Whether reservations may be made. Not under vm.overcommit_memory = 2,
  * where MAP_NORESERVE is ignored and a reservation is charged in full, and
- * not under a finite address-space limit (ulimit -v), which reservations
- * count against although they are not backed: they would use up the room
- * the process's real allocations need. */
+ * not under a finite address-space or data limit (ulimit -v, ulimit -d),
+ * which reservations count against although they are not backed: they
+ * would use up the room the process's real allocations need. Decided once,
+ * by whichever thread asks first (an atomic, so concurrent first calls are
+ * defined). */
 static int reservations_allowed(void) {
-  static int allowed = -1; /* decided once; a race only decides it twice */
-  if (allowed < 0) {
+  static _Atomic int allowed = -1;
+  int a = atomic_load(&allowed);
+  if (a < 0) {
     int mode = 0;
     FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
     if (f) {
       if (fscanf(f, "%d", &mode) != 1) mode = 0;
       fclose(f);
     }
-    struct rlimit as;
-    const int limited = getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY;
-    allowed = mode != 2 && !limited;
+    struct rlimit as, data;
+    const int limited = (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) ||
+                        (getrlimit(RLIMIT_DATA, &data) == 0 && data.rlim_cur != RLIM_INFINITY);
+    a = mode != 2 && !limited;
+    atomic_store(&allowed, a);
   }
-  return allowed;
+  return a;
 }
 
 static void *base_of(const pe_table_space *sp) {

@@ -86,8 +86,10 @@ static void *double_table(pe__feat_partition *p, pe_table_space *sp, void *table
   *old = NULL;
   *one_off = NULL;
   if (size && !(*old = pe_table_copy_out(p->scratch, p->scratch_slots, table, size * elem,
-                                         one_off)))
+                                         one_off))) {
+    pe_table_space_release(sp, table);
     return NULL;
+  }
   void *t = pe_table_space_grow(sp, table, new_size * elem, table_reserve(p, 4 * new_size, elem));
   if (t) memset(t, 0, new_size * elem);
   return t;

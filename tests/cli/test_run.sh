@@ -17,8 +17,9 @@ before=$(sha256sum "$shop")
 expect 0 "## " -- "$PERSONAE" run "$shop" -k 10 --quiet --threads 2
 check "input untouched" test "$before" = "$(sha256sum "$shop")"
 
-# Under an address-space limit (ulimit -v) the group-by tables live on the
-# heap instead of in reserved address space: the same personas. (Not under
+# Under an address-space or data limit (ulimit -v, ulimit -d) the group-by
+# tables live on the heap instead of in reserved address space: the same
+# personas. (Not under
 # AddressSanitizer, whose shadow memory needs more address space than any
 # useful limit.)
 if ldd "$PERSONAE" 2>/dev/null | grep -q libasan; then
@@ -29,6 +30,9 @@ else
     >"$TMP/limited.md")
   check "run under ulimit -v 2 GB succeeds" test -s "$TMP/limited.md"
   check "and prints the same personas" cmp -s "$TMP/unlimited.md" "$TMP/limited.md"
+  (ulimit -d 1000000 && "$PERSONAE" run "$shop" -k 10 --quiet --threads 2 -o "$TMP/limited_d.h5" \
+    >"$TMP/limited_d.md")
+  check "and under ulimit -d 1 GB" cmp -s "$TMP/unlimited.md" "$TMP/limited_d.md"
 fi
 check "results file has every step" $PY - "$TMP/shop.personae.h5" <<'PY'
 import sys, h5py, numpy as np
