@@ -254,18 +254,23 @@ static void test_parallel_chunk_codec_matches_hdf5(void) {
   }
   pe_h5_out *o;
   PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
-  pe_h5_appender a, b;
+  pe_h5_appender a, b, u;
   PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "noise", PE_F64, 0, 1, &a), PE_OK);
   PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "ids", PE_I64, 0, 1, &b), PE_OK);
+  /* Chunked without filters: whole chunks are read straight into place. */
+  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "raw", PE_I64, 0, 0, &u), PE_OK);
   for (int off = 0; off < ROWS; off += 50000) {
     int n = ROWS - off < 50000 ? ROWS - off : 50000;
     PE_ASSERT_STATUS(pe_h5_appender_append(&a, noise + off, n), PE_OK);
     PE_ASSERT_STATUS(pe_h5_appender_append(&b, ids + off, n), PE_OK);
+    PE_ASSERT_STATUS(pe_h5_appender_append(&u, ids + off, n), PE_OK);
   }
   PE_ASSERT_STATUS(pe_h5_appender_flush(&a), PE_OK);
   PE_ASSERT_STATUS(pe_h5_appender_flush(&b), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_appender_flush(&u), PE_OK);
   pe_h5_appender_close(&a);
   pe_h5_appender_close(&b);
+  pe_h5_appender_close(&u);
   PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
 
   hid_t fid;
@@ -288,6 +293,15 @@ static void test_parallel_chunk_codec_matches_hdf5(void) {
   PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/noise", PE_F64, &col), PE_OK);
   PE_ASSERT_STATUS(pe_h5_column_read(&col, 0, ROWS, part), PE_OK);
   CU_ASSERT(memcmp(part, noise, ROWS * sizeof(double)) == 0);
+  pe_h5_column_close(&col);
+  PE_ASSERT_STATUS(pe_h5_column_open(fid, path, "/raw", PE_I64, &col), PE_OK);
+  CU_ASSERT(col.layout.usable && !col.layout.deflate && !col.layout.shuffle);
+  const int64_t ranges[][2] = {{0, ROWS}, {131000, 200000}, {131072, 131072}, {ROWS - 10, 10}};
+  for (int r = 0; r < 4; r++) {
+    memset(part, 0xA5, ROWS * sizeof *part);
+    PE_ASSERT_STATUS(pe_h5_column_read(&col, ranges[r][0], ranges[r][1], part), PE_OK);
+    CU_ASSERT(memcmp(part, ids + ranges[r][0], (size_t)ranges[r][1] * sizeof(int64_t)) == 0);
+  }
   pe_h5_column_close(&col);
   H5Fclose(fid);
   free(noise), free(ids), free(n1), free(i1), free(part);

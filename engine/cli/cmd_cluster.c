@@ -1,6 +1,9 @@
 /* personae cluster: exact k-means over an N x D dataset of an HDF5 file. */
 #include <getopt.h>
 #include <jansson.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,6 +222,17 @@ int pe_cmd_cluster(int argc, char **argv) {
     rc = pe_cli_fail("cluster", st);
     goto done;
   }
+  /* The model holds all that is written: the data goes before the write's
+   * buffers (and, updating a file in place, its copy) are allocated, so that
+   * they do not add to the peak. glibc keeps a freed block of this size in
+   * its heap: trimming hands the pages back. */
+  free(x);
+  free(w);
+  x = NULL;
+  w = NULL;
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
   double t1 = pe_cli_now();
   char source[4200];
   snprintf(source, sizeof source, "%s:%s", a.input, a.dataset);
