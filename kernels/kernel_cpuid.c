@@ -32,6 +32,8 @@ static void detect(pe_cpu_features *f) {
     f->vendor[12] = '\0';
   }
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return;
+  const int base_family = (int)((eax >> 8) & 0xF);
+  f->family = base_family == 0xF ? base_family + (int)((eax >> 20) & 0xFF) : base_family;
   f->sse42 = (ecx >> 20) & 1;
   f->fma = (ecx >> 12) & 1;
   f->avx = (ecx >> 28) & 1;
@@ -77,12 +79,15 @@ static void apply_disable(pe_cpu_features *f, const char *list) {
 static pe_cpu_features features;
 static pthread_once_t features_once = PTHREAD_ONCE_INIT;
 
-/* PERSONAE_CPU_VENDOR=AuthenticAMD (any cpuid vendor string) makes the
- * dispatch use that vendor's dot-form thresholds, so each vendor's rules can
- * be exercised on any machine. */
+/* PERSONAE_CPU_VENDOR=AuthenticAMD (any cpuid vendor string), optionally
+ * with a family (AuthenticAMD:0x19), makes the dispatch use that core's
+ * dot-form thresholds, so each row of kernel_auto.c can be exercised on any
+ * machine. */
 static void apply_vendor(pe_cpu_features *f, const char *vendor) {
   if (!vendor || !*vendor) return;
-  snprintf(f->vendor, sizeof f->vendor, "%s", vendor);
+  const size_t len = strcspn(vendor, ":");
+  snprintf(f->vendor, sizeof f->vendor, "%.*s", (int)(len < 12 ? len : 12), vendor);
+  if (vendor[len] == ':') f->family = (int)strtol(vendor + len + 1, NULL, 0);
 }
 
 static void detect_once(void) {

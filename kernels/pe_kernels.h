@@ -117,12 +117,16 @@ typedef struct {
    * cores differ in where FP adds execute, which moves the shapes where the
    * dot form beats the direct form (kernel_auto.c). */
   char vendor[13];
+  /* cpuid leaf 1's display family (base + extended): AMD Zen 4 is 0x19,
+   * Zen 5 0x1A, whose full-width AVX-512 moves those shapes again. */
+  int family;
 } pe_cpu_features;
 
 /* Detected once per process (thread-safe). PERSONAE_CPU_DISABLE=avx512,
  * avx2,fma (any of them, comma-separated) hides features for testing;
- * PERSONAE_CPU_VENDOR=NAME replaces the vendor string (whose dot-form
- * thresholds the dispatch then uses). */
+ * PERSONAE_CPU_VENDOR=NAME[:FAMILY] replaces the vendor string and,
+ * when given, the family (whose dot-form thresholds the dispatch then
+ * uses). */
 const pe_cpu_features *pe_kernel_cpu(void);
 
 /* The PERSONAE_KERNEL environment variable as read once at start-up:

@@ -31,7 +31,7 @@ static void print_text(void) {
   printf("cpu: sse4.2 %s, avx %s, avx2 %s, fma %s, avx512f %s, avx512dq %s\n", yes_no(f->sse42),
          yes_no(f->avx), yes_no(f->avx2), yes_no(f->fma), yes_no(f->avx512f), yes_no(f->avx512dq));
   printf("os: saves AVX state %s, AVX-512 state %s\n", yes_no(f->os_avx), yes_no(f->os_avx512));
-  printf("cpu vendor: %s\n", vendor_of(f));
+  printf("cpu vendor: %s, family 0x%x\n", vendor_of(f), (unsigned)f->family);
   printf("kernels:");
   for (int id = PE_KERNEL_SCALAR; id < PE_KERNEL_COUNT; id++)
     printf(" %s %s%s", pe_kernel_name((pe_kernel_id)id),
@@ -77,11 +77,12 @@ static int print_json(void) {
                          ? json_null()
                          : json_pack("{s:s, s:b}", "value", env ? env : "", "used", env_state == 1);
   json_t *j =
-      json_pack("{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s}, s:o, s:o, s:o}",
+      json_pack("{s:s, s:i, s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:i}, s:o, s:o, s:o}",
                 "version", personae_version(), "threads", omp_get_max_threads(), "cpu", "sse4.2",
                 f->sse42, "avx", f->avx, "avx2", f->avx2, "fma", f->fma, "avx512f", f->avx512f,
                 "avx512dq", f->avx512dq, "os_avx", f->os_avx, "os_avx512", f->os_avx512, "vendor",
-                vendor_of(f), "kernels", kernels, "kernel_override", override, "auto", autos);
+                vendor_of(f), "family", f->family, "kernels", kernels, "kernel_override", override,
+                "auto", autos);
   if (!j) return 70;
   char *text = json_dumps(j, JSON_INDENT(2));
   json_decref(j);
