@@ -68,9 +68,16 @@ static void apply_disable(pe_cpu_features *f, const char *list) {
                   {"fma", offsetof(pe_cpu_features, fma)}};
   while (list && *list) {
     size_t len = strcspn(list, ",");
+    int known = 0;
     for (size_t i = 0; i < sizeof hideable / sizeof hideable[0]; i++)
-      if (len == strlen(hideable[i].name) && strncmp(list, hideable[i].name, len) == 0)
+      if (len == strlen(hideable[i].name) && strncmp(list, hideable[i].name, len) == 0) {
         *(int *)((char *)f + hideable[i].offset) = 0;
+        known = 1;
+      }
+    if (!known && len > 0 && !f->disable_unknown[0])
+      snprintf(f->disable_unknown, sizeof f->disable_unknown, "%.*s",
+               (int)(len < sizeof f->disable_unknown - 1 ? len : sizeof f->disable_unknown - 1),
+               list);
     list += len;
     if (*list == ',') list++;
   }

@@ -120,6 +120,9 @@ typedef struct {
   /* cpuid leaf 1's display family (base + extended): AMD Zen 4 is 0x19,
    * Zen 5 0x1A, whose full-width AVX-512 moves those shapes again. */
   int family;
+  /* The first name in PERSONAE_CPU_DISABLE that is none of avx512, avx2,
+   * fma ("" when all are known): such a name hides nothing. */
+  char disable_unknown[32];
 } pe_cpu_features;
 
 /* Detected once per process (thread-safe). PERSONAE_CPU_DISABLE=avx512,

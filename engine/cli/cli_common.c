@@ -161,6 +161,12 @@ int pe_cli_usage_error(const char *cmd, const char *fmt, ...) {
 }
 
 void pe_cli_warn_kernel_env(void) {
+  const char *unknown = pe_kernel_cpu()->disable_unknown;
+  if (unknown[0])
+    fprintf(stderr,
+            "personae: warning: PERSONAE_CPU_DISABLE names '%s', which is none of "
+            "avx512|avx2|fma: it hides nothing\n",
+            unknown);
   if (pe_kernel_env_override(NULL) >= 0) return;
   fprintf(stderr,
           "personae: warning: PERSONAE_KERNEL='%s' is ignored: not one of "

@@ -47,6 +47,9 @@ static void print_text(void) {
           "supported here)\n",
           env ? env : "");
   }
+  if (f->disable_unknown[0])
+    printf("PERSONAE_CPU_DISABLE: '%s' ignored (not one of avx512|avx2|fma)\n",
+           f->disable_unknown);
   printf("auto picks%s:\n", pe_kernel_env_override(NULL) == 1 ? " (after PERSONAE_KERNEL)" : "");
   for (int s = 0; s < INFO_SHAPES; s++) {
     const pe_kernel_id id = pe_kernel_choose(info_shapes[s].d, info_shapes[s].k);
