@@ -105,113 +105,85 @@ static int income_bin(double income) {
 enum { REGION_CODES = 256 };
 
 /* Per-persona counts of one pass over the customers: the RFM segment mix,
- * the R x F grid, age bands (and the ages' sum), income bins and regions.
- * All are integer counts (the age sum an integer held exactly in a double),
- * so the threads' partial tallies add up to the same totals in any order. */
-typedef struct {
-  int64_t *age_n, *age_known, *income_hist, *region_n, *rfm_mix, *rf_grid;
-  double *age_sum;
-} tally;
-
-static void tally_free(tally *t) {
-  free(t->age_n);
-  free(t->age_known);
-  free(t->income_hist);
-  free(t->region_n);
-  free(t->rfm_mix);
-  free(t->rf_grid);
-  free(t->age_sum);
-}
-
-static int tally_alloc(tally *t, int k, int segments) {
-  t->age_n = calloc((size_t)k * PE_PERSONA_AGE_BANDS, sizeof *t->age_n);
-  t->age_known = calloc((size_t)k, sizeof *t->age_known);
-  t->income_hist = calloc((size_t)k * INCOME_BINS, sizeof *t->income_hist);
-  t->region_n = calloc((size_t)k * REGION_CODES, sizeof *t->region_n);
-  t->rfm_mix = calloc((size_t)k * (size_t)(segments > 0 ? segments : 1), sizeof *t->rfm_mix);
-  t->rf_grid = calloc((size_t)k * 25, sizeof *t->rf_grid);
-  t->age_sum = calloc((size_t)k, sizeof *t->age_sum);
-  return t->age_n && t->age_known && t->income_hist && t->region_n && t->rfm_mix && t->rf_grid &&
-         t->age_sum;
-}
+ * the R x F grid, age bands and the ages' sum, income bins and regions. All
+ * are integers, kept as one row of TALLY_WIDTH counts per persona, so that
+ * the threads' tallies add up, in one loop, to the same totals in any order. */
+enum {
+  TALLY_AGE_N = 0,
+  TALLY_AGE_KNOWN = TALLY_AGE_N + PE_PERSONA_AGE_BANDS,
+  TALLY_AGE_SUM,
+  TALLY_INCOME,
+  TALLY_REGION = TALLY_INCOME + INCOME_BINS,
+  TALLY_RF_GRID = TALLY_REGION + REGION_CODES,
+  TALLY_RFM_MIX = TALLY_RF_GRID + 25 /* then one count per segment */
+};
 
 static void tally_customer(const pe_persona_input *in, const pe_persona_report *r, int64_t i,
-                           tally *t) {
-  const int c = in->labels[i];
+                           size_t width, int64_t *counts) {
+  int64_t *t = counts + (size_t)in->labels[i] * width;
   if (r->has_rfm) {
     const int s = in->rfm_segment[i];
-    if (s >= 0 && s < r->rfm_segment_count) t->rfm_mix[(size_t)c * r->rfm_segment_count + s]++;
+    if (s >= 0 && s < r->rfm_segment_count) t[TALLY_RFM_MIX + s]++;
     if (in->rfm_r && in->rfm_f && in->rfm_r[i] > 0 && in->rfm_f[i] > 0) {
       const int rr = pe_rfm_rescale_to_5(in->rfm_r[i], in->rfm_bins) - 1;
       const int ff = pe_rfm_rescale_to_5(in->rfm_f[i], in->rfm_bins) - 1;
-      if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) t->rf_grid[(size_t)c * 25 + rr * 5 + ff]++;
+      if (rr >= 0 && rr < 5 && ff >= 0 && ff < 5) t[TALLY_RF_GRID + rr * 5 + ff]++;
     }
   }
   if (in->age && in->age[i] > 0 && in->age[i] <= 120) {
-    t->age_n[(size_t)c * PE_PERSONA_AGE_BANDS + age_band(in->age[i])]++;
-    t->age_sum[c] += in->age[i];
-    t->age_known[c]++;
+    t[TALLY_AGE_N + age_band(in->age[i])]++;
+    t[TALLY_AGE_SUM] += in->age[i];
+    t[TALLY_AGE_KNOWN]++;
   }
-  if (in->income && in->income[i] >= 0)
-    t->income_hist[(size_t)c * INCOME_BINS + income_bin(in->income[i])]++;
+  if (in->income && in->income[i] >= 0) t[TALLY_INCOME + income_bin(in->income[i])]++;
   if (in->region && in->region[i] >= 0 && in->region[i] < REGION_CODES)
-    t->region_n[(size_t)c * REGION_CODES + in->region[i]]++;
-}
-
-static void tally_add(tally *dst, const tally *src, int k, int segments) {
-  for (size_t j = 0; j < (size_t)k * PE_PERSONA_AGE_BANDS; j++) dst->age_n[j] += src->age_n[j];
-  for (size_t j = 0; j < (size_t)k * INCOME_BINS; j++) dst->income_hist[j] += src->income_hist[j];
-  for (size_t j = 0; j < (size_t)k * REGION_CODES; j++) dst->region_n[j] += src->region_n[j];
-  for (size_t j = 0; j < (size_t)k * (size_t)segments; j++) dst->rfm_mix[j] += src->rfm_mix[j];
-  for (size_t j = 0; j < (size_t)k * 25; j++) dst->rf_grid[j] += src->rf_grid[j];
-  for (int c = 0; c < k; c++) {
-    dst->age_known[c] += src->age_known[c];
-    dst->age_sum[c] += src->age_sum[c];
-  }
+    t[TALLY_REGION + in->region[i]]++;
 }
 
 static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
-  const int k = in->k, segments = r->has_rfm ? r->rfm_segment_count : 0;
-  tally all = {0};
-  int failed = !tally_alloc(&all, k, segments);
+  const int k = in->k;
+  const size_t width = TALLY_RFM_MIX + (size_t)(r->has_rfm ? r->rfm_segment_count : 0);
+  const size_t cells = (size_t)k * width;
+  int64_t *all = calloc(cells, sizeof *all);
+  PE_FAIL_IF(!all, PE_ERR_NOMEM, "describe: out of memory for the per-persona counts");
+  int failed = 0;
 #pragma omp parallel if (in->n >= 65536) reduction(| : failed)
   {
-    tally mine = {0};
-    failed |= !tally_alloc(&mine, k, segments);
+    int64_t *mine = calloc(cells, sizeof *mine);
+    failed = !mine;
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < in->n; i++)
-      if (!failed) tally_customer(in, r, i, &mine);
+      if (mine) tally_customer(in, r, i, width, mine);
 #pragma omp critical(pe_describe_tally)
-    if (!failed) tally_add(&all, &mine, k, segments);
-    tally_free(&mine);
+    for (size_t j = 0; mine && j < cells; j++) all[j] += mine[j];
+    free(mine);
   }
   pe_status st = PE_OK;
   if (failed) {
     st = pe__fail(PE_ERR_NOMEM, "describe: out of memory for the per-persona counts");
     goto done;
   }
-  for (int c = 0; c < k; c++)
-    for (int g = 0; g < 25; g++)
-      r->entries[c].rf_grid[g / 5][g % 5] = all.rf_grid[(size_t)c * 25 + g];
-  if (segments > 0)
-    memcpy(r->rfm_mix, all.rfm_mix, (size_t)k * (size_t)segments * sizeof *r->rfm_mix);
-  const int64_t *age_n = all.age_n, *age_known = all.age_known, *income_hist = all.income_hist,
-                *region_n = all.region_n;
-  const double *age_sum = all.age_sum;
+  for (int c = 0; c < k; c++) {
+    const int64_t *t = all + (size_t)c * width;
+    for (int g = 0; g < 25; g++) r->entries[c].rf_grid[g / 5][g % 5] = t[TALLY_RF_GRID + g];
+    for (int s = 0; r->has_rfm && s < r->rfm_segment_count; s++)
+      r->rfm_mix[(size_t)c * r->rfm_segment_count + s] = t[TALLY_RFM_MIX + s];
+  }
   if (!r->has_demographics) goto done;
   for (int c = 0; c < k; c++) {
     pe_persona *p = &r->entries[c].pub;
-    p->age_known = age_known[c] > 0;
+    const int64_t *row = all + (size_t)c * width;
+    const int64_t *income_hist = row + TALLY_INCOME, *region_n = row + TALLY_REGION;
+    const int64_t age_known = row[TALLY_AGE_KNOWN];
+    p->age_known = age_known > 0;
     for (int b = 0; b < PE_PERSONA_AGE_BANDS; b++)
-      p->age_band_share[b] =
-          age_known[c] ? (double)age_n[(size_t)c * PE_PERSONA_AGE_BANDS + b] / (double)age_known[c]
-                       : 0.0;
-    p->mean_age = age_known[c] ? age_sum[c] / (double)age_known[c] : 0.0;
+      p->age_band_share[b] = age_known ? (double)row[TALLY_AGE_N + b] / (double)age_known : 0.0;
+    p->mean_age = age_known ? (double)row[TALLY_AGE_SUM] / (double)age_known : 0.0;
     int64_t total = 0, seen = 0;
-    for (int b = 0; b < INCOME_BINS; b++) total += income_hist[(size_t)c * INCOME_BINS + b];
+    for (int b = 0; b < INCOME_BINS; b++) total += income_hist[b];
     p->median_income = 0;
     for (int b = 0; b < INCOME_BINS && total > 0; b++) {
-      seen += income_hist[(size_t)c * INCOME_BINS + b];
+      seen += income_hist[b];
       if (2 * seen >= total) {
         const double mid =
             income_log_lo + (b + 0.5) * (income_log_hi - income_log_lo) / INCOME_BINS;
@@ -221,26 +193,23 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
     }
     p->income_known = total > 0;
     int64_t region_total = 0;
-    for (int g = 0; g < REGION_CODES; g++) region_total += region_n[(size_t)c * REGION_CODES + g];
+    for (int g = 0; g < REGION_CODES; g++) region_total += region_n[g];
     p->has_demographics = p->age_known || p->income_known || region_total > 0;
     for (int t = 0; t < PE_PERSONA_TOP_REGIONS; t++) {
       int best = -1;
       for (int g = 0; g < REGION_CODES; g++) {
         int taken = 0;
         for (int u = 0; u < t; u++) taken |= p->top_regions[u] == g;
-        const int64_t v = region_n[(size_t)c * REGION_CODES + g];
-        if (!taken && v > 0 && (best < 0 || v > region_n[(size_t)c * REGION_CODES + best]))
-          best = g;
+        const int64_t v = region_n[g];
+        if (!taken && v > 0 && (best < 0 || v > region_n[best])) best = g;
       }
       p->top_regions[t] = best;
       p->top_region_share[t] =
-          best >= 0 && region_total > 0
-              ? (double)region_n[(size_t)c * REGION_CODES + best] / (double)region_total
-              : 0.0;
+          best >= 0 && region_total > 0 ? (double)region_n[best] / (double)region_total : 0.0;
     }
   }
 done:
-  tally_free(&all);
+  free(all);
   return st;
 }
 
