@@ -70,8 +70,7 @@ void pe_table_space_release(pe_table_space *sp, void *table) {
   *sp = (pe_table_space){NULL, 0, 0};
 }
 
-void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes,
-                          size_t reserve_bytes) {
+void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes, size_t reserve_bytes) {
   if (table && sp->map && new_bytes <= sp->room) {
     advise(table, new_bytes);
     return table;
@@ -162,4 +161,23 @@ void *pe_table_copy_out(pe_table_scratch *s, int slots, const void *table, size_
   if (!copy) copy = *one_off = malloc(bytes);
   if (copy) memcpy(copy, table, bytes);
   return copy;
+}
+
+void *pe_table_space_rehash(pe_table_space *sp, void *table, size_t old_bytes, size_t new_bytes,
+                            size_t reserve_bytes, pe_table_scratch *s, int slots, const void **old,
+                            void **one_off) {
+  *old = NULL;
+  *one_off = NULL;
+  if (table && old_bytes && !(*old = pe_table_copy_out(s, slots, table, old_bytes, one_off))) {
+    pe_table_space_release(sp, table);
+    return NULL;
+  }
+  void *t = pe_table_space_grow(sp, table, new_bytes, reserve_bytes);
+  if (!t) {
+    free(*one_off);
+    *one_off = NULL;
+    return NULL;
+  }
+  memset(t, 0, new_bytes);
+  return t;
 }

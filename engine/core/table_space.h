@@ -20,8 +20,7 @@ typedef struct {
  * or the heap where none can be made. `table` is the current table (NULL the
  * first time); its content must already be copied out, since it may be
  * released. NULL when out of memory (the old table is then released too). */
-void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes,
-                          size_t reserve_bytes);
+void *pe_table_space_grow(pe_table_space *sp, void *table, size_t new_bytes, size_t reserve_bytes);
 
 /* realloc for an array that lives in `sp`: grows it to `new_bytes` keeping
  * its first `old_bytes` (in place when the reservation holds them; else
@@ -42,8 +41,8 @@ void pe_table_space_release(pe_table_space *sp, void *table);
 size_t pe_table_space_reserve(uint64_t share, uint64_t all, uint64_t need, size_t elem);
 
 /* Per-thread temporaries for a table's entries while it doubles in place
- * (copied out, the table cleared, the entries reinserted), kept from one
- * doubling to the next: a fresh temporary per doubling would make the
+ * (pe_table_space_rehash: copied out, the table cleared, the entries
+ * reinserted), kept from one doubling to the next: a fresh temporary per doubling would make the
  * process touch about as much new memory again as the tables themselves. */
 typedef struct {
   void *p;
@@ -63,5 +62,14 @@ void pe_table_scratch_free(pe_table_scratch *s, int slots);
  * returned in *one_off for the caller to free. NULL when out of memory. */
 void *pe_table_copy_out(pe_table_scratch *s, int slots, const void *table, size_t bytes,
                         void **one_off);
+
+/* Doubles a hash table that lives in `sp`: its `old_bytes` are copied out
+ * (pe_table_copy_out; *one_off, if set, is the caller's to free), the table
+ * grows to `new_bytes` as pe_table_space_grow places it, and is zeroed; *old
+ * points at the copy, for the caller to reinsert. NULL when out of memory:
+ * the table is then released and *one_off already freed. */
+void *pe_table_space_rehash(pe_table_space *sp, void *table, size_t old_bytes, size_t new_bytes,
+                            size_t reserve_bytes, pe_table_scratch *s, int slots, const void **old,
+                            void **one_off);
 
 #endif

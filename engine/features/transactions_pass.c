@@ -53,9 +53,9 @@ int pe__feat_grow_customers(pe__feat_partition *p, int64_t need) {
   int64_t cap = p->cap ? p->cap : FIRST_TABLE_ENTRIES;
   while (cap < need) cap *= 2;
   const size_t elem = sizeof(pe__feat_customer);
-  pe__feat_customer *c = pe_table_space_extend(&p->cust_space, p->cust, (size_t)p->cap * elem,
-                                               (size_t)cap * elem,
-                                               customer_reserve(p, 4 * (uint64_t)cap));
+  pe__feat_customer *c =
+      pe_table_space_extend(&p->cust_space, p->cust, (size_t)p->cap * elem, (size_t)cap * elem,
+                            customer_reserve(p, 4 * (uint64_t)cap));
   if (!c) return -1;
   memset(c + p->cap, 0, (size_t)(cap - p->cap) * elem);
   for (int64_t s = p->cap; s < cap; s++) {
@@ -77,24 +77,6 @@ void pe__feat_release_tables(pe__feat_partition *p) {
   p->cats = NULL;
 }
 
-/* Memory for a doubled table of `new_size` entries, zeroed, with the old
- * table's entries (`size` of them, 0 the first time) copied out to *old for
- * reinsertion; *one_off, if set, is the caller's to free. NULL when out of
- * memory (the table is then gone). */
-static void *double_table(pe__feat_partition *p, pe_table_space *sp, void *table, uint64_t size,
-                          uint64_t new_size, size_t elem, const void **old, void **one_off) {
-  *old = NULL;
-  *one_off = NULL;
-  if (size && !(*old = pe_table_copy_out(p->scratch, p->scratch_slots, table, size * elem,
-                                         one_off))) {
-    pe_table_space_release(sp, table);
-    return NULL;
-  }
-  void *t = pe_table_space_grow(sp, table, new_size * elem, table_reserve(p, 4 * new_size, elem));
-  if (t) memset(t, 0, new_size * elem);
-  return t;
-}
-
 /* ---- the order table: open addressing on (slot, order_id) ---- */
 
 /* The position depends on the customer's id rather than its slot, so that it
@@ -109,13 +91,11 @@ static int grow_orders(pe__feat_partition *p, const int64_t *ids) {
   uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const void *from;
   void *one_off;
-  pe__feat_order *t = double_table(p, &p->order_space, p->orders, size, new_size, sizeof *t,
-                                   &from, &one_off);
+  pe__feat_order *t = pe_table_space_rehash(
+      &p->order_space, p->orders, size * sizeof *t, new_size * sizeof *t,
+      table_reserve(p, 4 * new_size, sizeof *t), p->scratch, p->scratch_slots, &from, &one_off);
   p->orders = t;
-  if (!t) {
-    free(one_off);
-    return -1;
-  }
+  if (!t) return -1;
   const pe__feat_order *old = from;
   uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
@@ -155,13 +135,11 @@ static int grow_cats(pe__feat_partition *p) {
   uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
   const void *from;
   void *one_off;
-  uint64_t *t = double_table(p, &p->cat_space, p->cats, size, new_size, sizeof *t, &from,
-                             &one_off);
+  uint64_t *t = pe_table_space_rehash(
+      &p->cat_space, p->cats, size * sizeof *t, new_size * sizeof *t,
+      table_reserve(p, 4 * new_size, sizeof *t), p->scratch, p->scratch_slots, &from, &one_off);
   p->cats = t;
-  if (!t) {
-    free(one_off);
-    return -1;
-  }
+  if (!t) return -1;
   const uint64_t *old = from;
   uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
@@ -483,8 +461,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   PE_CHECK_GOTO(
       failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK, st,
       done);
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    sum->purchases += run->part[p].purchases;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) sum->purchases += run->part[p].purchases;
   st = PE_OK;
 
 done:

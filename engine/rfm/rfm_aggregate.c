@@ -26,11 +26,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/huge_alloc.h"
+#include "core/table_space.h"
 #include "io/h5.h"
 #include "io/tables.h"
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
-#include "core/table_space.h"
 #include "rfm/rfm_internal.h"
 
 #define SECONDS_PER_DAY 86400
@@ -84,10 +84,10 @@ typedef struct {
   order_entry *orders;
   uint64_t omask;
   int64_t norders;
-  pe_table_space ospace; /* where `orders` lives */
-  int64_t max_rows;      /* the file's row count: no partition has more orders */
+  pe_table_space ospace;     /* where `orders` lives */
+  int64_t max_rows;          /* the file's row count: no partition has more orders */
   pe_table_scratch *scratch; /* doubling temporaries, per thread, shared by all partitions */
-  int scratch_slots;          /* threads that have a slot in `scratch` */
+  int scratch_slots;         /* threads that have a slot in `scratch` */
   int64_t rows_future;
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
@@ -216,24 +216,18 @@ static void reinsert_orders(const part_state *ps, const order_entry *from, uint6
 static int grow_orders(part_state *ps) {
   const uint64_t size = ps->orders ? ps->omask + 1 : 0;
   const uint64_t new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
-  const size_t new_bytes = (size_t)new_size * sizeof(order_entry);
-  void *one_off = NULL;
-  const order_entry *old = NULL;
-  if (size && !(old = pe_table_copy_out(ps->scratch, ps->scratch_slots, ps->orders,
-                                           size * sizeof *old, &one_off)))
-    return -1;
-  order_entry *t = pe_table_space_grow(&ps->ospace, ps->orders, new_bytes,
-                                       reserve_bytes(ps, 4 * new_size, sizeof *t));
+  const void *old;
+  void *one_off;
+  order_entry *t = pe_table_space_rehash(
+      &ps->ospace, ps->orders, size * sizeof *t, new_size * sizeof *t,
+      reserve_bytes(ps, 4 * new_size, sizeof *t), ps->scratch, ps->scratch_slots, &old, &one_off);
+  ps->orders = t;
   if (!t) {
-    ps->orders = NULL;
     ps->omask = 0;
-    free(one_off);
     return -1;
   }
-  memset(t, 0, new_bytes);
   reinsert_orders(ps, old, size, t, new_size - 1);
   free(one_off);
-  ps->orders = t;
   ps->omask = new_size - 1;
   return 0;
 }
