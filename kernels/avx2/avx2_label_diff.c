@@ -21,11 +21,8 @@ int64_t pe__avx2_label_diff(const int32_t *old, const int32_t *now, int64_t n, i
       m++;
     }
   }
-  for (; i < n; i++)
-    if (old[i] != now[i]) {
-      moved_at[m] = (int32_t)i;
-      moved_old[m] = old[i];
-      m++;
-    }
-  return m;
+  /* The tail, fewer than a vector, through the reference. */
+  const int64_t t = pe__ref_label_diff(old + i, now + i, n - i, moved_at + m, moved_old + m);
+  for (int64_t j = m; j < m + t; j++) moved_at[j] += (int32_t)i;
+  return m + t;
 }
