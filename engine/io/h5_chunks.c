@@ -251,7 +251,8 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
           const size_t chunk_bytes = (size_t)rows * q->layout->elem;
           if (f && size == chunk_bytes && !q->layout->shuffle && !q->layout->deflate &&
               c * rows >= offset && (c + 1) * rows <= offset + count) {
-            unsigned char *dst = (unsigned char *)q->buf + (size_t)(c * rows - offset) * q->layout->elem;
+            unsigned char *dst =
+                (unsigned char *)q->buf + (size_t)(c * rows - offset) * q->layout->elem;
             uint32_t mask = 0;
             const herr_t rc = H5Dread_chunk(q->did, H5P_DEFAULT, &coord, &mask, dst);
             free(f);
@@ -363,29 +364,75 @@ typedef struct {
   int64_t chunk;
 } write_job;
 
+/* The bytes of chunk `chunk` of `q`: in place when the chunk is whole, else
+ * its rows copied to `pad` (a chunk long) and zero-padded to the full size,
+ * as HDF5 stores a last chunk. */
+static const unsigned char *chunk_source(const pe_h5_chunk_write_request *q, int64_t chunk,
+                                         unsigned char *pad) {
+  const pe_h5_chunk_layout *l = q->layout;
+  const int64_t first = chunk * l->chunk_rows;
+  const unsigned char *src = (const unsigned char *)q->data + (size_t)first * l->elem;
+  if (q->count - first >= l->chunk_rows) return src;
+  const size_t have = (size_t)(q->count - first) * l->elem;
+  memcpy(pad, src, have);
+  memset(pad + have, 0, (size_t)l->chunk_rows * l->elem - have);
+  return pad;
+}
+
+static hsize_t chunk_first_row(const pe_h5_chunk_write_request *q, int64_t chunk) {
+  return (hsize_t)((q->first_chunk + chunk) * q->layout->chunk_rows / q->layout->row_elems);
+}
+
+/* A dataset stored without filters: each chunk is a contiguous run of its
+ * rows and is written as it is (H5Dwrite would first copy it through HDF5's
+ * chunk cache). */
+static pe_status write_unfiltered(const pe_h5_chunk_write_request *q, unsigned char *pad,
+                                  const char *file) {
+  const size_t bytes = (size_t)q->layout->chunk_rows * q->layout->elem;
+  for (int64_t c = 0; c * q->layout->chunk_rows < q->count; c++) {
+    hsize_t coord[2] = {chunk_first_row(q, c), 0};
+    PE_FAIL_IF(H5Dwrite_chunk(q->did, H5P_DEFAULT, 0, coord, bytes, chunk_source(q, c, pad)) < 0,
+               PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);
+  }
+  return PE_OK;
+}
+
 pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
                                   const char *file) {
   int64_t njobs = 0;
   size_t max_bytes = 0;
   for (int r = 0; r < nreq; r++) {
     const pe_h5_chunk_layout *l = req[r].layout;
-    njobs += (req[r].count + l->chunk_rows - 1) / l->chunk_rows;
+    if (l->deflate) njobs += (req[r].count + l->chunk_rows - 1) / l->chunk_rows;
     const size_t bytes = (size_t)l->chunk_rows * l->elem;
     if (bytes > max_bytes) max_bytes = bytes;
   }
+  /* Unfiltered datasets first, straight from their rows. */
+  unsigned char *row_pad = NULL;
+  for (int r = 0; r < nreq; r++) {
+    if (req[r].layout->deflate || req[r].count <= 0) continue;
+    if (!row_pad && !(row_pad = malloc(max_bytes)))
+      return pe__fail(PE_ERR_NOMEM, "%s: out of memory writing %s", file, req[r].path);
+    const pe_status st = write_unfiltered(&req[r], row_pad, file);
+    if (st != PE_OK) {
+      free(row_pad);
+      return st;
+    }
+  }
+  free(row_pad);
   if (njobs == 0) return PE_OK;
   write_job *jobs = malloc((size_t)njobs * sizeof *jobs);
   const int batch = batch_chunks();
   unsigned char *out = malloc((size_t)batch * max_bytes);
   size_t *sizes = malloc((size_t)batch * sizeof *sizes);
   uint32_t *masks = malloc((size_t)batch * sizeof *masks);
-  pe_status st = jobs && out && sizes && masks
-                     ? PE_OK
-                     : pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file,
-                                req[0].path);
+  pe_status st =
+      jobs && out && sizes && masks
+          ? PE_OK
+          : pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file, req[0].path);
   int64_t k = 0;
   for (int r = 0; jobs && r < nreq; r++)
-    for (int64_t c = 0; c * req[r].layout->chunk_rows < req[r].count; c++)
+    for (int64_t c = 0; req[r].layout->deflate && c * req[r].layout->chunk_rows < req[r].count; c++)
       jobs[k++] = (write_job){r, c};
   /* Chunks of every dataset in one parallel region per batch, so that small
    * columns (one chunk each) are compressed side by side instead of one
@@ -403,18 +450,8 @@ pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq
         if (failed) continue;
         const write_job *job = &jobs[j0 + j];
         const pe_h5_chunk_write_request *q = &req[job->req];
-        const pe_h5_chunk_layout *l = q->layout;
-        const size_t bytes = (size_t)l->chunk_rows * l->elem;
-        const int64_t first = job->chunk * l->chunk_rows;
-        const unsigned char *src = (const unsigned char *)q->data + (size_t)first * l->elem;
-        if (q->count - first < l->chunk_rows) {
-          /* The last chunk, zero-padded to its full size as HDF5 stores it. */
-          const size_t have = (size_t)(q->count - first) * l->elem;
-          memcpy(pad, src, have);
-          memset(pad + have, 0, bytes - have);
-          src = pad;
-        }
-        encode_chunk(l, src, tmp, deflater, out + (size_t)j * max_bytes, &sizes[j], &masks[j]);
+        encode_chunk(q->layout, chunk_source(q, job->chunk, pad), tmp, deflater,
+                     out + (size_t)j * max_bytes, &sizes[j], &masks[j]);
       }
       free(tmp);
       free(pad);
@@ -427,9 +464,7 @@ pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq
     for (int j = 0; j < nb; j++) {
       const write_job *job = &jobs[j0 + j];
       const pe_h5_chunk_write_request *q = &req[job->req];
-      hsize_t coord[2] = {
-          (hsize_t)((q->first_chunk + job->chunk) * q->layout->chunk_rows / q->layout->row_elems),
-          0};
+      hsize_t coord[2] = {chunk_first_row(q, job->chunk), 0};
       if (H5Dwrite_chunk(q->did, H5P_DEFAULT, masks[j], coord, sizes[j],
                          out + (size_t)j * max_bytes) < 0) {
         st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);

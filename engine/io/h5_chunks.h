@@ -68,7 +68,8 @@ typedef struct {
 } pe_h5_chunk_write_request;
 
 /* Writes every chunk of several datasets, compressing the chunks of all of
- * them in one parallel region per batch (one thread calls HDF5). */
+ * them in one parallel region per batch (one thread calls HDF5); chunks of
+ * datasets stored without filters are written straight from `data`. */
 pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
                                   const char *file);
 

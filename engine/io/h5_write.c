@@ -49,31 +49,6 @@ static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset
   return PE_OK;
 }
 
-/* An unfiltered dataset chunked in blocks of whole rows: each full chunk is
- * a contiguous run of `data`, written as it is (H5Dwrite would copy it
- * through HDF5's chunk cache first); the last, partial one zero-padded. */
-static pe_status write_raw_chunks(hid_t did, const pe_h5_chunk_layout *l, const void *data,
-                                  int64_t count, const char *file, const char *name) {
-  const size_t bytes = (size_t)l->chunk_rows * l->elem;
-  unsigned char *pad = NULL;
-  pe_status st = PE_OK;
-  for (int64_t first = 0; first < count && st == PE_OK; first += l->chunk_rows) {
-    const unsigned char *src = (const unsigned char *)data + (size_t)first * l->elem;
-    if (count - first < l->chunk_rows) {
-      const size_t have = (size_t)(count - first) * l->elem;
-      pad = calloc(1, bytes);
-      if (!pad) return pe__fail(PE_ERR_NOMEM, "%s: out of memory writing %s", file, name);
-      memcpy(pad, src, have);
-      src = pad;
-    }
-    hsize_t coord[2] = {(hsize_t)(first / l->row_elems), 0};
-    if (H5Dwrite_chunk(did, H5P_DEFAULT, 0, coord, bytes, src) < 0)
-      st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, name);
-  }
-  free(pad);
-  return st;
-}
-
 pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec *specs, int n) {
   hid_t *did = malloc((size_t)(n > 0 ? n : 1) * sizeof *did);
   pe_h5_chunk_layout *layout = malloc((size_t)(n > 0 ? n : 1) * sizeof *layout);
@@ -87,15 +62,11 @@ pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec
     const hid_t mem = pe_dtype_native(sp->type);
     const int64_t width = sp->cols > 0 ? sp->cols : 1;
     pe_h5_matrix_layout_of(did[created], mem, &layout[created]);
-    /* Compressed chunks go through the parallel codec; anything else is
-     * one plain write (uncompressed chunks cost only the copy). */
-    if (sp->rows > 0 && sp->compress && layout[created].usable)
+    /* Chunks this code can write go through the chunk writer (compressed
+     * ones by the parallel codec); anything else is one plain HDF5 write. */
+    if (sp->rows > 0 && layout[created].usable)
       req[nreq++] = (pe_h5_chunk_write_request){did[created], &layout[created], sp->data,
                                                 sp->rows * width, sp->name, 0};
-    else if (sp->rows > 0 && layout[created].usable && !layout[created].deflate &&
-             !layout[created].shuffle)
-      st = write_raw_chunks(did[created], &layout[created], sp->data, sp->rows * width, file,
-                            sp->name);
     else if (sp->rows > 0 && H5Dwrite(did[created], mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp->data) < 0)
       st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, sp->name);
   }
