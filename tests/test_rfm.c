@@ -10,8 +10,10 @@
 #include "core/rng.h"
 #include "core/table_space.h"
 #include "harness.h"
+#include "io/tables.h"
 #include "personae.h"
 #include "rfm/customer_index.h"
+#include "rfm/partitioned_pass.h"
 #include "rfm/radix_sort.h"
 #include "rfm/rfm_internal.h"
 #include "test_rfm_util.h"
@@ -625,6 +627,109 @@ static void test_table_space(void) {
   pe_table_scratch_free(s, slots);
 }
 
+/* rfm/partitioned_pass: every partition's rows arrive once, in row order,
+ * and the optional warm callback comes once per partition and batch, before
+ * that partition's rows of the batch, with their count. */
+typedef struct {
+  int64_t warned[PE_CIX_PARTITIONS];  /* rows announced by the last warm call */
+  int64_t seen[PE_CIX_PARTITIONS];    /* rows processed since it */
+  int64_t last_row[PE_CIX_PARTITIONS];
+  int64_t warm_calls, warm_rows, processed, out_of_order, mismatched;
+} pass_probe;
+
+static int64_t probe_check(void *ctx, const pe_cix_chunk *c) {
+  (void)ctx;
+  return c->rows;
+}
+
+static pe_status probe_bad_row(void *ctx, const pe_cix_chunk *c, int64_t i) {
+  (void)ctx, (void)c, (void)i;
+  return PE_ERR_DATA;
+}
+
+static void probe_scatter(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
+                          void *records) {
+  for (int64_t i = begin; i < end; i++)
+    ((int64_t *)records)[pe_cix_next_record(next, c, i)] = c->offset + i;
+}
+
+static void probe_warm(void *ctx, int p, int64_t n) {
+  pass_probe *pr = ctx;
+  /* The previous batch's announcement must have been met exactly. */
+  pr->mismatched += pr->seen[p] != pr->warned[p];
+  pr->warned[p] = n;
+  pr->seen[p] = 0;
+#pragma omp atomic
+  pr->warm_calls++;
+#pragma omp atomic
+  pr->warm_rows += n;
+}
+
+static int probe_process(void *ctx, int p, const void *records, int64_t n) {
+  pass_probe *pr = ctx;
+  const int64_t *row = records;
+  for (int64_t i = 0; i < n; i++) {
+    pr->out_of_order += row[i] <= pr->last_row[p];
+    pr->last_row[p] = row[i];
+  }
+  pr->seen[p] += n;
+#pragma omp atomic
+  pr->processed += n;
+  return 0;
+}
+
+static void test_partitioned_pass_warm(void) {
+  enum { ROWS = 5000, CHUNK = 700, BATCH = 1400 };
+  rfm_test_row *rows = malloc(ROWS * sizeof *rows);
+  pe_rng rng;
+  pe_rng_init(&rng, 11, 0);
+  for (int i = 0; i < ROWS; i++)
+    rows[i] = (rfm_test_row){(int64_t)pe_rng_below(&rng, 300), i, 1700000000 + i, 1.0};
+  const char *path = "test_rfm_pass.h5";
+  CU_ASSERT_FATAL(rfm_test_write(path, rows, ROWS, NULL, 0) == 0);
+  free(rows);
+  hid_t fid;
+  CU_ASSERT_FATAL(pe_h5_open_read(path, &fid) == PE_OK);
+  pe_h5_table table;
+  CU_ASSERT_FATAL(pe_h5_table_open(fid, path, "/transactions", pe_transactions_spec,
+                                   PE_TX_AMOUNT + 1, &table) == PE_OK);
+  const int saved = omp_get_max_threads();
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    pass_probe *pr = calloc(1, sizeof *pr);
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) pr->last_row[p] = -1;
+    const pe_cix_pass pass = {
+        .table = &table,
+        .input = path,
+        .what = "transactions",
+        .columns = 1u << PE_TX_CUSTOMER_ID,
+        .id_column = PE_TX_CUSTOMER_ID,
+        .record_size = sizeof(int64_t),
+        .chunk_rows = CHUNK,
+        .batch_rows = BATCH,
+        .ctx = pr,
+        .check = probe_check,
+        .bad_row = probe_bad_row,
+        .scatter = probe_scatter,
+        .process = probe_process,
+        .warm = probe_warm,
+    };
+    CU_ASSERT(pe_cix_pass_run(&pass) == PE_OK);
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) pr->mismatched += pr->seen[p] != pr->warned[p];
+    const int64_t batches = (ROWS + BATCH - 1) / BATCH;
+    PE_ASSERT_EQ_LL(pr->warm_calls, batches * PE_CIX_PARTITIONS);
+    PE_ASSERT_EQ_LL(pr->warm_rows, ROWS);
+    PE_ASSERT_EQ_LL(pr->processed, ROWS);
+    PE_ASSERT_EQ_LL(pr->mismatched, 0);
+    PE_ASSERT_EQ_LL(pr->out_of_order, 0);
+    free(pr);
+  }
+  omp_set_num_threads(saved);
+  pe_h5_table_close(&table);
+  H5Fclose(fid);
+  remove(path);
+}
+
 int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
@@ -647,6 +752,8 @@ int main(int argc, char **argv) {
       {"customer index", test_customer_index},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
+      {"partitioned pass: rows in order, warm once per partition and batch",
+       test_partitioned_pass_warm},
       {"written /rfm group", test_written_group},
       CU_TEST_INFO_NULL,
   };

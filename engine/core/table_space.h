@@ -72,4 +72,12 @@ void *pe_table_space_rehash(pe_table_space *sp, void *table, size_t old_bytes, s
                             size_t reserve_bytes, pe_table_scratch *s, int slots, const void **old,
                             void **one_off);
 
+/* Prefetches every cache line of [p, p + bytes), for writing: a sequential
+ * sweep the memory system streams at its bandwidth, so that a table the
+ * caller is about to probe at random is in the caches when the probes come. */
+static inline void pe_prefetch_lines(const void *p, size_t bytes) {
+  const char *c = p;
+  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 1, 3);
+}
+
 #endif

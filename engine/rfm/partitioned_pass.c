@@ -117,12 +117,18 @@ static pe_status group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk,
 static int process_batch(const pe_cix_pass *pass, pass_buffers *b) {
   int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    if (pass->warm) {
+      int64_t n = 0;
+      for (int i = 0; i < b->batched; i++) n += b->offset[i][p + 1] - b->offset[i][p];
+      pass->warm(pass->ctx, p, n);
+    }
     for (int i = 0; i < b->batched && !failed; i++) {
       const int64_t *offset = b->offset[i];
       failed |= pass->process(pass->ctx, p, b->records[i] + (size_t)offset[p] * pass->record_size,
                               offset[p + 1] - offset[p]) != 0;
     }
+  }
   b->batched = 0;
   return failed;
 }

@@ -54,6 +54,10 @@ typedef struct {
   /* Consumes partition p's n records of the chunk, in row order. Returns 0,
    * or -1 when out of memory (no message: it runs on a worker thread). */
   int (*process)(void *ctx, int p, const void *records, int64_t n);
+  /* Optional: called once per partition and batch, on the thread that then
+   * processes the partition's `n` rows of the batch, before the first of
+   * them (a caller may bring the partition's tables into cache). */
+  void (*warm)(void *ctx, int p, int64_t n);
   /* Optional: called after each chunk with its row count. */
   void (*chunk_done)(void *ctx, int64_t rows);
   /* Optional: where the pass adds the seconds of its parts. */

@@ -368,6 +368,25 @@ static int process_rows(void *ctx, int p, const void *records, int64_t n) {
   return process_partition(&run->parts[p], records, n, run->params->as_of, run->filter_future);
 }
 
+/* Brings a partition's two tables into the caches before its rows of a
+ * batch are walked, when those rows would touch a good share of the tables'
+ * lines anyway: a sequential sweep of prefetches streams the lines at the
+ * memory's bandwidth, where the rows' own accesses would each wait for one
+ * random miss. (100.9M rows: group-by 2.98-3.04 -> 2.66-2.71 s, three
+ * alternating pairs.) */
+static void warm_tables(void *ctx, int p, int64_t rows) {
+  const aggregate_run *run = ctx;
+  const part_state *ps = &run->parts[p];
+  if (!ps->customers || !ps->orders) return;
+  const size_t cbytes = (size_t)(ps->cmask + 1) * sizeof *ps->customers;
+  const size_t obytes = (size_t)(ps->omask + 1) * sizeof *ps->orders;
+  /* A row touches two lines; below a quarter of the tables' lines the
+   * sweep would fetch more than it saves. */
+  if ((uint64_t)rows * 2 * 4 * 64 < cbytes + obytes) return;
+  pe_prefetch_lines(ps->customers, cbytes);
+  pe_prefetch_lines(ps->orders, obytes);
+}
+
 static void report_progress(void *ctx, int64_t rows) {
   aggregate_run *run = ctx;
   run->rows_done += rows;
@@ -527,6 +546,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
       .bad_row = bad_row_error,
       .scatter = scatter_rows,
       .process = process_rows,
+      .warm = warm_tables,
       .chunk_done = report_progress,
       .seconds = &spent,
   };
