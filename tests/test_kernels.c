@@ -544,6 +544,81 @@ static void tables_exact_and_diff(void) {
   }
 }
 
+/* ---- byte planes ---- */
+
+/* Element sizes and counts around the vector widths: tails of every length,
+ * no full block, one element, none. */
+static const size_t plane_elems[] = {1, 2, 3, 4, 5, 8, 9};
+static const size_t plane_counts[] = {0, 1, 7, 31, 32, 33, 63, 64, 65, 1000, 4099};
+
+static unsigned char *random_bytes(size_t n, pe_rng *rng) {
+  unsigned char *b = malloc(n ? n : 1);
+  for (size_t i = 0; i < n; i++) b[i] = (unsigned char)pe_rng_below(rng, 256);
+  return b;
+}
+
+/* The reference by hand, and shuffle then unshuffle giving the input back. */
+static void byte_planes_reference(void) {
+  const unsigned char elements[6] = {0x11, 0x12, 0x21, 0x22, 0x31, 0x32}; /* 3 x 2 bytes */
+  unsigned char planes[6], back[6];
+  pe__ref_shuffle(elements, planes, 3, 2);
+  const unsigned char expect[6] = {0x11, 0x21, 0x31, 0x12, 0x22, 0x32};
+  CU_ASSERT(memcmp(planes, expect, 6) == 0);
+  pe__ref_unshuffle(planes, back, 3, 2);
+  CU_ASSERT(memcmp(back, elements, 6) == 0);
+  pe_rng rng;
+  pe_rng_init(&rng, 31, 4);
+  for (size_t e = 0; e < sizeof plane_elems / sizeof *plane_elems; e++)
+    for (size_t c = 0; c < sizeof plane_counts / sizeof *plane_counts; c++) {
+      const size_t elem = plane_elems[e], n = plane_counts[c], bytes = elem * n;
+      unsigned char *in = random_bytes(bytes, &rng), *mid = malloc(bytes + 1),
+                    *out = malloc(bytes + 1);
+      pe__ref_shuffle(in, mid, n, elem);
+      /* Byte b of element i is at b * n + i. */
+      int bad = 0;
+      for (size_t i = 0; i < n; i++)
+        for (size_t b = 0; b < elem; b++) bad += mid[b * n + i] != in[i * elem + b];
+      pe__ref_unshuffle(mid, out, n, elem);
+      bad += bytes && memcmp(in, out, bytes) != 0;
+      PE_ASSERT_EQ_LL(bad, 0);
+      free(in);
+      free(mid);
+      free(out);
+    }
+}
+
+static void check_unshuffle(void (*fn)(const unsigned char *, unsigned char *, size_t, size_t),
+                            const char *name) {
+  pe_rng rng;
+  pe_rng_init(&rng, 32, 5);
+  int bad = 0;
+  for (size_t e = 0; e < sizeof plane_elems / sizeof *plane_elems; e++)
+    for (size_t c = 0; c < sizeof plane_counts / sizeof *plane_counts; c++) {
+      const size_t elem = plane_elems[e], n = plane_counts[c], bytes = elem * n;
+      unsigned char *in = random_bytes(bytes, &rng), *want = malloc(bytes + 1),
+                    *got = malloc(bytes + 1);
+      /* A guard byte past the end must stay untouched. */
+      want[bytes] = got[bytes] = 0xA5;
+      pe__ref_unshuffle(in, want, n, elem);
+      fn(in, got, n, elem);
+      if ((bytes && memcmp(want, got, bytes) != 0) || got[bytes] != 0xA5) {
+        if (!bad) fprintf(stderr, "%s unshuffle differs: elem %zu, n %zu\n", name, elem, n);
+        bad++;
+      }
+      free(in);
+      free(want);
+      free(got);
+    }
+  PE_ASSERT_EQ_LL(bad, 0);
+}
+
+static void byte_planes_dispatch(void) {
+  check_unshuffle(pe_kernel_unshuffle, "dispatched");
+}
+static void byte_planes_avx2(void) {
+  check_unshuffle(pe__avx2_unshuffle, "avx2");
+}
+
 /* ---- dispatch ---- */
 
 static void dispatch_names(void) {
@@ -849,12 +924,15 @@ static CU_TestInfo accumulate_portable_tests[] = {
     {"accumulate vs reference", accumulate_portable},
     {"exact inertia by hand (tail coordinates, weights)", exact_inertia_by_hand},
     {"label diff by hand", label_diff_by_hand},
+    {"byte planes: reference by hand and round trip", byte_planes_reference},
+    {"byte planes: the dispatched unshuffle vs reference", byte_planes_dispatch},
     {"every table's exact inertia (same bits) and label diff", tables_exact_and_diff},
     CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx2_tests[] = {
     {"accumulate vs reference", accumulate_avx2},
     {"exact inertia: the reference's bits", exact_inertia_avx2},
     {"label diff vs reference", label_diff_avx2},
+    {"byte planes: unshuffle vs reference", byte_planes_avx2},
     CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx512_tests[] = {{"accumulate vs reference", accumulate_avx512},
                                                 {"label diff vs reference", label_diff_avx512},
@@ -874,7 +952,7 @@ int main(int argc, char **argv) {
       {"portable accumulate, exact inertia, label diff", accumulate_portable_tests, NULL},
       {"dispatch tables (every supported variant)", tables_tests, NULL},
       {"avx2", avx2_tests, no_avx2},
-      {"avx2 accumulate, exact inertia, label diff", accumulate_avx2_tests, no_avx2},
+      {"avx2 accumulate, exact inertia, label diff, byte planes", accumulate_avx2_tests, no_avx2},
       {"avx512", avx512_tests, no_avx512},
       {"avx512 accumulate, label diff", accumulate_avx512_tests, no_avx512},
       {NULL, NULL, NULL}};

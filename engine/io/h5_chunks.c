@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "pe_kernels.h"
 
 /* Chunks decoded per batch: enough to keep every thread busy, few enough that
  * the compressed copies stay small. */
@@ -64,59 +65,6 @@ void pe_h5_matrix_layout_of(hid_t did, hid_t memtype, pe_h5_chunk_layout *l) {
   layout_of(did, memtype, 1, l);
 }
 
-/* HDF5's shuffle filter stores byte b of every element in plane b (n bytes
- * each). The 8- and 4-byte forms read or write every plane sequentially and
- * move whole elements, which the compiler vectorises; the generic byte loop
- * strides through memory and was the slowest step of a read after inflating.
- * Assembling an element by shifts assumes byte b of it is bits 8b..8b+7. */
-#define PE_WHOLE_ELEMENT_SHUFFLE (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-
-static void unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
-  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 8) {
-    for (size_t i = 0; i < n; i++) {
-      uint64_t v = 0;
-      for (size_t b = 0; b < 8; b++) v |= (uint64_t)in[b * n + i] << (8 * b);
-      memcpy(out + 8 * i, &v, 8);
-    }
-    return;
-  }
-  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 4) {
-    for (size_t i = 0; i < n; i++) {
-      uint32_t v = 0;
-      for (size_t b = 0; b < 4; b++) v |= (uint32_t)in[b * n + i] << (8 * b);
-      memcpy(out + 4 * i, &v, 4);
-    }
-    return;
-  }
-  for (size_t b = 0; b < elem; b++) {
-    const unsigned char *src = in + b * n;
-    for (size_t i = 0; i < n; i++) out[i * elem + b] = src[i];
-  }
-}
-
-static void shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
-  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 8) {
-    for (size_t i = 0; i < n; i++) {
-      uint64_t v;
-      memcpy(&v, in + 8 * i, 8);
-      for (size_t b = 0; b < 8; b++) out[b * n + i] = (unsigned char)(v >> (8 * b));
-    }
-    return;
-  }
-  if (PE_WHOLE_ELEMENT_SHUFFLE && elem == 4) {
-    for (size_t i = 0; i < n; i++) {
-      uint32_t v;
-      memcpy(&v, in + 4 * i, 4);
-      for (size_t b = 0; b < 4; b++) out[b * n + i] = (unsigned char)(v >> (8 * b));
-    }
-    return;
-  }
-  for (size_t b = 0; b < elem; b++) {
-    unsigned char *dst = out + b * n;
-    for (size_t i = 0; i < n; i++) dst[i] = in[i * elem + b];
-  }
-}
-
 typedef struct {
   unsigned char *raw; /* stored bytes of the chunk */
   size_t raw_size;
@@ -147,7 +95,8 @@ static int decode(const pe_h5_chunk_layout *l, struct libdeflate_decompressor *i
     if (c->raw_size != bytes) return -1;
     memcpy(stage, c->raw, bytes);
   }
-  if (do_shuffle) unshuffle(scratch, out, (size_t)l->chunk_rows, l->elem);
+  /* HDF5's shuffle filter stored byte b of every element in plane b. */
+  if (do_shuffle) pe_kernel_unshuffle(scratch, out, (size_t)l->chunk_rows, l->elem);
   return 0;
 }
 
@@ -335,7 +284,7 @@ static void encode_chunk(const pe_h5_chunk_layout *l, const unsigned char *src, 
   const unsigned char *stage = src;
   *mask = 0;
   if (l->shuffle) {
-    shuffle(src, tmp, (size_t)l->chunk_rows, l->elem);
+    pe_kernel_shuffle(src, tmp, (size_t)l->chunk_rows, l->elem);
     stage = tmp;
   }
   if (!l->deflate) {

@@ -1,0 +1,24 @@
+/* Byte planes: the variant this CPU runs (see pe_kernels.h). */
+#include <pthread.h>
+
+#include "kernel_internal.h"
+#include "pe_kernels.h"
+
+typedef void (*byte_planes_fn)(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
+
+static byte_planes_fn unshuffle_fn = pe__ref_unshuffle;
+static pthread_once_t chosen = PTHREAD_ONCE_INIT;
+
+static void choose(void) {
+  const pe_cpu_features *f = pe_kernel_cpu();
+  if (f->avx && f->avx2 && f->os_avx) unshuffle_fn = pe__avx2_unshuffle;
+}
+
+void pe_kernel_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  pthread_once(&chosen, choose);
+  unshuffle_fn(in, out, n, elem);
+}
+
+void pe_kernel_shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  pe__ref_shuffle(in, out, n, elem);
+}
