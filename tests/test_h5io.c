@@ -8,6 +8,7 @@
 
 #include "harness.h"
 #include "io/h5.h"
+#include "io/h5_chunks.h"
 #include "io/results_writer.h"
 #include "personae.h"
 
@@ -380,13 +381,24 @@ static void test_write_many_matches_hdf5(void) {
   CU_ASSERT(memcmp(f1, flags, (size_t)MANY_ROWS * MANY_COLS) == 0);
   CU_ASSERT(memcmp(m1, matrix, (size_t)MANY_ROWS * MANY_COLS * sizeof(float)) == 0);
   CU_ASSERT(memcmp(s1, ids, 5 * sizeof(int64_t)) == 0);
-  /* The 2-D flags really are stored compressed (shuffle + deflate). */
-  hid_t did = H5Dopen2(fid, "/flags", H5P_DEFAULT);
-  hid_t dcpl = H5Dget_create_plist(did);
-  CU_ASSERT(H5Pget_nfilters(dcpl) == 2);
-  CU_ASSERT(H5Dget_storage_size(did) < (hsize_t)MANY_ROWS * MANY_COLS / 4);
-  H5Pclose(dcpl);
-  H5Dclose(did);
+  /* The 2-D flags and the ids really are stored compressed (shuffle +
+   * deflate); the noise, asked to be compressed too, is stored as it is,
+   * since deflate cannot halve random bits (pe_h5_deflate_pays). */
+  const struct {
+    const char *name;
+    int filters;
+    hsize_t at_most;
+  } stored[] = {{"/flags", 2, (hsize_t)MANY_ROWS * MANY_COLS / 4},
+                {"/ids", 2, (hsize_t)MANY_ROWS * 8 / 4},
+                {"/noise", 0, (hsize_t)MANY_ROWS * 8 + (1u << 20)}}; /* + a padded last chunk */
+  for (int k = 0; k < 3; k++) {
+    hid_t did = H5Dopen2(fid, stored[k].name, H5P_DEFAULT);
+    hid_t dcpl = H5Dget_create_plist(did);
+    PE_ASSERT_EQ_LL(H5Pget_nfilters(dcpl), stored[k].filters);
+    CU_ASSERT(H5Dget_storage_size(did) <= stored[k].at_most);
+    H5Pclose(dcpl);
+    H5Dclose(did);
+  }
   void *data;
   int64_t rows;
   PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/empty", PE_F64, &data, &rows), PE_OK);
@@ -402,6 +414,29 @@ static void test_write_many_matches_hdf5(void) {
   free(b0), free(b1);
   free(noise), free(ids), free(flags), free(matrix), free(n1), free(i1), free(f1), free(m1),
       free(s1);
+}
+
+/* Whether deflate pays: random bits and a 1.6x column do not, repetitive
+ * or smooth ones do, small ones always; the answer depends on the data
+ * only. */
+static void test_deflate_pays(void) {
+  enum { COUNT = 100000 };
+  double *money = malloc(COUNT * sizeof *money);
+  int64_t *ids = malloc(COUNT * sizeof *ids);
+  uint64_t bits = 5;
+  for (int i = 0; i < COUNT; i++) {
+    bits = bits * 6364136223846793005ull + 1442695040888963407ull;
+    /* Cents between 0 and 1000, as a money column holds. */
+    money[i] = (double)(bits >> 40 & 0x1ffff) / 100.0 + 0.01;
+    ids[i] = 1000000 + 3 * (int64_t)i;
+  }
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, COUNT, sizeof *money), 0);
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(ids, COUNT, sizeof *ids), 1);
+  /* Up to the sample's size everything is compressed. */
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 1000, sizeof *money), 1);
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 0, sizeof *money), 1);
+  free(money);
+  free(ids);
 }
 
 static void test_open_errors(void) {
@@ -498,6 +533,7 @@ int main(int argc, char **argv) {
       {"streaming appender", test_appender},
       {"parallel chunk codec matches HDF5", test_parallel_chunk_codec_matches_hdf5},
       {"several datasets written together match HDF5", test_write_many_matches_hdf5},
+      {"deflate only where it at least halves the bytes", test_deflate_pays},
       {"open errors", test_open_errors},
       {"default result path", test_default_result_path},
       CU_TEST_INFO_NULL};

@@ -307,6 +307,30 @@ static void encode_chunk(const pe_h5_chunk_layout *l, const unsigned char *src, 
   *size = len;
 }
 
+/* A sample of at most this many bytes, from the middle of the data, decides
+ * whether a dataset is compressed (pe_h5_deflate_pays). */
+#define SAMPLE_BYTES ((size_t)64 << 10)
+
+int pe_h5_deflate_pays(const void *data, int64_t count, size_t elem) {
+  const size_t bytes = (size_t)count * elem;
+  /* Small datasets: compressing them costs nothing worth saving. */
+  if (count <= 0 || elem == 0 || bytes <= SAMPLE_BYTES) return 1;
+  const size_t n = SAMPLE_BYTES / elem, sample = n * elem;
+  const unsigned char *src = (const unsigned char *)data + ((size_t)count - n) / 2 * elem;
+  unsigned char *planes = malloc(2 * sample);
+  struct libdeflate_compressor *deflater = libdeflate_alloc_compressor(1);
+  int pays = 1; /* out of memory: compress, as before */
+  if (planes && deflater) {
+    if (elem > 1) pe_kernel_shuffle(src, planes, n, elem);
+    const size_t len = libdeflate_zlib_compress(deflater, elem > 1 ? planes : src, sample,
+                                                planes + sample, sample);
+    pays = len > 0 && len * PE_H5_DEFLATE_MIN_RATIO <= sample;
+  }
+  libdeflate_free_compressor(deflater);
+  free(planes);
+  return pays;
+}
+
 /* One chunk of a multi-dataset write. */
 typedef struct {
   int req;

@@ -30,7 +30,8 @@ static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
 }
 
 /* Creates dataset `name` for a column (cols == 0) or a row-major matrix,
- * chunked in blocks of whole rows of about 1 MiB, compressed when asked. */
+ * chunked in blocks of whole rows of about 1 MiB, compressed when asked and
+ * when it pays (pe_h5_deflate_pays). */
 static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset_spec *spec,
                                 hid_t *did) {
   const int rank = spec->cols > 0 ? 2 : 1;
@@ -40,7 +41,10 @@ static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset
   if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
   hid_t space = H5Screate_simple(rank, dims, NULL);
   /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
-  hid_t dcpl = spec->rows > 0 ? column_dcpl(rank, chunk, spec->compress) : untimed_dcpl();
+  const int compress =
+      spec->compress && pe_h5_deflate_pays(spec->data, spec->rows * (int64_t)dims[1],
+                                           pe_dtype_size(spec->type));
+  hid_t dcpl = spec->rows > 0 ? column_dcpl(rank, chunk, compress) : untimed_dcpl();
   *did = H5Dcreate2(loc, spec->name, pe_dtype_native(spec->type), space, H5P_DEFAULT, dcpl,
                     H5P_DEFAULT);
   H5Pclose(dcpl);
