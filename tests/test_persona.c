@@ -338,6 +338,72 @@ static void test_renderers(void) {
   free_customers(&h);
 }
 
+/* Regions: the persona whose customers live mostly in region 7 has it as
+ * its over-represented region, with its share and the base's; the others,
+ * spread like the base over regions 0-3, have none (their top regions are
+ * the base's). The renderers say both. */
+static void test_region_over_representation(void) {
+  handmade h;
+  make_customers(&h, 4, 1);
+  int32_t *region = malloc((size_t)h.n * sizeof *region);
+  int64_t in_seven = 0, of_one = 0;
+  for (int64_t i = 0; i < h.n; i++) {
+    const int persona = h.labels[i];
+    region[i] = (int32_t)((i / 4) % 4);
+    if (persona == 1 && (i / 4) % 5 < 3) region[i] = 7; /* 60% of persona 1 */
+    in_seven += region[i] == 7;
+    of_one += persona == 1;
+  }
+  h.in.region = region;
+  pe_persona_report *r = describe_default(&h);
+  if (r) {
+    for (int i = 0; i < pe_persona_report_count(r); i++) {
+      const pe_persona *q = pe_persona_report_get(r, i);
+      CU_ASSERT(q->has_demographics);
+      if (q->id == 1) {
+        PE_ASSERT_EQ_LL(q->standout_region, 7);
+        PE_ASSERT_EQ_LL(q->top_regions[0], 7);
+        PE_ASSERT_NEAR(q->standout_region_share, (double)in_seven / (double)of_one, 1e-12);
+        PE_ASSERT_NEAR(q->standout_region_base_share, (double)in_seven / (double)h.n, 1e-12);
+      } else {
+        PE_ASSERT_EQ_LL(q->standout_region, -1);
+        CU_ASSERT(q->top_regions[0] >= 0 && q->top_regions[0] <= 3);
+        /* Lift over the base is under the threshold: the base has fewer
+         * customers in 0-3 only because of persona 1's region 7. */
+        CU_ASSERT(q->top_region_share[0] / q->top_region_base_share[0] < PE_PERSONA_REGION_LIFT);
+      }
+    }
+    char *md = NULL, *js = NULL;
+    PE_ASSERT_STATUS(pe_persona_report_markdown(r, &md), PE_OK);
+    PE_ASSERT_STATUS(pe_persona_report_json(r, &js), PE_OK);
+    if (md) {
+      PE_ASSERT_EQ_LL(count(md, "over-represented: region 7 (60% vs 15% of all customers)"), 1);
+      PE_ASSERT_EQ_LL(count(md, "no region over-represented"), 3);
+    }
+    json_error_t err;
+    json_t *root = js ? json_loads(js, 0, &err) : NULL;
+    int standouts = 0;
+    json_t *list = json_object_get(root, "personas");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+      json_t *so = json_object_get(json_object_get(json_array_get(list, i), "demographics"),
+                                   "standout_region");
+      if (json_is_object(so)) {
+        standouts++;
+        PE_ASSERT_EQ_LL(json_integer_value(json_object_get(so, "region")), 7);
+      } else {
+        CU_ASSERT(json_is_null(so));
+      }
+    }
+    PE_ASSERT_EQ_LL(standouts, 1);
+    json_decref(root);
+    free(md);
+    free(js);
+    pe_persona_report_free(r);
+  }
+  free(region);
+  free_customers(&h);
+}
+
 static void test_save_personas(void) {
   handmade h;
   make_customers(&h, 4, 1);
@@ -493,6 +559,8 @@ int main(int argc, char **argv) {
                                    {"duplicates get qualifiers", test_duplicates_get_qualifiers},
                                    {"transactions only", test_transactions_only},
                                    {"bad input", test_bad_input},
+                                   {"regions: the over-represented one, or none",
+                                    test_region_over_representation},
                                    {"renderers", test_renderers},
                                    {"names escaped for Markdown and HTML", test_name_escaping},
                                    {"/personas", test_save_personas},

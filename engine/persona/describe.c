@@ -140,6 +140,30 @@ static void tally_customer(const pe_persona_input *in, const pe_persona_report *
     t[TALLY_REGION + in->region[i]]++;
 }
 
+/* The persona's most over-represented region (see pe_persona): the largest
+ * lift wins, the lower code on a tie. The counts are exact integers, so the
+ * answer is the same for any thread count. */
+static void set_standout_region(pe_persona *p, const int64_t *region_n, int64_t region_total,
+                                const int64_t *base_region, int64_t base_total) {
+  p->standout_region = -1;
+  p->standout_region_share = p->standout_region_base_share = 0.0;
+  if (region_total <= 0 || base_total <= 0) return;
+  double best_lift = 0.0;
+  for (int g = 0; g < REGION_CODES; g++) {
+    if (region_n[g] <= 0 || base_region[g] <= 0) continue;
+    const double share = (double)region_n[g] / (double)region_total;
+    const double base = (double)base_region[g] / (double)base_total;
+    const double lift = share / base;
+    if (share < PE_PERSONA_REGION_MIN_SHARE || lift < PE_PERSONA_REGION_LIFT) continue;
+    if (lift > best_lift) {
+      best_lift = lift;
+      p->standout_region = g;
+      p->standout_region_share = share;
+      p->standout_region_base_share = base;
+    }
+  }
+}
+
 static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
   const int k = in->k;
   const size_t width = TALLY_RFM_MIX + (size_t)(r->has_rfm ? r->rfm_segment_count : 0);
@@ -170,6 +194,13 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
       r->rfm_mix[(size_t)c * r->rfm_segment_count + s] = t[TALLY_RFM_MIX + s];
   }
   if (!r->has_demographics) goto done;
+  /* The whole base's region counts, for each persona's over-representation. */
+  int64_t base_region[REGION_CODES] = {0}, base_total = 0;
+  for (int c = 0; c < k; c++)
+    for (int g = 0; g < REGION_CODES; g++) {
+      base_region[g] += all[(size_t)c * width + TALLY_REGION + (size_t)g];
+      base_total += all[(size_t)c * width + TALLY_REGION + (size_t)g];
+    }
   for (int c = 0; c < k; c++) {
     pe_persona *p = &r->entries[c].pub;
     const int64_t *row = all + (size_t)c * width;
@@ -206,7 +237,10 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
       p->top_regions[t] = best;
       p->top_region_share[t] =
           best >= 0 && region_total > 0 ? (double)region_n[best] / (double)region_total : 0.0;
+      p->top_region_base_share[t] =
+          best >= 0 && base_total > 0 ? (double)base_region[best] / (double)base_total : 0.0;
     }
+    set_standout_region(p, region_n, region_total, base_region, base_total);
   }
 done:
   free(all);
@@ -303,6 +337,7 @@ static pe_status build(const pe_persona_input *in, const pe_persona_params *para
     p->actions = pe__persona_actions(assigned[c], &p->action_count);
     for (int f = 0; f < PE_FEATURE_COUNT; f++) e->trait_z[f] = pe__trait_z(&prof[c], base, f);
     for (int t = 0; t < PE_PERSONA_TOP_REGIONS; t++) p->top_regions[t] = -1;
+    p->standout_region = -1;
   }
   qualify_duplicates(r->entries, k, prof);
   if (r->has_rfm) PE_CHECK_GOTO(copy_segment_names(in, r), st, done);

@@ -18,12 +18,18 @@ static json_t *demographics(const pe_persona *p) {
   for (int b = 0; p->age_known && b < PE_PERSONA_AGE_BANDS; b++)
     json_object_set_new(ages, pe_persona_age_band_label(b), json_real(p->age_band_share[b]));
   for (int t = 0; t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
-    json_array_append_new(regions, json_pack("{s:i, s:f}", "region", p->top_regions[t], "share",
-                                             p->top_region_share[t]));
-  return json_pack("{s:o, s:o, s:o, s:o}", "age_bands", ages, "mean_age",
+    json_array_append_new(regions, json_pack("{s:i, s:f, s:f}", "region", p->top_regions[t],
+                                             "share", p->top_region_share[t], "base_share",
+                                             p->top_region_base_share[t]));
+  json_t *standout = p->standout_region >= 0
+                         ? json_pack("{s:i, s:f, s:f}", "region", p->standout_region, "share",
+                                     p->standout_region_share, "base_share",
+                                     p->standout_region_base_share)
+                         : json_null();
+  return json_pack("{s:o, s:o, s:o, s:o, s:o}", "age_bands", ages, "mean_age",
                    p->age_known ? json_real(p->mean_age) : json_null(), "median_income",
                    p->income_known ? json_real(p->median_income) : json_null(), "top_regions",
-                   regions);
+                   regions, "standout_region", standout);
 }
 
 static json_t *persona_object(const pe_persona_report *r, const pe__persona_entry *e) {

@@ -92,12 +92,20 @@ void pe__sb_demographics(pe__strbuf *b, const pe_persona *p, const char *age_int
   if (max_regions == 1) {
     pe__sb_printf(b, "%stop region %d (%.0f%%)", *sep ? "; " : "", p->top_regions[0],
                   100.0 * p->top_region_share[0]);
-    return;
+  } else {
+    pe__sb_printf(b, "%stop regions:", *sep ? "; " : "");
+    for (int t = 0; t < max_regions && t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
+      pe__sb_printf(b, "%s %d (%.0f%%)", t ? "," : "", p->top_regions[t],
+                    100.0 * p->top_region_share[t]);
   }
-  pe__sb_printf(b, "%stop regions:", *sep ? "; " : "");
-  for (int t = 0; t < max_regions && t < PE_PERSONA_TOP_REGIONS && p->top_regions[t] >= 0; t++)
-    pe__sb_printf(b, "%s %d (%.0f%%)", t ? "," : "", p->top_regions[t],
-                  100.0 * p->top_region_share[t]);
+  /* The largest regions are usually the base's largest too: what sets the
+   * persona apart is the region it over-represents, or that none stands out. */
+  if (p->standout_region >= 0)
+    pe__sb_printf(b, "; over-represented: region %d (%.0f%% vs %.0f%% of all customers)",
+                  p->standout_region, 100.0 * p->standout_region_share,
+                  100.0 * p->standout_region_base_share);
+  else
+    pe__sb_puts(b, "; no region over-represented");
 }
 
 pe_status pe__sb_finish(pe__strbuf *b, char **text) {

@@ -185,7 +185,20 @@ typedef struct {
   double mean_age, median_income;
   int top_regions[PE_PERSONA_TOP_REGIONS]; /* -1 when fewer */
   double top_region_share[PE_PERSONA_TOP_REGIONS];
+  /* Each top region's share of all customers with a region (the persona's
+   * share over this is its over-representation, "lift"). */
+  double top_region_base_share[PE_PERSONA_TOP_REGIONS];
+  /* The region most over-represented in the persona against the whole base:
+   * the largest lift of at least PE_PERSONA_REGION_LIFT among the regions
+   * that hold at least PE_PERSONA_REGION_MIN_SHARE of the persona's
+   * customers; -1 when none stands out (the persona's regions are those of
+   * the base, as the top regions of every persona then are too). */
+  int standout_region;
+  double standout_region_share, standout_region_base_share;
 } pe_persona;
+
+#define PE_PERSONA_REGION_LIFT 1.25
+#define PE_PERSONA_REGION_MIN_SHARE 0.05
 
 pe_status pe_persona_describe(const pe_persona_input *in, const pe_persona_params *params,
                               pe_persona_report **out);
