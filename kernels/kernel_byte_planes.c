@@ -9,9 +9,10 @@ typedef void (*byte_planes_fn)(const unsigned char *in, unsigned char *out, size
 static byte_planes_fn unshuffle_fn = pe__ref_unshuffle;
 static pthread_once_t chosen = PTHREAD_ONCE_INIT;
 
+/* The AVX2 objects are compiled for AVX2 and FMA: the same condition as the
+ * AVX2 distance table's (and the tests' skip). */
 static void choose(void) {
-  const pe_cpu_features *f = pe_kernel_cpu();
-  if (f->avx && f->avx2 && f->os_avx) unshuffle_fn = pe__avx2_unshuffle;
+  if (pe_kernel_supported(PE_KERNEL_AVX2)) unshuffle_fn = pe__avx2_unshuffle;
 }
 
 void pe_kernel_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {

@@ -401,6 +401,11 @@ static void test_write_many_matches_hdf5(void) {
   }
   void *data;
   int64_t rows;
+  /* The unfiltered /noise through personae's own reader too. */
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/noise", PE_F64, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(rows, MANY_ROWS);
+  CU_ASSERT(data && memcmp(data, noise, MANY_ROWS * sizeof(double)) == 0);
+  free(data);
   PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/empty", PE_F64, &data, &rows), PE_OK);
   PE_ASSERT_EQ_LL(rows, 0);
   free(data);
@@ -432,7 +437,11 @@ static void test_deflate_pays(void) {
   }
   PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, COUNT, sizeof *money), 0);
   PE_ASSERT_EQ_LL(pe_h5_deflate_pays(ids, COUNT, sizeof *ids), 1);
-  /* Up to the sample's size everything is compressed. */
+  /* Up to the sample's size (64 KiB) everything is compressed; just above
+   * it the sample decides. */
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 8192, sizeof *money), 1);
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 8193, sizeof *money), 0);
+  PE_ASSERT_EQ_LL(pe_h5_deflate_pays(ids, 8193, sizeof *ids), 1);
   PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 1000, sizeof *money), 1);
   PE_ASSERT_EQ_LL(pe_h5_deflate_pays(money, 0, sizeof *money), 1);
   free(money);

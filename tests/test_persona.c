@@ -377,7 +377,7 @@ static void test_region_over_representation(void) {
     PE_ASSERT_STATUS(pe_persona_report_markdown(r, &md), PE_OK);
     PE_ASSERT_STATUS(pe_persona_report_json(r, &js), PE_OK);
     if (md) {
-      PE_ASSERT_EQ_LL(count(md, "over-represented: region 7 (60% vs 15% of all customers)"), 1);
+      PE_ASSERT_EQ_LL(count(md, "over-represented: region 7 (60% vs 15% overall)"), 1);
       PE_ASSERT_EQ_LL(count(md, "no region over-represented"), 3);
     }
     json_error_t err;
@@ -401,6 +401,68 @@ static void test_region_over_representation(void) {
     pe_persona_report_free(r);
   }
   free(region);
+  free_customers(&h);
+}
+
+/* What does not stand out: a region with a lift of 1.5 under 5% of the
+ * persona (35 customers), one with 100% of the persona's known regions but
+ * only 25 customers, and a persona whose customers have ages but no region
+ * (no region text, JSON null). Personas: 0 ages only; 1 kinds 1 and 3 (800
+ * customers), 35 in region 8; 2 spread over regions 0-3; 3 with 25
+ * customers in region 9, the rest unknown. */
+static void test_region_thresholds(void) {
+  handmade h;
+  make_customers(&h, 5, 1);
+  int32_t *region = malloc((size_t)h.n * sizeof *region);
+  int16_t *age = malloc((size_t)h.n * sizeof *age);
+  static const int32_t persona_of_kind[5] = {0, 1, 2, 1, 3};
+  int64_t seen[4] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < h.n; i++) {
+    const int persona = h.labels[i] = persona_of_kind[h.labels[i]];
+    const int64_t j = seen[persona]++; /* the j-th customer of the persona */
+    age[i] = (int16_t)(20 + j % 50);
+    region[i] = (int32_t)(j % 4);
+    if (persona == 0) region[i] = -1;
+    if (persona == 1 && j < 35) region[i] = 8;
+    if (persona == 3) region[i] = j < 25 ? 9 : -1;
+  }
+  h.in.k = 4;
+  h.in.region = region;
+  h.in.age = age;
+  pe_persona_report *r = describe_default(&h);
+  if (r) {
+    PE_ASSERT_EQ_LL(pe_persona_report_count(r), 4);
+    for (int i = 0; i < pe_persona_report_count(r); i++) {
+      const pe_persona *q = pe_persona_report_get(r, i);
+      PE_ASSERT_EQ_LL(q->standout_region, -1);
+      CU_ASSERT(q->has_demographics && q->age_known);
+      if (q->id == 3) PE_ASSERT_EQ_LL(q->top_regions[0], 9);
+      if (q->id == 0) PE_ASSERT_EQ_LL(q->top_regions[0], -1);
+    }
+    char *md = NULL, *js = NULL;
+    PE_ASSERT_STATUS(pe_persona_report_markdown(r, &md), PE_OK);
+    PE_ASSERT_STATUS(pe_persona_report_json(r, &js), PE_OK);
+    if (md) {
+      PE_ASSERT_EQ_LL(count(md, "over-represented:"), 0);
+      /* Three personas have regions; the fourth says nothing about them. */
+      PE_ASSERT_EQ_LL(count(md, "no region over-represented"), 3);
+      PE_ASSERT_EQ_LL(count(md, "top regions:"), 3);
+    }
+    json_error_t err;
+    json_t *root = js ? json_loads(js, 0, &err) : NULL;
+    json_t *list = json_object_get(root, "personas");
+    PE_ASSERT_EQ_LL(json_array_size(list), 4);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+      json_t *demo = json_object_get(json_array_get(list, i), "demographics");
+      CU_ASSERT(json_is_null(json_object_get(demo, "standout_region")));
+    }
+    json_decref(root);
+    free(md);
+    free(js);
+    pe_persona_report_free(r);
+  }
+  free(region);
+  free(age);
   free_customers(&h);
 }
 
@@ -561,6 +623,8 @@ int main(int argc, char **argv) {
                                    {"bad input", test_bad_input},
                                    {"regions: the over-represented one, or none",
                                     test_region_over_representation},
+                                   {"regions: small shares, few customers, none known",
+                                    test_region_thresholds},
                                    {"renderers", test_renderers},
                                    {"names escaped for Markdown and HTML", test_name_escaping},
                                    {"/personas", test_save_personas},

@@ -634,7 +634,9 @@ typedef struct {
   int64_t warned[PE_CIX_PARTITIONS];  /* rows announced by the last warm call */
   int64_t seen[PE_CIX_PARTITIONS];    /* rows processed since it */
   int64_t last_row[PE_CIX_PARTITIONS];
-  int64_t warm_calls, warm_rows, processed, out_of_order, mismatched;
+  /* Per partition: each is written only by the thread processing it. */
+  int64_t out_of_order[PE_CIX_PARTITIONS], mismatched[PE_CIX_PARTITIONS];
+  int64_t warm_calls, warm_rows, processed;
 } pass_probe;
 
 static int64_t probe_check(void *ctx, const pe_cix_chunk *c) {
@@ -656,7 +658,7 @@ static void probe_scatter(const pe_cix_chunk *c, int64_t begin, int64_t end, int
 static void probe_warm(void *ctx, int p, int64_t n) {
   pass_probe *pr = ctx;
   /* The previous batch's announcement must have been met exactly. */
-  pr->mismatched += pr->seen[p] != pr->warned[p];
+  pr->mismatched[p] += pr->seen[p] != pr->warned[p];
   pr->warned[p] = n;
   pr->seen[p] = 0;
 #pragma omp atomic
@@ -669,7 +671,7 @@ static int probe_process(void *ctx, int p, const void *records, int64_t n) {
   pass_probe *pr = ctx;
   const int64_t *row = records;
   for (int64_t i = 0; i < n; i++) {
-    pr->out_of_order += row[i] <= pr->last_row[p];
+    pr->out_of_order[p] += row[i] <= pr->last_row[p];
     pr->last_row[p] = row[i];
   }
   pr->seen[p] += n;
@@ -715,13 +717,17 @@ static void test_partitioned_pass_warm(void) {
         .warm = probe_warm,
     };
     CU_ASSERT(pe_cix_pass_run(&pass) == PE_OK);
-    for (int p = 0; p < PE_CIX_PARTITIONS; p++) pr->mismatched += pr->seen[p] != pr->warned[p];
+    int64_t mismatched = 0, out_of_order = 0;
+    for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+      mismatched += pr->mismatched[p] + (pr->seen[p] != pr->warned[p]);
+      out_of_order += pr->out_of_order[p];
+    }
     const int64_t batches = (ROWS + BATCH - 1) / BATCH;
     PE_ASSERT_EQ_LL(pr->warm_calls, batches * PE_CIX_PARTITIONS);
     PE_ASSERT_EQ_LL(pr->warm_rows, ROWS);
     PE_ASSERT_EQ_LL(pr->processed, ROWS);
-    PE_ASSERT_EQ_LL(pr->mismatched, 0);
-    PE_ASSERT_EQ_LL(pr->out_of_order, 0);
+    PE_ASSERT_EQ_LL(mismatched, 0);
+    PE_ASSERT_EQ_LL(out_of_order, 0);
     free(pr);
   }
   omp_set_num_threads(saved);

@@ -75,9 +75,10 @@ void *pe_table_space_rehash(pe_table_space *sp, void *table, size_t old_bytes, s
 /* Prefetches every cache line of [p, p + bytes), for writing: a sequential
  * sweep the memory system streams at its bandwidth, so that a table the
  * caller is about to probe at random is in the caches when the probes come. */
+#define PE_CACHE_LINE_BYTES 64
 static inline void pe_prefetch_lines(const void *p, size_t bytes) {
   const char *c = p;
-  for (size_t i = 0; i < bytes; i += 64) __builtin_prefetch(c + i, 1, 3);
+  for (size_t i = 0; i < bytes; i += PE_CACHE_LINE_BYTES) __builtin_prefetch(c + i, 1, 3);
 }
 
 #endif

@@ -313,7 +313,7 @@ static void encode_chunk(const pe_h5_chunk_layout *l, const unsigned char *src, 
 
 int pe_h5_deflate_pays(const void *data, int64_t count, size_t elem) {
   const size_t bytes = (size_t)count * elem;
-  /* Small datasets: compressing them costs nothing worth saving. */
+  /* Small datasets: sampling them would cost about as much as compressing them. */
   if (count <= 0 || elem == 0 || bytes <= SAMPLE_BYTES) return 1;
   const size_t n = SAMPLE_BYTES / elem, sample = n * elem;
   const unsigned char *src = (const unsigned char *)data + ((size_t)count - n) / 2 * elem;

@@ -140,28 +140,31 @@ static void tally_customer(const pe_persona_input *in, const pe_persona_report *
     t[TALLY_REGION + in->region[i]]++;
 }
 
-/* The persona's most over-represented region (see pe_persona): the largest
- * lift wins, the lower code on a tie. The counts are exact integers, so the
- * answer is the same for any thread count. */
+/* The persona's most over-represented region (see pe_persona). Compared in
+ * integers, so that a lift of exactly 5/4 or a share of exactly 1/20 is in,
+ * and ties (the lower code wins) do not depend on rounding: the counts are
+ * at most the number of customers, whose products fit in 64 bits below
+ * 10^9 customers. */
+_Static_assert(PE_PERSONA_REGION_LIFT == 5.0 / 4.0, "the lift test below is 4 * ... >= 5 * ...");
+_Static_assert(PE_PERSONA_REGION_MIN_SHARE == 1.0 / 20.0, "the share test below is 20 * n >= total");
 static void set_standout_region(pe_persona *p, const int64_t *region_n, int64_t region_total,
                                 const int64_t *base_region, int64_t base_total) {
   p->standout_region = -1;
   p->standout_region_share = p->standout_region_base_share = 0.0;
   if (region_total <= 0 || base_total <= 0) return;
-  double best_lift = 0.0;
+  int best = -1;
   for (int g = 0; g < REGION_CODES; g++) {
-    if (region_n[g] <= 0 || base_region[g] <= 0) continue;
-    const double share = (double)region_n[g] / (double)region_total;
-    const double base = (double)base_region[g] / (double)base_total;
-    const double lift = share / base;
-    if (share < PE_PERSONA_REGION_MIN_SHARE || lift < PE_PERSONA_REGION_LIFT) continue;
-    if (lift > best_lift) {
-      best_lift = lift;
-      p->standout_region = g;
-      p->standout_region_share = share;
-      p->standout_region_base_share = base;
-    }
+    const int64_t n = region_n[g], base = base_region[g];
+    if (n < PE_PERSONA_REGION_MIN_CUSTOMERS || base <= 0 || 20 * n < region_total ||
+        4 * n * base_total < 5 * base * region_total)
+      continue;
+    /* n / base > best's: the totals cancel. */
+    if (best < 0 || n * base_region[best] > region_n[best] * base) best = g;
   }
+  if (best < 0) return;
+  p->standout_region = best;
+  p->standout_region_share = (double)region_n[best] / (double)region_total;
+  p->standout_region_base_share = (double)base_region[best] / (double)base_total;
 }
 
 static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
@@ -170,6 +173,7 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
   const size_t cells = (size_t)k * width;
   int64_t *all = calloc(cells, sizeof *all);
   PE_FAIL_IF(!all, PE_ERR_NOMEM, "describe: out of memory for the per-persona counts");
+  int64_t base_region[REGION_CODES] = {0}, base_total = 0;
   int failed = 0;
 #pragma omp parallel if (in->n >= 65536) reduction(| : failed)
   {
@@ -195,7 +199,6 @@ static pe_status add_counts(const pe_persona_input *in, pe_persona_report *r) {
   }
   if (!r->has_demographics) goto done;
   /* The whole base's region counts, for each persona's over-representation. */
-  int64_t base_region[REGION_CODES] = {0}, base_total = 0;
   for (int c = 0; c < k; c++)
     for (int g = 0; g < REGION_CODES; g++) {
       base_region[g] += all[(size_t)c * width + TALLY_REGION + (size_t)g];

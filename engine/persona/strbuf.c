@@ -101,7 +101,7 @@ void pe__sb_demographics(pe__strbuf *b, const pe_persona *p, const char *age_int
   /* The largest regions are usually the base's largest too: what sets the
    * persona apart is the region it over-represents, or that none stands out. */
   if (p->standout_region >= 0)
-    pe__sb_printf(b, "; over-represented: region %d (%.0f%% vs %.0f%% of all customers)",
+    pe__sb_printf(b, "; over-represented: region %d (%.0f%% vs %.0f%% overall)",
                   p->standout_region, 100.0 * p->standout_region_share,
                   100.0 * p->standout_region_base_share);
   else

@@ -191,14 +191,17 @@ typedef struct {
   /* The region most over-represented in the persona against the whole base:
    * the largest lift of at least PE_PERSONA_REGION_LIFT among the regions
    * that hold at least PE_PERSONA_REGION_MIN_SHARE of the persona's
-   * customers; -1 when none stands out (the persona's regions are those of
-   * the base, as the top regions of every persona then are too). */
+   * customers with a region, and at least PE_PERSONA_REGION_MIN_CUSTOMERS
+   * of them (a handful of customers in a rare region is chance, not a
+   * pattern); -1 when none stands out. Shares are of the customers with a
+   * region. */
   int standout_region;
   double standout_region_share, standout_region_base_share;
 } pe_persona;
 
 #define PE_PERSONA_REGION_LIFT 1.25
 #define PE_PERSONA_REGION_MIN_SHARE 0.05
+#define PE_PERSONA_REGION_MIN_CUSTOMERS 30
 
 pe_status pe_persona_describe(const pe_persona_input *in, const pe_persona_params *params,
                               pe_persona_report **out);
