@@ -73,6 +73,8 @@ static int measure(int what, const char *file, const char *out, measurement *m) 
   pid_t pid = fork();
   if (pid == 0) {
     close(fd[0]);
+    /* The allocator as `personae rfm` sets it, for every measurement. */
+    personae_tune_allocator();
     measurement r = {0};
     static const char *const three[] = {"customer_id", "timestamp", "amount"};
     static const char *const four[] = {"customer_id", "order_id", "timestamp", "amount"};

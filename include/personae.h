@@ -7,6 +7,7 @@
 #define PERSONAE_H
 
 #include "personae/status.h"
+#include "personae/process.h"
 #include "personae/results.h"
 #include "personae/rfm.h"
 #include "personae/features.h"

@@ -1,5 +1,4 @@
 /* personae: the command-line driver. */
-#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,22 +38,6 @@ static void usage(FILE *f) {
           "\n'personae <command> --help' describes a command's options.\n"
           "Exit codes: 0 ok, 1 usage, 2 bad input data, 3 I/O error, 4 out of memory,\n"
           "5 not supported here, 70 internal error (docs/cli.md).\n");
-}
-
-/* The allocator settings of a batch process. By default glibc hands freed
- * memory back to the kernel as soon as the top of a heap is free, and every
- * such shrink (brk, mprotect of a thread's heap, munmap) in a process with
- * running threads costs a TLB shootdown across the cores; the streaming
- * passes allocate and free chunk-sized buffers all the time. Keeping freed
- * memory until exit and growing heaps in 64 MiB steps measured, at 1M
- * customers, `personae run` 2.3 s instead of 2.6-2.9 s, system time 0.5 s
- * instead of 1.2 s, for 40-80 MB more peak memory (docs/performance.md).
- * A caller who sets GLIBC_TUNABLES keeps their own. */
-static void tune_allocator(void) {
-  if (getenv("GLIBC_TUNABLES")) return;
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 64 << 20);
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
 }
 
 /* OpenBLAS runs single-threaded: every kernel call is already on one of our
@@ -105,7 +88,8 @@ static void single_threaded_blas(char **argv) {
 
 int main(int argc, char **argv) {
   single_threaded_blas(argv);
-  tune_allocator();
+  /* The allocator settings of a batch process (include/personae/process.h). */
+  personae_tune_allocator();
   if (argc < 2) {
     usage(stderr);
     return 1;
