@@ -265,6 +265,139 @@ static void test_one_customer_many_orders(void) {
   free(rows);
 }
 
+/* At scale, against an oracle that sorts instead of hashing: 1.5M rows over
+ * 500,000 customers (about 2,000 a partition, so the customer index takes
+ * over the group-by's tables' layout instead of inserting), several rows
+ * per order, returns, zero amounts, and /sessions ids both new and known.
+ * Amounts are binary fractions, so every sum is exact in any order. */
+typedef struct {
+  int64_t customer_id, order_id, timestamp;
+  double amount;
+} keyed_row;
+
+static int cmp_keyed(const void *a, const void *b) {
+  const keyed_row *x = a, *y = b;
+  if (x->customer_id != y->customer_id) return x->customer_id < y->customer_id ? -1 : 1;
+  if (x->order_id != y->order_id) return x->order_id < y->order_id ? -1 : 1;
+  return 0;
+}
+
+static void test_many_customers_by_sorting(void) {
+  enum { ROWS = 1500000, CUSTOMERS = 500000, SESSIONS = 3000 };
+  pe_rng rng;
+  pe_rng_init(&rng, 2026, 3);
+  int64_t *ids = malloc(CUSTOMERS * sizeof *ids);
+  for (int k = 0; k < CUSTOMERS; k++) ids[k] = (int64_t)(pe_rng_next(&rng) >> 1) - ((int64_t)1 << 61);
+  static const double amounts[] = {5, 10, 2.5, -5, 0.25, 0, -2.5, 7.75};
+  rfm_test_row *rows = malloc(ROWS * sizeof *rows);
+  keyed_row *sorted = malloc(ROWS * sizeof *sorted);
+  for (int i = 0; i < ROWS; i++) {
+    const int64_t c = ids[pe_rng_below(&rng, CUSTOMERS)];
+    rows[i] = (rfm_test_row){c, (int64_t)pe_rng_below(&rng, 6), 1700000000 +
+                                 (int64_t)pe_rng_below(&rng, 400) * 86400,
+                             amounts[pe_rng_below(&rng, 8)]};
+    sorted[i] = (keyed_row){rows[i].customer_id, rows[i].order_id, rows[i].timestamp,
+                            rows[i].amount};
+  }
+  int64_t *sess = malloc(SESSIONS * sizeof *sess);
+  for (int i = 0; i < SESSIONS; i++)
+    sess[i] = i % 2 ? ids[pe_rng_below(&rng, CUSTOMERS)] : -1 - (int64_t)i; /* new: < 0, even i */
+  char path[512];
+  pe_test_path(path, sizeof path, "many_customers.h5");
+  CU_ASSERT_FATAL(rfm_test_write(path, rows, ROWS, sess, SESSIONS) == 0);
+  free(rows);
+  qsort(sorted, ROWS, sizeof *sorted, cmp_keyed);
+
+  pe_rfm_params p;
+  pe_rfm_params_init(&p);
+  pe_rfm_result *res[2] = {NULL, NULL};
+  const int saved = omp_get_max_threads();
+  for (int t = 0; t < 2; t++) {
+    omp_set_num_threads(t + 1);
+    PE_ASSERT_STATUS(pe_rfm_compute(path, &p, &res[t]), PE_OK);
+  }
+  omp_set_num_threads(saved);
+  if (res[0] && res[1]) {
+    pe_rfm_columns col, two;
+    pe_rfm_result_columns(res[0], &col);
+    pe_rfm_result_columns(res[1], &two);
+    /* The oracle walks the sorted rows and the result (ascending ids) together. */
+    int64_t k = 0, bad = 0, only_sessions = 0;
+    for (int64_t i = 0; i < ROWS && k < col.count && bad < 5;) {
+      /* Ids only in /sessions (without a row) come before or between. */
+      while (k < col.count && col.customer_id[k] < sorted[i].customer_id) {
+        only_sessions++;
+        bad += col.frequency[k] != 0 || col.has_purchase[k] != 0;
+        k++;
+      }
+      const int64_t c = sorted[i].customer_id;
+      double monetary = 0;
+      int64_t first = INT64_MAX, last = INT64_MIN;
+      int frequency = 0, returned = 0;
+      while (i < ROWS && sorted[i].customer_id == c) {
+        const int64_t o = sorted[i].order_id;
+        double net = 0;
+        for (; i < ROWS && sorted[i].customer_id == c && sorted[i].order_id == o; i++) {
+          net += sorted[i].amount;
+          monetary += sorted[i].amount;
+          if (sorted[i].amount > 0) {
+            if (sorted[i].timestamp < first) first = sorted[i].timestamp;
+            if (sorted[i].timestamp > last) last = sorted[i].timestamp;
+          }
+        }
+        frequency += net > 0;
+        returned += net < 0;
+      }
+      if (first == INT64_MAX) first = last = -1;
+      const int ok = k < col.count && col.customer_id[k] == c && col.frequency[k] == frequency &&
+                     col.orders_returned[k] == returned && col.monetary[k] == monetary &&
+                     col.first_purchase[k] == first && col.last_purchase[k] == last;
+      if (!ok && bad < 3)
+        fprintf(stderr, "\n  customer %lld: freq %d/%d ret %d/%d monetary %g/%g\n",
+                (long long)c, k < col.count ? col.frequency[k] : -1, frequency,
+                k < col.count ? col.orders_returned[k] : -1, returned,
+                k < col.count ? col.monetary[k] : -1.0, monetary);
+      bad += !ok;
+      k++;
+    }
+    only_sessions += col.count - k;
+    PE_ASSERT_EQ_LL(bad, 0);
+    pe_rfm_summary s;
+    pe_rfm_result_summary(res[0], &s);
+    PE_ASSERT_EQ_LL(s.customers_from_sessions_only, only_sessions);
+    /* The oracle's own count: distinct session ids without a row. */
+    int64_t *distinct = malloc(SESSIONS * sizeof *distinct), nd = 0, without_rows = 0;
+    memcpy(distinct, sess, SESSIONS * sizeof *distinct);
+    qsort(distinct, SESSIONS, sizeof *distinct, cmp_i64);
+    for (int j = 0; j < SESSIONS; j++)
+      if (nd == 0 || distinct[nd - 1] != distinct[j]) distinct[nd++] = distinct[j];
+    for (int64_t j = 0; j < nd; j++) {
+      const keyed_row key = {distinct[j], INT64_MIN, 0, 0};
+      int64_t lo = 0, hi = ROWS; /* the first row of a customer >= the id */
+      while (lo < hi) {
+        const int64_t mid = lo + (hi - lo) / 2;
+        if (sorted[mid].customer_id < key.customer_id) lo = mid + 1; else hi = mid;
+      }
+      without_rows += lo == ROWS || sorted[lo].customer_id != key.customer_id;
+    }
+    free(distinct);
+    PE_ASSERT_EQ_LL(only_sessions, without_rows);
+    CU_ASSERT(without_rows >= SESSIONS / 2); /* the new ids at least */
+    /* 1 and 2 threads: the same customers and values. */
+    int differ = col.count != two.count;
+    for (int64_t j = 0; !differ && j < col.count; j++)
+      differ = col.customer_id[j] != two.customer_id[j] || col.monetary[j] != two.monetary[j] ||
+               col.frequency[j] != two.frequency[j] || col.segment[j] != two.segment[j];
+    PE_ASSERT_EQ_LL(differ, 0);
+  }
+  pe_rfm_result_free(res[0]);
+  pe_rfm_result_free(res[1]);
+  free(sorted);
+  free(sess);
+  free(ids);
+  remove(path);
+}
+
 static void test_random_future_rows(void) {
   int64_t *sess, ns;
   rfm_test_row *rows = random_rows(2, 3000, 200, &sess, &ns);
@@ -742,6 +875,8 @@ int main(int argc, char **argv) {
       {"random data, future-dated rows", test_random_future_rows},
       {"random data, every table grows and is renumbered", test_random_tables_grow},
       {"one customer with 6500 orders (its table moves)", test_one_customer_many_orders},
+      {"500,000 customers against a sorting oracle, 1 and 2 threads",
+       test_many_customers_by_sorting},
       {"wide recency range (selection path)", test_wide_recency_range},
       {"single customer", test_single_customer},
       {"one transaction", test_one_transaction},

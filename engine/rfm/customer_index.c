@@ -77,6 +77,21 @@ pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count) {
   return count > p->count ? make_room(p, count) : PE_OK;
 }
 
+pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size) {
+  if (p->table || p->count || size < table_size_for(count) || (size & (size - 1)) ||
+      size > ((uint64_t)1 << 32))
+    return PE_ERR_USAGE;
+  const int64_t cap = ids_cap_for(count);
+  int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);
+  if (!ids) return PE_ERR_NOMEM;
+  p->ids = ids;
+  p->ids_cap = cap;
+  p->table = calloc(size, sizeof *p->table);
+  if (!p->table) return PE_ERR_NOMEM;
+  p->mask = size - 1;
+  return PE_OK;
+}
+
 pe_status pe_cix_plan_build(const uint64_t *hash, int64_t rows, pe_cix_plan *plan) {
   int64_t blocks = (rows + PE_CIX_BLOCK_ROWS - 1) / PE_CIX_BLOCK_ROWS;
   if (blocks > plan->blocks || !plan->start) {

@@ -87,6 +87,26 @@ pe_status pe_cix_grow(pe_cix_partition *p);
  * PE_ERR_NOMEM without a message (safe on worker threads). */
 pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count);
 
+/* Takes over a linear-probing layout built elsewhere with this index's hash
+ * and probing (home position pe_cix_hash(id) & (size - 1), then forward):
+ * gives the empty partition a table of `size` entries and room for `count`
+ * ids, after which pe_cix_place() puts each id where that layout has it,
+ * instead of inserting ids one by one into a table of their own. `size`
+ * must be a power of two at least as large as growing to `count` ids would
+ * make the table; PE_ERR_USAGE when it is smaller (or the partition is not
+ * empty): then insert with pe_cix_upsert as usual. PE_ERR_NOMEM without a
+ * message (safe on worker threads). */
+pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size);
+
+/* Puts `id` at table position `pos` of an adopted layout with the next
+ * slot, and returns that slot. At most `count` ids, each at its position in
+ * the layout. */
+static inline int64_t pe_cix_place(pe_cix_partition *p, uint64_t pos, int64_t id) {
+  p->table[pos] = (pe_cix_entry){id, (uint32_t)(p->count + 1), 0};
+  p->ids[p->count] = id;
+  return p->count++;
+}
+
 /* Finds `id` (whose hash is `hash`) in partition `p`, inserting it if new, and
  * writes its local slot. The caller must hold `p` exclusively. Returns
  * PE_ERR_NOMEM only if growing the table fails (no message is recorded, so it
