@@ -158,8 +158,8 @@ static pe_status score_by_selection(pe_rfm_result *res, int dim, const int64_t *
   const int bins = res->summary.bins;
   const int64_t n = res->summary.customers_scored;
   item *items = malloc((size_t)n * sizeof *items);
-  PE_FAIL_IF(!items, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
-  int64_t targets[PE_RFM_MAX_BINS];
+  if (!items) return PE_ERR_NOMEM; /* no message here: it may run on a worker thread */
+  int64_t targets[PE_RFM_MAX_BINS] = {0};
   /* Distinct 0-based positions of the last rank of bins 1..bins-1. */
   int nt = 0;
   for (int j = 1; j < bins; j++)
@@ -212,10 +212,19 @@ pe_status pe__rfm_score(pe_rfm_result *res) {
   pe__rfm_qcut_rank_bounds(n, bins, K);
   uint8_t *score_of[3] = {res->r, res->f, res->m};
   const int32_t *int_values[2] = {res->recency_days, res->frequency};
-  for (int dim = 0; dim < 3; dim++) {
+  /* The three dimensions are independent (each writes its own scores and
+   * bounds): they run side by side, the selection over money on one thread
+   * while the counting sorts of recency and frequency take the other. */
+  int failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
+  for (int dim = 2; dim >= 0; dim--) {
     if (dim == 2 || score_by_counting(res, int_values[dim], K, score_of[dim], dim == 0) != 0)
-      PE_FORWARD(score_by_selection(res, dim, K, score_of[dim]));
+      if (score_by_selection(res, dim, K, score_of[dim]) != PE_OK) {
+        failed = 1;
+        continue;
+      }
     record_bounds(res, dim, score_of[dim]);
   }
+  PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
   return PE_OK;
 }
