@@ -703,7 +703,7 @@ static void test_radix_sort(void) {
     }
     qsort(want, (size_t)n, sizeof *want, by_key_then_val);
     uint64_t *k1 = malloc((size_t)n * sizeof *k1), *v1 = malloc((size_t)n * sizeof *v1);
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int threads = 1; threads <= 3; threads++) {
       memcpy(k1, keys, (size_t)n * sizeof *k1);
       memcpy(v1, vals, (size_t)n * sizeof *v1);
       omp_set_num_threads(threads);

@@ -1,35 +1,70 @@
 #include "rfm/radix_sort.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 
+/* Below this many keys one block does: the per-block bookkeeping would cost
+ * more than the second thread saves. */
+#define PARALLEL_MIN_KEYS 65536
+
+/* A stable sort's result does not depend on how the keys are split into
+ * blocks: in each pass every block counts its keys' digits, and a block's
+ * keys of a bucket go after those of the blocks before it, in their order.
+ * So the threads each take one block per pass and the output is the same
+ * for any thread count. (The blocks' counts are taken anew in each pass:
+ * the previous pass moved the keys between blocks.) */
 pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
   if (n < 2) return PE_OK;
-  /* One counting pass gives the histograms of all eight digits. */
-  int64_t(*hist)[256] = calloc(8, sizeof *hist);
+  const int blocks = n >= PARALLEL_MIN_KEYS ? omp_get_max_threads() : 1;
+  int64_t(*count)[256] = malloc((size_t)blocks * sizeof *count);
+  int64_t(*total)[256] = calloc(8, sizeof *total);
   uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = malloc((size_t)n * sizeof *v2);
-  if (!hist || !k2 || !v2) {
-    free(hist);
+  if (!count || !total || !k2 || !v2) {
+    free(count);
+    free(total);
     free(k2);
     free(v2);
     return pe__fail(PE_ERR_NOMEM, "out of memory sorting %lld keys", (long long)n);
   }
+  /* Which digits vary: one counting pass over all eight. */
   for (int64_t i = 0; i < n; i++)
-    for (int d = 0; d < 8; d++) hist[d][(keys[i] >> (8 * d)) & 0xff]++;
+    for (int d = 0; d < 8; d++) total[d][(keys[i] >> (8 * d)) & 0xff]++;
+  const int64_t per = (n + blocks - 1) / blocks;
   uint64_t *ks = keys, *vs = vals, *kd = k2, *vd = v2;
   for (int d = 0; d < 8; d++) {
-    if (hist[d][(keys[0] >> (8 * d)) & 0xff] == n) continue; /* constant digit */
-    int64_t pos[256], sum = 0;
-    for (int b = 0; b < 256; b++) {
-      pos[b] = sum;
-      sum += hist[d][b];
-    }
-    for (int64_t i = 0; i < n; i++) {
-      int64_t at = pos[(ks[i] >> (8 * d)) & 0xff]++;
-      kd[at] = ks[i];
-      vd[at] = vs[i];
+    /* A digit every key shares moves nothing. */
+    if (total[d][(keys[0] >> (8 * d)) & 0xff] == n) continue;
+#pragma omp parallel num_threads(blocks)
+    {
+#pragma omp for schedule(static)
+      for (int b = 0; b < blocks; b++) {
+        const int64_t end = (b + 1) * per < n ? (b + 1) * per : n;
+        memset(count[b], 0, sizeof count[b]);
+        for (int64_t i = b * per; i < end; i++) count[b][(ks[i] >> (8 * d)) & 0xff]++;
+      }
+#pragma omp single
+      {
+        int64_t sum = 0;
+        for (int bucket = 0; bucket < 256; bucket++)
+          for (int b = 0; b < blocks; b++) {
+            const int64_t c = count[b][bucket];
+            count[b][bucket] = sum;
+            sum += c;
+          }
+      }
+#pragma omp for schedule(static)
+      for (int b = 0; b < blocks; b++) {
+        const int64_t end = (b + 1) * per < n ? (b + 1) * per : n;
+        int64_t *at = count[b];
+        for (int64_t i = b * per; i < end; i++) {
+          const int64_t to = at[(ks[i] >> (8 * d)) & 0xff]++;
+          kd[to] = ks[i];
+          vd[to] = vs[i];
+        }
+      }
     }
     uint64_t *t = ks;
     ks = kd;
@@ -42,7 +77,8 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
     memcpy(keys, ks, (size_t)n * sizeof *keys);
     memcpy(vals, vs, (size_t)n * sizeof *vals);
   }
-  free(hist);
+  free(count);
+  free(total);
   free(k2);
   free(v2);
   return PE_OK;
