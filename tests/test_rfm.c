@@ -266,7 +266,7 @@ static void test_one_customer_many_orders(void) {
 }
 
 /* At scale, against an oracle that sorts instead of hashing: 1.5M rows over
- * 500,000 customers (about 2,000 a partition, so the customer index takes
+ * 500,000 customers (about 1,000 a partition, so the customer index takes
  * over the group-by's tables' layout instead of inserting), several rows
  * per order, returns, zero amounts, and /sessions ids both new and known.
  * Amounts are binary fractions, so every sum is exact in any order. */
@@ -284,6 +284,11 @@ static int cmp_keyed(const void *a, const void *b) {
 
 static void test_many_customers_by_sorting(void) {
   enum { ROWS = 1500000, CUSTOMERS = 500000, SESSIONS = 3000 };
+  /* Adoption needs a customer table at least the index's smallest: more
+   * customers in a partition than 3/4 of twice PE_CIX_FIRST_IDS, with room
+   * for the partitions' spread. */
+  _Static_assert(CUSTOMERS / PE_CIX_PARTITIONS > 2 * PE_CIX_FIRST_IDS * 3 / 4 * 5 / 4,
+                 "too few customers a partition for the index to adopt layouts");
   pe_rng rng;
   pe_rng_init(&rng, 2026, 3);
   int64_t *ids = malloc(CUSTOMERS * sizeof *ids);
@@ -643,6 +648,68 @@ static void test_customer_index(void) {
   pe_customer_index_free(NULL);
 }
 
+/* An adopted layout (pe_cix_adopt_layout): a table built elsewhere with the
+ * index's hash and probing, entries wrapping around its end, placed in a
+ * scrambled order; then three times as many new ids make the table grow
+ * twice. Every id keeps its slot and is found; a table smaller than the
+ * index's own for the count is refused. */
+static void test_customer_index_adoption(void) {
+  enum { SIZE = 512, COUNT = 300 };
+  pe_cix_partition p = {0};
+  PE_ASSERT_EQ_LL(pe_cix_adopt_layout(&p, COUNT, 256), PE_ERR_USAGE); /* 300 > 3/4 of 256 */
+  /* The foreign layout: linear probing with the index's hash. */
+  int64_t layout[SIZE];
+  uint8_t used[SIZE] = {0};
+  pe_rng rng;
+  pe_rng_init(&rng, 77, 1);
+  int wrapped = 0;
+  for (int k = 0; k < COUNT; k++) {
+    int64_t id;
+    uint64_t pos;
+    int again;
+    do { /* a fresh id */
+      id = (int64_t)pe_rng_next(&rng);
+      again = 0;
+      for (uint64_t q = 0; q < SIZE; q++) again |= used[q] && layout[q] == id;
+    } while (again);
+    const uint64_t home = pe_cix_hash(id) & (SIZE - 1);
+    for (pos = home; used[pos]; pos = (pos + 1) & (SIZE - 1)) {
+    }
+    wrapped |= pos < home;
+    used[pos] = 1;
+    layout[pos] = id;
+  }
+  PE_ASSERT_STATUS(pe_cix_adopt_layout(&p, COUNT, SIZE), PE_OK);
+  int64_t slot_of[SIZE];
+  for (uint64_t k = 0; k < SIZE; k++) {
+    const uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (SIZE - 1);
+    if (used[i]) slot_of[i] = pe_cix_place(&p, i, layout[i]);
+  }
+  PE_ASSERT_EQ_LL(p.count, COUNT);
+  /* Found where the layout put them, before any growth rebuilds the table. */
+  int misplaced = 0;
+  for (uint64_t i = 0; i < SIZE; i++)
+    if (used[i]) misplaced += pe_cix_find_slot(&p, layout[i], pe_cix_hash(layout[i])) != slot_of[i];
+  PE_ASSERT_EQ_LL(misplaced, 0);
+  int64_t extra[3 * COUNT];
+  for (int k = 0; k < 3 * COUNT; k++) {
+    int64_t slot;
+    extra[k] = -1 - k; /* not among the random ids above, in all likelihood */
+    PE_ASSERT_STATUS(pe_cix_upsert(&p, extra[k], pe_cix_hash(extra[k]), &slot), PE_OK);
+  }
+  CU_ASSERT(p.mask + 1 >= 2 * SIZE); /* it grew */
+  int bad = 0;
+  for (uint64_t i = 0; i < SIZE; i++)
+    if (used[i]) bad += pe_cix_find_slot(&p, layout[i], pe_cix_hash(layout[i])) != slot_of[i];
+  for (int k = 0; k < 3 * COUNT; k++)
+    bad += pe_cix_find_slot(&p, extra[k], pe_cix_hash(extra[k])) != COUNT + k;
+  PE_ASSERT_EQ_LL(bad, 0);
+  PE_ASSERT_EQ_LL(p.count, 4 * COUNT);
+  CU_ASSERT(wrapped); /* the layout had a run across the end */
+  free(p.table);
+  free(p.ids);
+}
+
 static void test_written_group(void) {
   rfm_test_row rows[] = {{1, 1, 1700000000, 10}, {2, 2, 1700086400, 20}, {3, 3, 1700172800, 5}};
   char in[512], out[512];
@@ -891,6 +958,7 @@ int main(int argc, char **argv) {
   };
   static CU_TestInfo parts[] = {
       {"customer index", test_customer_index},
+      {"customer index adopts a layout, then grows", test_customer_index_adoption},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
       {"partitioned pass: rows in order, warm once per partition and batch",

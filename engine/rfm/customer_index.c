@@ -86,6 +86,8 @@ pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size)
   if (!ids) return PE_ERR_NOMEM;
   p->ids = ids;
   p->ids_cap = cap;
+  /* Out of memory here leaves a larger id list and no table: still a valid
+   * empty partition (the next insert makes its table), freed as usual. */
   p->table = calloc(size, sizeof *p->table);
   if (!p->table) return PE_ERR_NOMEM;
   p->mask = size - 1;

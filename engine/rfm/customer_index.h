@@ -26,6 +26,7 @@
 #ifndef PE_RFM_CUSTOMER_INDEX_H
 #define PE_RFM_CUSTOMER_INDEX_H
 
+#include <assert.h>
 #include <stdint.h>
 
 #include "personae/status.h"
@@ -82,7 +83,7 @@ pe_status pe_customer_index_create(pe_customer_index **out);
 void pe_customer_index_free(pe_customer_index *ix);
 
 /* A partition's first id-list capacity; its table starts at twice that. */
-#define PE_CIX_FIRST_IDS 1024
+#define PE_CIX_FIRST_IDS 128
 
 /* Grows a partition's table or id list; the slow path of pe_cix_upsert(). */
 pe_status pe_cix_grow(pe_cix_partition *p);
@@ -108,6 +109,7 @@ pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size)
  * slot, and returns that slot. At most `count` ids, each at its position in
  * the layout. */
 static inline int64_t pe_cix_place(pe_cix_partition *p, uint64_t pos, int64_t id) {
+  assert(p->count < p->ids_cap && pos <= p->mask && p->table[pos].slot_plus_one == 0);
   p->table[pos] = (pe_cix_entry){id, (uint32_t)(p->count + 1), 0};
   p->ids[p->count] = id;
   return p->count++;

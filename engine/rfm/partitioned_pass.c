@@ -16,6 +16,7 @@
  * millions of customers the tables of all partitions are far larger than
  * the caches). The batch is bounded in bytes of grouped rows. */
 #define PE_CIX_BATCH_BYTES ((size_t)512 << 20)
+#define PE_CIX_MAX_BATCH_CHUNKS 1024
 
 typedef struct {
   void *col[16];
@@ -52,6 +53,9 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
                           ? pass->batch_rows / chunk
                           : (int64_t)(PE_CIX_BATCH_BYTES / (chunk_bytes ? chunk_bytes : 1));
   if (max_batch > chunks) max_batch = chunks;
+  /* Each slot keeps its partitions' offsets (4 KiB): tiny chunks must not
+   * turn the batch into hundreds of MB of offsets. */
+  if (max_batch > PE_CIX_MAX_BATCH_CHUNKS) max_batch = PE_CIX_MAX_BATCH_CHUNKS;
   b->max_batch = max_batch > 1 ? (int)max_batch : 1;
   b->records = calloc((size_t)b->max_batch, sizeof *b->records);
   b->offset = malloc((size_t)b->max_batch * sizeof *b->offset);

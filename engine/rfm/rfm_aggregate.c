@@ -113,7 +113,7 @@ static void *alloc_table(size_t bytes) {
 
 static int grow_slots(part_state *ps, int64_t need) {
   if (need <= ps->cap) return 0;
-  int64_t cap = ps->cap ? ps->cap : 1024;
+  int64_t cap = ps->cap ? ps->cap : 64;
   while (cap < need) cap *= 2;
   slot_state *s = alloc_table((size_t)cap * sizeof *s);
   if (!s) return -1;

@@ -214,7 +214,9 @@ pe_status pe__rfm_score(pe_rfm_result *res) {
   const int32_t *int_values[2] = {res->recency_days, res->frequency};
   /* The three dimensions are independent (each writes its own scores and
    * bounds): they run side by side, the selection over money on one thread
-   * while the counting sorts of recency and frequency take the other. */
+   * while the counting sorts of recency and frequency take the other. (The
+   * selection's own parallel loop then runs on its thread alone, unless the
+   * caller enabled nested parallelism.) */
   int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
   for (int dim = 2; dim >= 0; dim--) {
