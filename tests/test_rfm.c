@@ -284,11 +284,11 @@ static int cmp_keyed(const void *a, const void *b) {
 
 static void test_many_customers_by_sorting(void) {
   enum { ROWS = 1500000, CUSTOMERS = 500000, SESSIONS = 3000 };
-  /* Adoption needs a customer table at least the index's smallest: more
-   * customers in a partition than 3/4 of twice PE_CIX_FIRST_IDS, with room
+  /* Partitions large enough that the adopted customer tables are larger
+   * than the index's own first table (the case of large inputs), with room
    * for the partitions' spread. */
   _Static_assert(CUSTOMERS / PE_CIX_PARTITIONS > 2 * PE_CIX_FIRST_IDS * 3 / 4 * 5 / 4,
-                 "too few customers a partition for the index to adopt layouts");
+                 "too few customers a partition for tables beyond the index's first size");
   pe_rng rng;
   pe_rng_init(&rng, 2026, 3);
   int64_t *ids = malloc(CUSTOMERS * sizeof *ids);

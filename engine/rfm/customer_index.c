@@ -73,13 +73,12 @@ pe_status pe_cix_grow(pe_cix_partition *p) {
   return make_room(p, p->count + 1);
 }
 
-pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count) {
-  return count > p->count ? make_room(p, count) : PE_OK;
-}
-
 pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size) {
-  if (p->table || p->count || size < table_size_for(count) || (size & (size - 1)) ||
-      size > ((uint64_t)1 << 32))
+  /* Any power of two the ids fill to at most 3/4, as pe_cix_upsert keeps its
+   * own tables; a smaller one than the index would start with is rebuilt at
+   * the index's sizes by the first insert that needs room. */
+  if (p->table || p->count || size == 0 || (size & (size - 1)) || size > ((uint64_t)1 << 32) ||
+      (uint64_t)count * 4 > size * 3)
     return PE_ERR_USAGE;
   const int64_t cap = ids_cap_for(count);
   int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);

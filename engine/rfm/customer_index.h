@@ -88,21 +88,14 @@ void pe_customer_index_free(pe_customer_index *ix);
 /* Grows a partition's table or id list; the slow path of pe_cix_upsert(). */
 pe_status pe_cix_grow(pe_cix_partition *p);
 
-/* Sizes a partition for `count` ids at once (table and id list), so that
- * inserting up to that many never grows them; the sizes are those growing
- * one id at a time would reach, so slots and layout are the same. Returns
- * PE_ERR_NOMEM without a message (safe on worker threads). */
-pe_status pe_cix_reserve(pe_cix_partition *p, int64_t count);
-
 /* Takes over a linear-probing layout built elsewhere with this index's hash
  * and probing (home position pe_cix_hash(id) & (size - 1), then forward):
  * gives the empty partition a table of `size` entries and room for `count`
  * ids, after which pe_cix_place() puts each id where that layout has it,
  * instead of inserting ids one by one into a table of their own. `size`
- * must be a power of two at least as large as growing to `count` ids would
- * make the table; PE_ERR_USAGE when it is smaller (or the partition is not
- * empty): then insert with pe_cix_upsert as usual. PE_ERR_NOMEM without a
- * message (safe on worker threads). */
+ * must be a power of two that `count` ids fill to at most 3/4 (as the
+ * index's own tables); PE_ERR_USAGE otherwise, or when the partition is not
+ * empty. PE_ERR_NOMEM without a message (safe on worker threads). */
 pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size);
 
 /* Puts `id` at table position `pos` of an adopted layout with the next

@@ -410,33 +410,22 @@ static int64_t index_customers_and_resolve_orders(pe_customer_index *ix, part_st
     uint64_t size = ps->customers ? ps->cmask + 1 : 0;
     uint32_t *slot_of = malloc((size ? size : 1) * sizeof *slot_of);
     /* The partition's customer table already is a linear-probing table of
-     * the ids with the index's hash: the index takes its layout over, each
-     * customer placed where it sits, unless the table is smaller than the
-     * index's smallest (few customers), when the ids are inserted into a
-     * table sized once for their count instead of doubling its way there. */
-    pe_status adopted = size ? pe_cix_adopt_layout(cp, ps->ncustomers, size) : PE_ERR_USAGE;
-    if (!slot_of || grow_slots(ps, ps->ncustomers) != 0 || adopted == PE_ERR_NOMEM ||
-        (adopted != PE_OK && pe_cix_reserve(cp, ps->ncustomers) != PE_OK)) {
+     * the ids with the index's hash, filled to at most 3/4: the index takes
+     * its layout over, each customer placed where it sits. */
+    if (!slot_of || grow_slots(ps, ps->ncustomers) != 0 ||
+        (size && pe_cix_adopt_layout(cp, ps->ncustomers, size) != PE_OK)) {
       free(slot_of);
       failed = 1;
       continue;
     }
-    /* Positions are visited in a scrambled order (k -> k * odd is a
-     * bijection modulo a power of two), so that the slots do not follow the
-     * hashes' low bits: inserted in position order, the ids would pile up in
-     * the index's table in ever longer runs. The slots are the same whether
-     * the layout is adopted or the ids inserted. */
+    /* Slots are numbered in a scrambled order of positions (k -> k * odd is
+     * a bijection modulo a power of two): fixed by the table, so the same
+     * for any thread count. */
     for (uint64_t k = 0; k < size; k++) {
       uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (size - 1);
       const customer_entry *e = &ps->customers[i];
       if (e->first == NO_CUSTOMER) continue;
-      int64_t slot;
-      if (adopted == PE_OK)
-        slot = pe_cix_place(cp, i, e->id);
-      else if (pe_cix_upsert(cp, e->id, pe_cix_hash(e->id), &slot) != PE_OK) {
-        failed = 1;
-        break;
-      }
+      const int64_t slot = pe_cix_place(cp, i, e->id);
       slot_of[i] = (uint32_t)slot;
       ps->slots[slot] = (slot_state){e->monetary, e->first, e->last, 0, 0};
     }
