@@ -20,23 +20,26 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
   if (n < 2) return PE_OK;
   const int blocks = n >= PARALLEL_MIN_KEYS ? omp_get_max_threads() : 1;
   int64_t(*count)[256] = malloc((size_t)blocks * sizeof *count);
-  int64_t(*total)[256] = calloc(8, sizeof *total);
   uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = malloc((size_t)n * sizeof *v2);
-  if (!count || !total || !k2 || !v2) {
+  if (!count || !k2 || !v2) {
     free(count);
-    free(total);
     free(k2);
     free(v2);
     return pe__fail(PE_ERR_NOMEM, "out of memory sorting %lld keys", (long long)n);
   }
-  /* Which digits vary: one counting pass over all eight. */
-  for (int64_t i = 0; i < n; i++)
-    for (int d = 0; d < 8; d++) total[d][(keys[i] >> (8 * d)) & 0xff]++;
+  /* Which digits vary: a bit set in some key and clear in another. */
+  uint64_t any = 0, all = ~(uint64_t)0;
+#pragma omp parallel for schedule(static) num_threads(blocks) reduction(| : any) reduction(& : all)
+  for (int64_t i = 0; i < n; i++) {
+    any |= keys[i];
+    all &= keys[i];
+  }
+  const uint64_t varying = any ^ all;
   const int64_t per = (n + blocks - 1) / blocks;
   uint64_t *ks = keys, *vs = vals, *kd = k2, *vd = v2;
   for (int d = 0; d < 8; d++) {
     /* A digit every key shares moves nothing. */
-    if (total[d][(keys[0] >> (8 * d)) & 0xff] == n) continue;
+    if (!((varying >> (8 * d)) & 0xff)) continue;
 #pragma omp parallel num_threads(blocks)
     {
 #pragma omp for schedule(static)
@@ -78,7 +81,6 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
     memcpy(vals, vs, (size_t)n * sizeof *vals);
   }
   free(count);
-  free(total);
   free(k2);
   free(v2);
   return PE_OK;
