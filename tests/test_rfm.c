@@ -9,6 +9,7 @@
 
 #include "core/rng.h"
 #include "core/table_space.h"
+#include "core/tag_group.h"
 #include "harness.h"
 #include "io/tables.h"
 #include "personae.h"
@@ -827,6 +828,40 @@ static void test_table_space(void) {
   pe_table_scratch_free(s, slots);
 }
 
+/* core/tag_group: the vector and the byte-at-a-time answers agree with the
+ * definition (candidates only before the first empty slot, and that slot
+ * alone) on groups with and without empty slots. */
+static void test_tag_group(void) {
+  uint8_t tags[PE_TAG_GROUP];
+  const uint8_t key = pe_tag_of(0x5Aull << 57);
+  CU_ASSERT(key == (0x80 | 0x5A));
+  CU_ASSERT(pe_tag_of(0) != 0 && pe_tag_of(UINT64_MAX) != 0); /* never "empty" */
+  memset(tags, 0x81, sizeof tags);
+  tags[0] = key, tags[1] = 0, tags[2] = key;
+  unsigned match, empty;
+  pe_tag_group(tags, key, &match, &empty);
+  CU_ASSERT(match == 1u && empty == 2u);
+  uint64_t state = 7;
+  int bad = 0;
+  for (int round = 0; round < 20000; round++) {
+    for (int i = 0; i < PE_TAG_GROUP; i++) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      const unsigned r = (unsigned)(state >> 60); /* 0..15 */
+      tags[i] = r < 3 ? 0 : r < 7 ? key : (uint8_t)(0x80 | r);
+    }
+    unsigned want_match = 0, want_empty = 0;
+    for (int i = 0; i < PE_TAG_GROUP && !want_empty; i++) {
+      if (tags[i] == 0) want_empty = 1u << i;
+      else if (tags[i] == key) want_match |= 1u << i;
+    }
+    unsigned m1, e1, m2, e2;
+    pe_tag_group(tags, key, &m1, &e1);
+    pe_tag_group_portable(tags, key, &m2, &e2);
+    bad += m1 != want_match || e1 != want_empty || m2 != want_match || e2 != want_empty;
+  }
+  PE_ASSERT_EQ_LL(bad, 0);
+}
+
 /* rfm/partitioned_pass: every partition's rows arrive once, in row order,
  * and the optional warm callback comes once per partition and batch, before
  * that partition's rows of the batch, with their count. */
@@ -961,6 +996,7 @@ int main(int argc, char **argv) {
       {"customer index adopts a layout, then grows", test_customer_index_adoption},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
+      {"tag groups: vector and portable agree with the definition", test_tag_group},
       {"partitioned pass: rows in order, warm once per partition and batch",
        test_partitioned_pass_warm},
       {"written /rfm group", test_written_group},
