@@ -283,6 +283,45 @@ static int cmp_keyed(const void *a, const void *b) {
   return 0;
 }
 
+/* Scores of every dimension by the definition: the scored customers sorted
+ * by (value, dense index), rank r in 1..n, bin = 1 + the thresholds below r
+ * (recency reversed). Returns the number of customers scored otherwise. */
+typedef struct {
+  double v;
+  int64_t k;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->v != y->v) return x->v < y->v ? -1 : 1;
+  return (x->k > y->k) - (x->k < y->k);
+}
+
+static int64_t scores_differ_from_sorting(const pe_rfm_columns *col, int bins) {
+  ranked *by = malloc((size_t)(col->count ? col->count : 1) * sizeof *by);
+  int64_t bad = 0;
+  for (int dim = 0; dim < 3; dim++) {
+    int64_t n = 0;
+    for (int64_t k = 0; k < col->count; k++)
+      if (col->has_purchase[k])
+        by[n++] = (ranked){dim == 0 ? (double)col->recency_days[k]
+                           : dim == 1 ? (double)col->frequency[k]
+                                      : col->monetary[k],
+                           k};
+    qsort(by, (size_t)n, sizeof *by, cmp_ranked);
+    int64_t K[PE_RFM_MAX_BINS + 1];
+    pe__rfm_qcut_rank_bounds(n, bins, K);
+    const uint8_t *got = dim == 0 ? col->r : dim == 1 ? col->f : col->m;
+    for (int64_t r = 1; r <= n; r++) {
+      int bin = 1;
+      while (bin < bins && K[bin] < r) bin++;
+      bad += got[by[r - 1].k] != (dim == 0 ? bins + 1 - bin : bin);
+    }
+  }
+  free(by);
+  return bad;
+}
+
 static void test_many_customers_by_sorting(void) {
   enum { ROWS = 1500000, CUSTOMERS = 500000, SESSIONS = 3000 };
   /* Partitions large enough that the adopted customer tables are larger
@@ -368,6 +407,10 @@ static void test_many_customers_by_sorting(void) {
     }
     only_sessions += col.count - k;
     PE_ASSERT_EQ_LL(bad, 0);
+    /* Scores over half a million customers: money's values spread over many
+     * key buckets, so its thresholds are selected among a few of them. */
+    PE_ASSERT_EQ_LL(scores_differ_from_sorting(&col, 5), 0);
+    PE_ASSERT_EQ_LL(scores_differ_from_sorting(&two, 5), 0);
     pe_rfm_summary s;
     pe_rfm_result_summary(res[0], &s);
     PE_ASSERT_EQ_LL(s.customers_from_sessions_only, only_sessions);
