@@ -93,7 +93,7 @@ pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size)
   return PE_OK;
 }
 
-pe_status pe_cix_plan_build(const uint64_t *hash, int64_t rows, pe_cix_plan *plan) {
+pe_status pe_cix_plan_build(const uint16_t *part, int64_t rows, pe_cix_plan *plan) {
   int64_t blocks = (rows + PE_CIX_BLOCK_ROWS - 1) / PE_CIX_BLOCK_ROWS;
   if (blocks > plan->blocks || !plan->start) {
     free(plan->start);
@@ -108,7 +108,7 @@ pe_status pe_cix_plan_build(const uint64_t *hash, int64_t rows, pe_cix_plan *pla
     int64_t *c = cnt + b * PE_CIX_PARTITIONS;
     memset(c, 0, PE_CIX_PARTITIONS * sizeof *c);
     int64_t end = (b + 1) * PE_CIX_BLOCK_ROWS < rows ? (b + 1) * PE_CIX_BLOCK_ROWS : rows;
-    for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++) c[pe_cix_partition_of(hash[i])]++;
+    for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++) c[part[i]]++;
   }
   /* Partition-major prefix sum: partition p's rows from block 0, then block 1, ... */
   int64_t pos = 0;
@@ -133,15 +133,15 @@ void pe_cix_plan_free(pe_cix_plan *plan) {
 pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64_t n) {
   PE_FAIL_IF(ix->finished, PE_ERR_INTERNAL, "customer index: add after finish");
   if (n == 0) return PE_OK;
-  uint64_t *hash = malloc((size_t)n * sizeof *hash);
+  uint16_t *part = malloc((size_t)n * sizeof *part);
   int64_t *grouped = malloc((size_t)n * sizeof *grouped);
   pe_cix_plan plan = {0};
   pe_status st =
-      (hash && grouped) ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
+      (part && grouped) ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
   if (st == PE_OK) {
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; i++) hash[i] = pe_cix_hash(ids[i]);
-    st = pe_cix_plan_build(hash, n, &plan);
+    for (int64_t i = 0; i < n; i++) part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
+    st = pe_cix_plan_build(part, n, &plan);
   }
   if (st == PE_OK) {
 #pragma omp parallel for schedule(static)
@@ -149,7 +149,7 @@ pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64
       int64_t *pos = plan.start + b * PE_CIX_PARTITIONS;
       int64_t end = (b + 1) * PE_CIX_BLOCK_ROWS < n ? (b + 1) * PE_CIX_BLOCK_ROWS : n;
       for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++)
-        grouped[pos[pe_cix_partition_of(hash[i])]++] = ids[i];
+        grouped[pos[part[i]]++] = ids[i];
     }
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
@@ -161,7 +161,7 @@ pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64
     if (failed) st = pe__fail(PE_ERR_NOMEM, "out of memory indexing customers");
   }
   pe_cix_plan_free(&plan);
-  free(hash);
+  free(part);
   free(grouped);
   return st;
 }

@@ -20,7 +20,7 @@
 
 typedef struct {
   void *col[16];
-  uint64_t *hash;
+  uint16_t *part;
   pe_cix_plan plan;
   /* The batch: grouped rows of up to `max_batch` chunks, and where each
    * partition's rows start in each. */
@@ -32,7 +32,7 @@ typedef struct {
 
 static void free_buffers(pass_buffers *b) {
   for (int c = 0; c < 16; c++) free(b->col[c]);
-  free(b->hash);
+  free(b->part);
   for (int i = 0; b->records && i < b->max_batch; i++) free(b->records[i]);
   free(b->records);
   free(b->offset);
@@ -46,7 +46,7 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
     b->col[c] = malloc((size_t)chunk * pe_dtype_size(pass->table->cols[c].type));
     missing |= !b->col[c];
   }
-  b->hash = malloc((size_t)chunk * sizeof *b->hash);
+  b->part = malloc((size_t)chunk * sizeof *b->part);
   const size_t chunk_bytes = b->chunk_bytes = (size_t)chunk * pass->record_size;
   const int64_t chunks = (pass->table->rows + chunk - 1) / chunk;
   int64_t max_batch = pass->batch_rows > 0
@@ -59,7 +59,7 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
   b->max_batch = max_batch > 1 ? (int)max_batch : 1;
   b->records = calloc((size_t)b->max_batch, sizeof *b->records);
   b->offset = malloc((size_t)b->max_batch * sizeof *b->offset);
-  PE_FAIL_IF(missing || !b->hash || !b->records || !b->offset, PE_ERR_NOMEM,
+  PE_FAIL_IF(missing || !b->part || !b->records || !b->offset, PE_ERR_NOMEM,
              "%s: out of memory for %lld-row read buffers", pass->input, (long long)chunk);
   return PE_OK;
 }
@@ -81,7 +81,7 @@ static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chu
   const int64_t *ids = b->col[pass->id_column];
   const int64_t n = chunk->rows;
 #pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) b->hash[i] = pe_cix_hash(ids[i]);
+  for (int64_t i = 0; i < n; i++) b->part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
   return PE_OK;
 }
 
@@ -95,8 +95,7 @@ static unsigned char *alloc_records(size_t bytes) {
 
 /* Groups the chunk's rows by partition into the batch's next slot: each
  * fixed block of rows on one thread, rows of a partition kept in row order. */
-static pe_status group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk,
-                             pass_buffers *b) {
+static pe_status group_chunk(const pe_cix_pass *pass, const pe_cix_chunk *chunk, pass_buffers *b) {
   const int slot = b->batched;
   if (!b->records[slot]) {
     b->records[slot] = alloc_records(b->chunk_bytes);
@@ -146,7 +145,7 @@ pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
   pe_status st;
   PE_CHECK_GOTO(alloc_buffers(pass, chunk_rows, &b), st, done);
   for (int c = 0; c < 16; c++) chunk.col[c] = b.col[c];
-  chunk.hash = b.hash;
+  chunk.part = b.part;
   pe_cix_pass_seconds spent = {0};
   for (int64_t off = 0; off < rows; off += chunk_rows) {
     chunk.offset = off;
@@ -162,7 +161,7 @@ pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
       goto done;
     }
     t = pe_now();
-    PE_CHECK_GOTO(pe_cix_plan_build(b.hash, chunk.rows, &b.plan), st, done);
+    PE_CHECK_GOTO(pe_cix_plan_build(b.part, chunk.rows, &b.plan), st, done);
     PE_CHECK_GOTO(group_chunk(pass, &chunk, &b), st, done);
     spent.group += pe_now() - t;
     t = pe_now();

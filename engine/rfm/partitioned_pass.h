@@ -26,7 +26,7 @@ typedef struct {
 /* One chunk as read: rows [offset, offset + rows) of the table. */
 typedef struct {
   const void *col[16];  /* indexed like the table's columns; NULL where not read */
-  const uint64_t *hash; /* pe_cix_hash() of each row's customer id */
+  const uint16_t *part; /* the partition of each row's customer id (pe_cix_partition_of) */
   int64_t offset, rows;
 } pe_cix_chunk;
 
@@ -66,7 +66,7 @@ typedef struct {
 
 /* The record that row i of a scatter block goes to. */
 static inline int64_t pe_cix_next_record(int64_t *next, const pe_cix_chunk *chunk, int64_t i) {
-  return next[pe_cix_partition_of(chunk->hash[i])]++;
+  return next[chunk->part[i]]++;
 }
 
 /* Runs the pass over every row of the table (nothing for an empty one). */
