@@ -10,6 +10,13 @@
  * more than the second thread saves. */
 #define PARALLEL_MIN_KEYS 65536
 
+/* Digits of up to 11 bits: ids that vary in their low 33 bits (ten
+ * million customers with ids below 2^33) sort in 3 passes instead of 5
+ * byte passes, with counts that still fit the L1 cache. (At 9.5M ids the
+ * sort took the same time either way on the development VM, where the page
+ * faults of the fresh second copy weigh as much as the passes.) */
+#define MAX_DIGIT_BITS 11
+
 /* A stable sort's result does not depend on how the keys are split into
  * blocks: in each pass every block counts its keys' digits, and a block's
  * keys of a bucket go after those of the blocks before it, in their order.
@@ -19,7 +26,7 @@
 pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
   if (n < 2) return PE_OK;
   const int blocks = n >= PARALLEL_MIN_KEYS ? omp_get_max_threads() : 1;
-  int64_t(*count)[256] = malloc((size_t)blocks * sizeof *count);
+  int64_t(*count)[1 << MAX_DIGIT_BITS] = malloc((size_t)blocks * sizeof *count);
   uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = malloc((size_t)n * sizeof *v2);
   if (!count || !k2 || !v2) {
     free(count);
@@ -35,23 +42,31 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
     all &= keys[i];
   }
   const uint64_t varying = any ^ all;
+  /* Bits every key shares move nothing: the digits cover the span from the
+   * lowest to the highest varying bit, in as few passes as MAX_DIGIT_BITS
+   * allows, of equal widths. */
+  const int low = varying ? __builtin_ctzll(varying) : 0;
+  const int span = varying ? 64 - __builtin_clzll(varying) - low : 0;
+  const int passes = (span + MAX_DIGIT_BITS - 1) / MAX_DIGIT_BITS;
+  const int width = passes ? (span + passes - 1) / passes : 0;
+  const int buckets = 1 << width;
+  const uint64_t digit_mask = (uint64_t)buckets - 1;
   const int64_t per = (n + blocks - 1) / blocks;
   uint64_t *ks = keys, *vs = vals, *kd = k2, *vd = v2;
-  for (int d = 0; d < 8; d++) {
-    /* A digit every key shares moves nothing. */
-    if (!((varying >> (8 * d)) & 0xff)) continue;
+  for (int pass = 0; pass < passes; pass++) {
+    const int shift = low + pass * width;
 #pragma omp parallel num_threads(blocks)
     {
 #pragma omp for schedule(static)
       for (int b = 0; b < blocks; b++) {
         const int64_t end = (b + 1) * per < n ? (b + 1) * per : n;
-        memset(count[b], 0, sizeof count[b]);
-        for (int64_t i = b * per; i < end; i++) count[b][(ks[i] >> (8 * d)) & 0xff]++;
+        memset(count[b], 0, (size_t)buckets * sizeof count[b][0]);
+        for (int64_t i = b * per; i < end; i++) count[b][(ks[i] >> shift) & digit_mask]++;
       }
 #pragma omp single
       {
         int64_t sum = 0;
-        for (int bucket = 0; bucket < 256; bucket++)
+        for (int bucket = 0; bucket < buckets; bucket++)
           for (int b = 0; b < blocks; b++) {
             const int64_t c = count[b][bucket];
             count[b][bucket] = sum;
@@ -63,7 +78,7 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
         const int64_t end = (b + 1) * per < n ? (b + 1) * per : n;
         int64_t *at = count[b];
         for (int64_t i = b * per; i < end; i++) {
-          const int64_t to = at[(ks[i] >> (8 * d)) & 0xff]++;
+          const int64_t to = at[(ks[i] >> shift) & digit_mask]++;
           kd[to] = ks[i];
           vd[to] = vs[i];
         }
