@@ -12,7 +12,8 @@ extern "C" {
 
 /* Sets glibc's allocator for a batch process: freed memory is kept until
  * exit (and reused) instead of handed back to the kernel at every chance,
- * and heaps grow in 64 MiB steps. Each shrink of a heap in a process with
+ * large arrays come from the heap rather than mappings of their own, and
+ * heaps grow in 64 MiB steps. Each shrink of a heap in a process with
  * running threads costs a TLB shootdown across the cores, and memory handed
  * back is faulted in again, page by page, by the next allocation; the
  * streaming passes allocate and free chunk-sized buffers all the time. The
