@@ -304,7 +304,7 @@ static int64_t scores_differ_from_sorting(const pe_rfm_columns *col, int bins) {
     int64_t n = 0;
     for (int64_t k = 0; k < col->count; k++)
       if (col->has_purchase[k])
-        by[n++] = (ranked){dim == 0 ? (double)col->recency_days[k]
+        by[n++] = (ranked){dim == 0   ? (double)col->recency_days[k]
                            : dim == 1 ? (double)col->frequency[k]
                                       : col->monetary[k],
                            k};
@@ -800,30 +800,38 @@ static void test_radix_sort(void) {
   pe_rng rng;
   pe_rng_init(&rng, 5, 11);
   const int saved_threads = omp_get_max_threads();
-  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-    const int64_t n = sizes[s];
-    uint64_t *keys = malloc((size_t)n * sizeof *keys), *vals = malloc((size_t)n * sizeof *vals);
-    key_val *want = malloc((size_t)n * sizeof *want);
-    for (int64_t i = 0; i < n; i++) {
-      /* Signed ids in a few ranges: low bytes vary, a high byte sometimes. */
-      int64_t id = (int64_t)pe_rng_below(&rng, 5000) - 2500;
-      if (pe_rng_below(&rng, 10) == 0) id += (int64_t)1 << 40;
-      keys[i] = pe_radix_key_i64(id);
-      vals[i] = (uint64_t)i;
-      want[i] = (key_val){keys[i], (uint64_t)i};
+  /* Key shapes: signed ids in a few ranges (every bit varies: digits over
+   * the whole span); positive ids below 2^33 (a 33-bit span); keys that
+   * vary only in their lowest and highest byte (digits on those two
+   * bytes); all keys equal. */
+  for (int shape = 0; shape < 4; shape++) {
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+      const int64_t n = sizes[s];
+      uint64_t *keys = malloc((size_t)n * sizeof *keys), *vals = malloc((size_t)n * sizeof *vals);
+      key_val *want = malloc((size_t)n * sizeof *want);
+      for (int64_t i = 0; i < n; i++) {
+        int64_t id = (int64_t)pe_rng_below(&rng, 5000) - 2500;
+        if (pe_rng_below(&rng, 10) == 0) id += (int64_t)1 << 40;
+        if (shape == 1) id = (int64_t)pe_rng_below(&rng, (uint64_t)1 << 33);
+        if (shape == 2) id = (int64_t)(pe_rng_below(&rng, 200) | pe_rng_below(&rng, 100) << 56);
+        if (shape == 3) id = 42;
+        keys[i] = pe_radix_key_i64(id);
+        vals[i] = (uint64_t)i;
+        want[i] = (key_val){keys[i], (uint64_t)i};
+      }
+      qsort(want, (size_t)n, sizeof *want, by_key_then_val);
+      uint64_t *k1 = malloc((size_t)n * sizeof *k1), *v1 = malloc((size_t)n * sizeof *v1);
+      for (int threads = 1; threads <= 3; threads++) {
+        memcpy(k1, keys, (size_t)n * sizeof *k1);
+        memcpy(v1, vals, (size_t)n * sizeof *v1);
+        omp_set_num_threads(threads);
+        PE_ASSERT_STATUS(pe_radix_sort_pairs(k1, v1, n), PE_OK);
+        int64_t bad = 0;
+        for (int64_t i = 0; i < n; i++) bad += k1[i] != want[i].key || v1[i] != want[i].val;
+        PE_ASSERT_EQ_LL(bad, 0);
+      }
+      free(keys), free(vals), free(want), free(k1), free(v1);
     }
-    qsort(want, (size_t)n, sizeof *want, by_key_then_val);
-    uint64_t *k1 = malloc((size_t)n * sizeof *k1), *v1 = malloc((size_t)n * sizeof *v1);
-    for (int threads = 1; threads <= 3; threads++) {
-      memcpy(k1, keys, (size_t)n * sizeof *k1);
-      memcpy(v1, vals, (size_t)n * sizeof *v1);
-      omp_set_num_threads(threads);
-      PE_ASSERT_STATUS(pe_radix_sort_pairs(k1, v1, n), PE_OK);
-      int64_t bad = 0;
-      for (int64_t i = 0; i < n; i++) bad += k1[i] != want[i].key || v1[i] != want[i].val;
-      PE_ASSERT_EQ_LL(bad, 0);
-    }
-    free(keys), free(vals), free(want), free(k1), free(v1);
   }
   omp_set_num_threads(saved_threads);
 }
@@ -894,8 +902,10 @@ static void test_tag_group(void) {
     }
     unsigned want_match = 0, want_empty = 0;
     for (int i = 0; i < PE_TAG_GROUP && !want_empty; i++) {
-      if (tags[i] == 0) want_empty = 1u << i;
-      else if (tags[i] == key) want_match |= 1u << i;
+      if (tags[i] == 0)
+        want_empty = 1u << i;
+      else if (tags[i] == key)
+        want_match |= 1u << i;
     }
     unsigned m1, e1, m2, e2;
     pe_tag_group(tags, key, &m1, &e1);

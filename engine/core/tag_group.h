@@ -57,8 +57,7 @@ static inline void pe_tag_group(const uint8_t *tags, uint8_t tag, unsigned *matc
 #ifdef __SSE2__
   const __m128i g = _mm_loadu_si128((const __m128i *)(const void *)tags);
   pe__tag_decide((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_set1_epi8((char)tag))),
-                 (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_setzero_si128())), match,
-                 empty);
+                 (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(g, _mm_setzero_si128())), match, empty);
 #else
   pe_tag_group_portable(tags, tag, match, empty);
 #endif

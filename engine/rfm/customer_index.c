@@ -148,8 +148,7 @@ pe_status pe_customer_index_add(pe_customer_index *ix, const int64_t *ids, int64
     for (int64_t b = 0; b < plan.blocks; b++) {
       int64_t *pos = plan.start + b * PE_CIX_PARTITIONS;
       int64_t end = (b + 1) * PE_CIX_BLOCK_ROWS < n ? (b + 1) * PE_CIX_BLOCK_ROWS : n;
-      for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++)
-        grouped[pos[part[i]]++] = ids[i];
+      for (int64_t i = b * PE_CIX_BLOCK_ROWS; i < end; i++) grouped[pos[part[i]]++] = ids[i];
     }
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)

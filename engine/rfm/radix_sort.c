@@ -42,19 +42,28 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
     all &= keys[i];
   }
   const uint64_t varying = any ^ all;
-  /* Bits every key shares move nothing: the digits cover the span from the
-   * lowest to the highest varying bit, in as few passes as MAX_DIGIT_BITS
-   * allows, of equal widths. */
+  /* Bits every key shares move nothing. The digits either cover the span
+   * from the lowest to the highest varying bit in equal widths of at most
+   * MAX_DIGIT_BITS, or are the bytes that hold a varying bit, whichever
+   * takes fewer passes (keys that vary in a few low and a few high bits
+   * only). */
+  int shifts[64], passes = 0, width = 8;
   const int low = varying ? __builtin_ctzll(varying) : 0;
   const int span = varying ? 64 - __builtin_clzll(varying) - low : 0;
-  const int passes = (span + MAX_DIGIT_BITS - 1) / MAX_DIGIT_BITS;
-  const int width = passes ? (span + passes - 1) / passes : 0;
+  const int span_passes = (span + MAX_DIGIT_BITS - 1) / MAX_DIGIT_BITS;
+  for (int byte = 0; byte < 8; byte++)
+    if ((varying >> (8 * byte)) & 0xff) shifts[passes++] = 8 * byte;
+  if (span_passes < passes) {
+    passes = span_passes;
+    width = (span + passes - 1) / passes;
+    for (int pass = 0; pass < passes; pass++) shifts[pass] = low + pass * width;
+  }
   const int buckets = 1 << width;
   const uint64_t digit_mask = (uint64_t)buckets - 1;
   const int64_t per = (n + blocks - 1) / blocks;
   uint64_t *ks = keys, *vs = vals, *kd = k2, *vd = v2;
   for (int pass = 0; pass < passes; pass++) {
-    const int shift = low + pass * width;
+    const int shift = shifts[pass];
 #pragma omp parallel num_threads(blocks)
     {
 #pragma omp for schedule(static)

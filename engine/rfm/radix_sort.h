@@ -12,8 +12,8 @@ static inline uint64_t pe_radix_key_i64(int64_t v) {
   return (uint64_t)v ^ 0x8000000000000000ull;
 }
 
-/* Sorts keys ascending, moving vals along; stable. Byte positions where
- * every key has the same digit are skipped, so small ids cost few passes. */
+/* Sorts keys ascending, moving vals along; stable. Bits that every key
+ * shares are skipped, so small ids cost few passes. */
 pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n);
 
 #endif
