@@ -227,7 +227,10 @@ int main(int argc, char **argv) {
   printf("  rfm steps (the median run, wall s): read %.2f, checks %.2f, grouping %.2f, group-by "
          "%.2f, resolving orders %.2f, sorting ids %.2f, filling %.2f, scoring %.2f\n",
          t->read, t->check, t->group, t->aggregate, t->resolve, t->sort, t->fill, t->score);
-  printf("  personae rfm / 3-column read: %.2fx wall\n", rfm.seconds / r3.seconds);
+  printf(
+      "  personae rfm / 3-column read: %.2fx wall (the issue's target: 3x); / the 4 columns it "
+      "reads: %.2fx\n",
+      rfm.seconds / r3.seconds, rfm.seconds / r4.seconds);
   printf("  peak memory: rfm %.0f MB; transactions table %.0f MB + per-customer output %.0f MB\n",
          rfm.maxrss_kb / 1024.0, table_mb, output_mb);
   if (pd.seconds > 0)
