@@ -42,17 +42,21 @@ static int cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Sorting scored customers by (value, position) for rank(method="first"). */
-static const expected *g_exp;
-static int g_dim;
+/* Sorting scored customers by (value, position) for rank(method="first"):
+ * both oracles sort (value, index) pairs. */
+typedef struct {
+  double v;
+  int64_t k;
+} ranked;
+
+static int cmp_ranked(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->v != y->v) return x->v < y->v ? -1 : 1;
+  return (x->k > y->k) - (x->k < y->k);
+}
+
 static double value_of(const expected *e, int dim) {
   return dim == 0 ? e->recency : dim == 1 ? e->frequency : e->monetary;
-}
-static int cmp_rank(const void *a, const void *b) {
-  int64_t i = *(const int64_t *)a, j = *(const int64_t *)b;
-  double x = value_of(&g_exp[i], g_dim), y = value_of(&g_exp[j], g_dim);
-  if (x != y) return x < y ? -1 : 1;
-  return (i > j) - (i < j);
 }
 
 /* Returns the expected customers (ascending id) and their count. */
@@ -109,16 +113,14 @@ static expected *brute_force(const rfm_test_row *rows, int64_t n, const int64_t 
   int64_t *scored = malloc((size_t)(c ? c : 1) * sizeof *scored), ns_ = 0;
   for (int64_t k = 0; k < c; k++)
     if (e[k].has_purchase) scored[ns_++] = k;
-  g_exp = e;
   for (int dim = 0; dim < 3; dim++) {
-    g_dim = dim;
-    int64_t *order = malloc((size_t)(ns_ ? ns_ : 1) * sizeof *order);
-    memcpy(order, scored, (size_t)ns_ * sizeof *order);
-    qsort(order, (size_t)ns_, sizeof *order, cmp_rank);
+    ranked *order = malloc((size_t)(ns_ ? ns_ : 1) * sizeof *order);
+    for (int64_t i = 0; i < ns_; i++) order[i] = (ranked){value_of(&e[scored[i]], dim), scored[i]};
+    qsort(order, (size_t)ns_, sizeof *order, cmp_ranked);
     for (int64_t r = 1; r <= ns_; r++) {
       int64_t bin = ns_ == 1 ? 1 : ((r - 1) * 5 + (ns_ - 2)) / (ns_ - 1);
       if (bin < 1) bin = 1;
-      expected *x = &e[order[r - 1]];
+      expected *x = &e[order[r - 1].k];
       if (dim == 0)
         x->r = 6 - (int)bin;
       else if (dim == 1)
@@ -286,17 +288,6 @@ static int cmp_keyed(const void *a, const void *b) {
 /* Scores of every dimension by the definition: the scored customers sorted
  * by (value, dense index), rank r in 1..n, bin = 1 + the thresholds below r
  * (recency reversed). Returns the number of customers scored otherwise. */
-typedef struct {
-  double v;
-  int64_t k;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b) {
-  const ranked *x = a, *y = b;
-  if (x->v != y->v) return x->v < y->v ? -1 : 1;
-  return (x->k > y->k) - (x->k < y->k);
-}
-
 static int64_t scores_differ_from_sorting(const pe_rfm_columns *col, int bins) {
   ranked *by = malloc((size_t)(col->count ? col->count : 1) * sizeof *by);
   int64_t bad = 0;

@@ -258,7 +258,8 @@ static inline int add_to_order(part_state *ps, int64_t pos, uint64_t h, int64_t 
   uint64_t at = h & ps->omask;
   for (;;) {
     unsigned match, empty;
-    if (at + PE_TAG_GROUP <= size) {
+    const int group = at + PE_TAG_GROUP <= size;
+    if (group) {
       pe_tag_group(tags + at, tag, &match, &empty);
     } else { /* the group would run past the end: this slot alone */
       match = tags[at] == tag;
@@ -281,7 +282,7 @@ static inline int add_to_order(part_state *ps, int64_t pos, uint64_t h, int64_t 
       ps->norders++;
       return 0;
     }
-    at = (at + (at + PE_TAG_GROUP <= size ? PE_TAG_GROUP : 1)) & ps->omask;
+    at = (at + (group ? PE_TAG_GROUP : 1)) & ps->omask;
   }
 }
 
