@@ -447,6 +447,61 @@ static void test_random_future_rows(void) {
   free(sess);
 }
 
+/* Chunks of every record kind in one file: the group-by packs a chunk's
+ * rows into 20 bytes (offsets from the chunk's smallest id, order id and
+ * time) only where each spans less than 2^32, else keeps them whole. Chunk
+ * c of 500 rows: c % 4 == 0 narrow (small ids, negative ones included);
+ * 1 customer ids over the whole int64 range; 2 order ids 2^40 apart;
+ * 3 timestamps 150 years apart. And spans at the edge, in chunks of the
+ * narrow kind: chunk 4 spans 2^32 - 1 in all three values (narrow), chunks
+ * 8, 12 and 0 span 2^32 in one value each (customer, order, time: wide).
+ * Against the brute force, with a default and a given as-of. */
+static rfm_test_row *mixed_kind_rows(int64_t n, int64_t chunk) {
+  pe_rng rng;
+  pe_rng_init(&rng, 77, 0);
+  rfm_test_row *rows = malloc((size_t)n * sizeof *rows);
+  const int64_t t0 = 1700000000, top = (int64_t)1 << 32;
+  static const double amounts[] = {5, 10, 10, 20, 25.5, 0, -10, -5, 0.1};
+  for (int64_t i = 0; i < n; i++) {
+    const int64_t c = i / chunk, kind = c % 4;
+    rfm_test_row *t = &rows[i];
+    const int64_t k = (int64_t)pe_rng_below(&rng, 400);
+    t->customer_id = k - 150;
+    if (kind == 1 && k % 5 == 0) t->customer_id = (int64_t)pe_rng_next(&rng);
+    t->order_id = 7000 + (int64_t)pe_rng_below(&rng, 30);
+    if (kind == 2 && k % 3 == 0) t->order_id += (int64_t)1 << 40;
+    t->timestamp = t0 + (int64_t)pe_rng_below(&rng, 60) * DAY;
+    if (kind == 3 && k % 7 == 0) t->timestamp -= (int64_t)150 * 365 * DAY;
+    t->amount = amounts[pe_rng_below(&rng, sizeof amounts / sizeof amounts[0])];
+  }
+  /* Two rows of the chunk that stretch one value's span to `span` (the
+   * others' values lie inside it). */
+  const int64_t edge_chunk[] = {4, 4, 4, 8, 12, 0};
+  for (int e = 0; e < 6; e++) {
+    rfm_test_row *lo = &rows[edge_chunk[e] * chunk + 2 * (e % 3)], *hi = lo + 1;
+    const int64_t span = e < 3 ? top - 1 : top;
+    if (e % 3 == 0) {
+      lo->customer_id = -150;
+      hi->customer_id = -150 + span;
+    } else if (e % 3 == 1) {
+      lo->order_id = 7000;
+      hi->order_id = 7000 + span;
+    } else {
+      hi->timestamp = t0 + 60 * DAY;
+      lo->timestamp = hi->timestamp - span;
+    }
+  }
+  return rows;
+}
+
+static void test_narrow_and_wide_chunks(void) {
+  enum { ROWS = 8000, CHUNK = 500 };
+  rfm_test_row *rows = mixed_kind_rows(ROWS, CHUNK);
+  run_case(rows, ROWS, NULL, 0, PE_RFM_AS_OF_AUTO, CHUNK);
+  run_case(rows, ROWS, NULL, 0, 1700000000 + 30 * DAY, CHUNK);
+  free(rows);
+}
+
 /* Recency days spread over decades with few customers: too wide a range for
  * the counting path, so integer scores go through selection too. */
 static void test_wide_recency_range(void) {
@@ -907,16 +962,44 @@ static void test_tag_group(void) {
 }
 
 /* rfm/partitioned_pass: every partition's rows arrive once, in row order,
- * and the optional warm callback comes once per partition and batch, before
- * that partition's rows of the batch, with their count. */
+ * with their chunk's number, in records of the size the caller chose for
+ * the chunk; the optional warm callback comes once per partition and batch,
+ * before that partition's rows of the batch, with their count; in a
+ * one-batch pass, `finish` comes once per partition, after all its rows. */
 typedef struct {
-  int64_t warned[PE_CIX_PARTITIONS];  /* rows announced by the last warm call */
-  int64_t seen[PE_CIX_PARTITIONS];    /* rows processed since it */
+  int64_t chunk_rows;
+  int64_t warned[PE_CIX_PARTITIONS]; /* rows announced by the last warm call */
+  int64_t seen[PE_CIX_PARTITIONS];   /* rows processed since it */
+  int64_t all[PE_CIX_PARTITIONS];    /* rows processed in all */
+  int64_t at_finish[PE_CIX_PARTITIONS], finished[PE_CIX_PARTITIONS];
   int64_t last_row[PE_CIX_PARTITIONS];
   /* Per partition: each is written only by the thread processing it. */
   int64_t out_of_order[PE_CIX_PARTITIONS], mismatched[PE_CIX_PARTITIONS];
+  int64_t wrong_chunk[PE_CIX_PARTITIONS];
   int64_t warm_calls, warm_rows, processed;
 } pass_probe;
+
+/* Odd chunks' records are 8 bytes (the row number), even chunks' 16 (the
+ * row number twice), so the offsets of both sizes are exercised. */
+static size_t probe_record_bytes(void *ctx, const pe_cix_chunk *c) {
+  const pass_probe *pr = ctx;
+  return (c->offset / pr->chunk_rows) % 2 ? sizeof(int64_t) : 2 * sizeof(int64_t);
+}
+
+/* The batched runs' fixed 8-byte records. */
+static void probe_scatter_narrow(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_t end,
+                                 int64_t *next, void *records) {
+  (void)ctx;
+  for (int64_t i = begin; i < end; i++)
+    ((int64_t *)records)[pe_cix_next_record(next, c, i)] = c->offset + i;
+}
+
+static int probe_finish(void *ctx, int p) {
+  pass_probe *pr = ctx;
+  pr->at_finish[p] = pr->all[p];
+  pr->finished[p]++;
+  return 0;
+}
 
 static int64_t probe_check(void *ctx, const pe_cix_chunk *c) {
   (void)ctx;
@@ -928,10 +1011,14 @@ static pe_status probe_bad_row(void *ctx, const pe_cix_chunk *c, int64_t i) {
   return PE_ERR_DATA;
 }
 
-static void probe_scatter(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
-                          void *records) {
-  for (int64_t i = begin; i < end; i++)
-    ((int64_t *)records)[pe_cix_next_record(next, c, i)] = c->offset + i;
+static void probe_scatter(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_t end,
+                          int64_t *next, void *records) {
+  const int wide = probe_record_bytes(ctx, c) > sizeof(int64_t);
+  for (int64_t i = begin; i < end; i++) {
+    int64_t *r = (int64_t *)records + (wide ? 2 : 1) * pe_cix_next_record(next, c, i);
+    r[0] = c->offset + i;
+    if (wide) r[1] = c->offset + i;
+  }
 }
 
 static void probe_warm(void *ctx, int p, int64_t n) {
@@ -946,17 +1033,27 @@ static void probe_warm(void *ctx, int p, int64_t n) {
   pr->warm_rows += n;
 }
 
-static int probe_process(void *ctx, int p, const void *records, int64_t n) {
-  pass_probe *pr = ctx;
-  const int64_t *row = records;
+static int probe_rows(pass_probe *pr, int p, int64_t chunk, const int64_t *row, int64_t n,
+                      int wide) {
   for (int64_t i = 0; i < n; i++) {
-    pr->out_of_order[p] += row[i] <= pr->last_row[p];
-    pr->last_row[p] = row[i];
+    const int64_t r = row[wide ? 2 * i : i];
+    pr->out_of_order[p] += r <= pr->last_row[p] || (wide && row[2 * i + 1] != r);
+    pr->wrong_chunk[p] += r / pr->chunk_rows != chunk;
+    pr->last_row[p] = r;
   }
   pr->seen[p] += n;
+  pr->all[p] += n;
 #pragma omp atomic
   pr->processed += n;
   return 0;
+}
+
+static int probe_process(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
+  return probe_rows(ctx, p, chunk, records, n, chunk % 2 == 0);
+}
+
+static int probe_process_narrow(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
+  return probe_rows(ctx, p, chunk, records, n, 0);
 }
 
 static void test_partitioned_pass_warm(void) {
@@ -975,9 +1072,13 @@ static void test_partitioned_pass_warm(void) {
   CU_ASSERT_FATAL(pe_h5_table_open(fid, path, "/transactions", pe_transactions_spec,
                                    PE_TX_AMOUNT + 1, &table) == PE_OK);
   const int saved = omp_get_max_threads();
-  for (int threads = 1; threads <= 2; threads++) {
+  /* Batches of two chunks with fixed records; then one batch, records of
+   * two sizes, and `finish`. */
+  for (int run = 0; run < 4; run++) {
+    const int threads = 1 + run % 2, one_batch = run >= 2;
     omp_set_num_threads(threads);
     pass_probe *pr = calloc(1, sizeof *pr);
+    pr->chunk_rows = CHUNK;
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) pr->last_row[p] = -1;
     const pe_cix_pass pass = {
         .table = &table,
@@ -985,28 +1086,35 @@ static void test_partitioned_pass_warm(void) {
         .what = "transactions",
         .columns = 1u << PE_TX_CUSTOMER_ID,
         .id_column = PE_TX_CUSTOMER_ID,
-        .record_size = sizeof(int64_t),
+        .record_size = one_batch ? 2 * sizeof(int64_t) : sizeof(int64_t),
         .chunk_rows = CHUNK,
         .batch_rows = BATCH,
         .ctx = pr,
         .check = probe_check,
         .bad_row = probe_bad_row,
-        .scatter = probe_scatter,
-        .process = probe_process,
+        .record_bytes = one_batch ? probe_record_bytes : NULL,
+        .scatter = one_batch ? probe_scatter : probe_scatter_narrow,
+        .process = one_batch ? probe_process : probe_process_narrow,
         .warm = probe_warm,
+        .one_batch = one_batch,
+        .finish = one_batch ? probe_finish : NULL,
     };
     CU_ASSERT(pe_cix_pass_run(&pass) == PE_OK);
-    int64_t mismatched = 0, out_of_order = 0;
+    int64_t mismatched = 0, out_of_order = 0, wrong_chunk = 0, finish_wrong = 0;
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       mismatched += pr->mismatched[p] + (pr->seen[p] != pr->warned[p]);
       out_of_order += pr->out_of_order[p];
+      wrong_chunk += pr->wrong_chunk[p];
+      finish_wrong += one_batch && (pr->finished[p] != 1 || pr->at_finish[p] != pr->all[p]);
     }
-    const int64_t batches = (ROWS + BATCH - 1) / BATCH;
+    const int64_t batches = one_batch ? 1 : (ROWS + BATCH - 1) / BATCH;
     PE_ASSERT_EQ_LL(pr->warm_calls, batches * PE_CIX_PARTITIONS);
     PE_ASSERT_EQ_LL(pr->warm_rows, ROWS);
     PE_ASSERT_EQ_LL(pr->processed, ROWS);
     PE_ASSERT_EQ_LL(mismatched, 0);
     PE_ASSERT_EQ_LL(out_of_order, 0);
+    PE_ASSERT_EQ_LL(wrong_chunk, 0);
+    PE_ASSERT_EQ_LL(finish_wrong, 0);
     free(pr);
   }
   omp_set_num_threads(saved);
@@ -1019,6 +1127,7 @@ int main(int argc, char **argv) {
   static CU_TestInfo brute[] = {
       {"random data, default as-of", test_random_auto_as_of},
       {"random data, future-dated rows", test_random_future_rows},
+      {"narrow and wide record chunks in one file", test_narrow_and_wide_chunks},
       {"random data, every table grows and is renumbered", test_random_tables_grow},
       {"one customer with 6500 orders (its table moves)", test_one_customer_many_orders},
       {"500,000 customers against a sorting oracle, 1 and 2 threads",
@@ -1041,7 +1150,7 @@ int main(int argc, char **argv) {
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
       {"tag groups: vector and portable agree with the definition", test_tag_group},
-      {"partitioned pass: rows in order, warm once per partition and batch",
+      {"partitioned pass: rows in order, chunk numbers, record sizes, warm and finish",
        test_partitioned_pass_warm},
       {"written /rfm group", test_written_group},
       CU_TEST_INFO_NULL,

@@ -114,8 +114,9 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
                   (long long)row, (int)cart_adds);
 }
 
-static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
-                         void *records) {
+static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_t end,
+                         int64_t *next, void *records) {
+  (void)ctx;
   const int64_t *customer = c->col[PE_SESSION_CUSTOMER_ID], *start = c->col[PE_SESSION_TIMESTAMP];
   const float *duration = c->col[PE_SESSION_DURATION_S];
   const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS],
@@ -132,7 +133,8 @@ static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int6
   }
 }
 
-static int process_rows(void *ctx, int p, const void *records, int64_t n) {
+static int process_rows(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
+  (void)chunk;
   pe__feat_run *run = ctx;
   return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of);
 }

@@ -286,8 +286,9 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
                   input, (long long)row, (double)((const float *)c->col[PE_TX_DISCOUNT])[i]);
 }
 
-static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int64_t *next,
-                         void *records) {
+static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_t end,
+                         int64_t *next, void *records) {
+  (void)ctx;
   const int64_t *customer = c->col[PE_TX_CUSTOMER_ID], *order = c->col[PE_TX_ORDER_ID];
   const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
   const double *amount = c->col[PE_TX_AMOUNT];
@@ -304,7 +305,8 @@ static void scatter_rows(const pe_cix_chunk *c, int64_t begin, int64_t end, int6
   }
 }
 
-static int process_rows(void *ctx, int p, const void *records, int64_t n) {
+static int process_rows(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
+  (void)chunk;
   pe__feat_run *run = ctx;
   return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of,
                            run->filter_future, run->has_category);

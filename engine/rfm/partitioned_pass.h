@@ -46,18 +46,33 @@ typedef struct {
   int64_t (*check)(void *ctx, const pe_cix_chunk *chunk);
   /* Records the message for bad row `i` of the chunk and returns its status. */
   pe_status (*bad_row)(void *ctx, const pe_cix_chunk *chunk, int64_t i);
+  /* Optional: the bytes of each record of this chunk, at most record_size
+   * (a caller may pack a chunk's rows tighter when its values allow). NULL:
+   * always record_size. */
+  size_t (*record_bytes)(void *ctx, const pe_cix_chunk *chunk);
   /* Writes rows [begin, end) of the chunk as records, row i to record
    * pe_cix_next_record(next, chunk, i) of `records`. Called for disjoint
    * blocks on several threads. */
-  void (*scatter)(const pe_cix_chunk *chunk, int64_t begin, int64_t end, int64_t *next,
+  void (*scatter)(void *ctx, const pe_cix_chunk *chunk, int64_t begin, int64_t end, int64_t *next,
                   void *records);
-  /* Consumes partition p's n records of the chunk, in row order. Returns 0,
-   * or -1 when out of memory (no message: it runs on a worker thread). */
-  int (*process)(void *ctx, int p, const void *records, int64_t n);
+  /* Consumes partition p's n records of chunk number `chunk` (its offset /
+   * chunk_rows), in row order. Returns 0, or -1 when out of memory (no
+   * message: it runs on a worker thread). */
+  int (*process)(void *ctx, int p, int64_t chunk, const void *records, int64_t n);
   /* Optional: called once per partition and batch, on the thread that then
    * processes the partition's `n` rows of the batch, before the first of
-   * them (a caller may bring the partition's tables into cache). */
+   * them (a caller may bring the partition's tables into cache, or set up
+   * a thread's tables for the partition). */
   void (*warm)(void *ctx, int p, int64_t n);
+  /* 1: every chunk goes into one batch, however large the table: each
+   * partition's rows are then all handed over together, and `finish` may
+   * conclude the partition right after them, while its tables are still in
+   * cache. The grouped rows of the whole table are held in memory at once
+   * (on small pages: each chunk's records are written once). */
+  int one_batch;
+  /* Optional: called once per partition, on the thread that processed its
+   * last rows, right after them. Returns 0, or -1 when out of memory. */
+  int (*finish)(void *ctx, int p);
   /* Optional: called after each chunk with its row count. */
   void (*chunk_done)(void *ctx, int64_t rows);
   /* Optional: where the pass adds the seconds of its parts. */
