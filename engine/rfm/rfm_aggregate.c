@@ -30,7 +30,6 @@
 #include "core/civil_time.h"
 #include "core/clock.h"
 #include "core/error.h"
-#include "core/huge_alloc.h"
 #include "core/tag_group.h"
 #include "io/h5.h"
 #include "io/tables.h"
@@ -118,15 +117,17 @@ static void *reuse(reusable *r, size_t bytes) {
 /* A thread's tables, set up afresh for each partition it walks. Each table
  * has a spare of the same kind, which a doubling fills and then swaps in. */
 typedef struct {
-  reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block;
+  reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block,
+      moved_block;
   customer_entry *customers;
   uint64_t cmask;
   int64_t ncustomers;
   order_entry *orders;
   uint64_t omask;
   int64_t norders;
-  uint64_t last_order_entries; /* the order table's size when the last partition ended */
-  int ready;                   /* the tables are set up for the current partition */
+  /* The tables' sizes when the thread's last partition ended. */
+  uint64_t last_customer_entries, last_order_entries;
+  int ready; /* the tables are set up for the current partition */
 } workspace;
 
 /* Table entries for `keys` keys at 3/4 load. */
@@ -154,16 +155,18 @@ static customer_entry *customer_table(reusable *block, uint64_t size) {
 }
 
 /* Sets the thread's tables up, empty, for a partition of n rows. Both
- * double when full. The customer table starts with room for n / 16
- * customers: its size decides the index's layout, so it must depend on the
- * partition's rows alone, never on the thread that walks it. The order
- * table, whose layout nothing sees, starts at the size the thread's last
- * partition ended with (partitions are alike), within room for n / 4 to n
- * orders. (Sized for n / 2 orders from the start, the table was twice too
- * large for a typical 2.2 rows an order, and the walk 0.15 s slower at
- * 100.9M rows.) */
+ * start at the sizes the thread's last partition ended with (partitions
+ * are alike), within room for n / 64 to n customers and n / 4 to n orders,
+ * and double when full. (Sized for n / 2 orders from the start, the order
+ * table was twice too large for a typical 2.2 rows an order, and the walk
+ * 0.15 s slower at 100.9M rows; sized for n / 16 customers, every
+ * partition's customer table doubled once, 0.05 s.) The customer table's
+ * layout, which the index adopts, is made canonical when the partition
+ * ends (finish_partition), so that it does not depend on the thread. */
 static int start_tables(workspace *ws, int64_t n) {
-  const uint64_t csize = table_entries_for(n / 16);
+  uint64_t csize = ws->last_customer_entries;
+  if (csize < table_entries_for(n / 64)) csize = table_entries_for(n / 64);
+  if (csize > table_entries_for(n)) csize = table_entries_for(n);
   uint64_t osize = ws->last_order_entries;
   if (osize < table_entries_for(n / 4)) osize = table_entries_for(n / 4);
   if (osize > table_entries_for(n)) osize = table_entries_for(n);
@@ -395,6 +398,7 @@ static void free_workspaces(workspace *ws, int n) {
     free(ws[i].order_block.p);
     free(ws[i].spare_order_block.p);
     free(ws[i].slot_of_block.p);
+    free(ws[i].moved_block.p);
   }
   free(ws);
 }
@@ -501,6 +505,30 @@ static int process_rows(void *ctx, int p, int64_t chunk, const void *records, in
   return walk_rows(ws, &run->parts[p], records, n, b, 0, as_of, run->filter_future);
 }
 
+/* The partition's customers in the table of the canonical size for their
+ * count (the smallest that holds them at 3/4 load): the thread's table
+ * itself when it has that size, else a copy in the spare, with moved[i]
+ * the copy's position of the table's entry i. NULL when out of memory. */
+static const customer_entry *canonical_customers(workspace *ws, uint32_t **moved) {
+  const uint64_t size = ws->cmask + 1, canonical = table_entries_for(ws->ncustomers);
+  *moved = NULL;
+  if (size == canonical) return ws->customers;
+  const uint64_t mask = canonical - 1;
+  customer_entry *t = customer_table(&ws->spare_customer_block, canonical);
+  uint32_t *m = reuse(&ws->moved_block, (size_t)size * sizeof *m);
+  if (!t || !m) return NULL;
+  for (uint64_t i = 0; i < size; i++) {
+    const customer_entry *e = &ws->customers[i];
+    if (e->first == NO_CUSTOMER) continue;
+    uint64_t pos = pe_cix_hash(e->id) & mask;
+    while (t[pos].first != NO_CUSTOMER) pos = (pos + 1) & mask;
+    t[pos] = *e;
+    m[i] = (uint32_t)pos;
+  }
+  *moved = m;
+  return t;
+}
+
 /* The pass's `finish`, right after the partition's last row: moves its
  * customers into the customer index, in an order fixed by their table
  * positions (so local slots do not depend on the thread count), and their
@@ -513,13 +541,17 @@ static int finish_partition(void *ctx, int p) {
   pe_cix_partition *cp = &run->ix->part[p];
   if (!ws->ready) return -1;
   ws->ready = 0;
+  ws->last_customer_entries = ws->cmask + 1;
+  ws->last_order_entries = ws->omask + 1;
   if (ws->ncustomers == 0) return 0;
-  const uint64_t size = ws->cmask + 1;
+  uint32_t *moved = NULL;
+  const customer_entry *customers = canonical_customers(ws, &moved);
+  const uint64_t size = table_entries_for(ws->ncustomers);
   uint32_t *slot_of = reuse(&ws->slot_of_block, (size_t)size * sizeof *slot_of);
-  /* The customer table already is a linear-probing table of the ids with
-   * the index's hash, filled to at most 3/4: the index takes its layout
-   * over, each customer placed where it sits. */
-  if (!slot_of || grow_slots(ps, ws->ncustomers) != 0 ||
+  /* The customer table is a linear-probing table of the ids with the
+   * index's hash, filled to at most 3/4: the index takes its layout over,
+   * each customer placed where it sits. */
+  if (!customers || !slot_of || grow_slots(ps, ws->ncustomers) != 0 ||
       pe_cix_adopt_layout(cp, ws->ncustomers, size) != PE_OK)
     return -1;
   /* Slots are numbered in a scrambled order of positions (k -> k * odd is
@@ -527,7 +559,7 @@ static int finish_partition(void *ctx, int p) {
    * for any thread count. */
   for (uint64_t k = 0; k < size; k++) {
     const uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (size - 1);
-    const customer_entry *e = &ws->customers[i];
+    const customer_entry *e = &customers[i];
     if (e->first == NO_CUSTOMER) continue;
     const int64_t slot = pe_cix_place(cp, i, e->id);
     slot_of[i] = (uint32_t)slot;
@@ -537,14 +569,14 @@ static int finish_partition(void *ctx, int p) {
   for (uint64_t i = 0; i <= ws->omask; i++) {
     if (!tags[i]) continue;
     const order_entry *e = &ws->orders[i];
-    slot_state *v = &ps->slots[slot_of[e->customer_plus_one - 1]];
+    const uint32_t at = e->customer_plus_one - 1;
+    slot_state *v = &ps->slots[slot_of[moved ? moved[at] : at]];
     if (e->net > 0)
       v->frequency++;
     else if (e->net < 0)
       v->returned++;
   }
   ps->orders = ws->norders;
-  ws->last_order_entries = ws->omask + 1;
   return 0;
 }
 
