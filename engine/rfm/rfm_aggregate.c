@@ -421,35 +421,71 @@ static inline chunk_base *base_of(const aggregate_run *run, const pe_cix_chunk *
   return &run->chunks[c->offset / run->chunk_rows];
 }
 
-/* Checks a chunk's amounts and timestamps and finds its largest timestamp
- * and each id column's span. Returns the first bad row (or n) so the message
- * can name it; the lowest bad row wins whatever the thread count. */
+/* The smallest and largest value of x[0..n), folded into *lo and *hi.
+ * Cloned for AVX2, which compares four int64 at a time (x86-64's baseline
+ * has no 64-bit compare): scalar, the RFM check's spans cost 0.045 s of
+ * 100.9M rows. */
+__attribute__((target_clones("avx2", "default"))) static void widen_span(const int64_t *x,
+                                                                         int64_t n, int64_t *lo,
+                                                                         int64_t *hi) {
+  int64_t l = *lo, h = *hi;
+  for (int64_t i = 0; i < n; i++) {
+    l = x[i] < l ? x[i] : l;
+    h = x[i] > h ? x[i] : h;
+  }
+  *lo = l;
+  *hi = h;
+}
+
+/* Whether every amount and timestamp of the n rows is in range: no early
+ * exit, so that it vectorises (the first bad row is looked for only in a
+ * block that has one). */
+__attribute__((target_clones("avx2", "default"))) static int all_ok(const double *amount,
+                                                                    const int64_t *timestamp,
+                                                                    int64_t n) {
+  int ok = 1;
+  for (int64_t i = 0; i < n; i++) ok &= pe_amount_ok(amount[i]) & pe_timestamp_ok(timestamp[i]);
+  return ok;
+}
+
+/* Checks a chunk's amounts and timestamps, finds its largest timestamp and
+ * whether its rows fit narrow records. Returns the first bad row (or n) so
+ * the message can name it; the lowest bad row wins whatever the thread
+ * count. */
+#define CHECK_BLOCK_ROWS 65536
 static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   aggregate_run *run = ctx;
   const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
   const int64_t *customer = c->col[PE_TX_CUSTOMER_ID], *order = c->col[PE_TX_ORDER_ID];
   const double *amount = c->col[PE_TX_AMOUNT];
-  int64_t bad = c->rows, mx = INT64_MIN, mn = INT64_MAX;
+  const int64_t blocks = (c->rows + CHECK_BLOCK_ROWS - 1) / CHECK_BLOCK_ROWS;
+  int64_t bad = c->rows, tmin = INT64_MAX, tmax = INT64_MIN;
   int64_t cmin = INT64_MAX, cmax = INT64_MIN, omin = INT64_MAX, omax = INT64_MIN;
-#pragma omp parallel for schedule(static) reduction(min                    \
-                                                    : bad, mn, cmin, omin) \
-    reduction(max                                                          \
-              : mx, cmax, omax)
-  for (int64_t i = 0; i < c->rows; i++) {
-    if (!pe_amount_ok(amount[i]) || !pe_timestamp_ok(timestamp[i])) bad = i < bad ? i : bad;
-    mx = timestamp[i] > mx ? timestamp[i] : mx;
-    mn = timestamp[i] < mn ? timestamp[i] : mn;
-    cmin = customer[i] < cmin ? customer[i] : cmin;
-    cmax = customer[i] > cmax ? customer[i] : cmax;
-    omin = order[i] < omin ? order[i] : omin;
-    omax = order[i] > omax ? order[i] : omax;
+#pragma omp parallel for schedule(static) reduction(min                      \
+                                                    : bad, tmin, cmin, omin) \
+    reduction(max                                                            \
+              : tmax, cmax, omax)
+  for (int64_t b = 0; b < blocks; b++) {
+    const int64_t begin = b * CHECK_BLOCK_ROWS;
+    const int64_t n = c->rows - begin < CHECK_BLOCK_ROWS ? c->rows - begin : CHECK_BLOCK_ROWS;
+    if (!all_ok(amount + begin, timestamp + begin, n)) {
+      for (int64_t i = begin; i < begin + n; i++) {
+        if (!pe_amount_ok(amount[i]) || !pe_timestamp_ok(timestamp[i])) {
+          bad = i < bad ? i : bad; /* the block's first: rows after it cannot win */
+          break;
+        }
+      }
+    }
+    widen_span(timestamp + begin, n, &tmin, &tmax);
+    widen_span(customer + begin, n, &cmin, &cmax);
+    widen_span(order + begin, n, &omin, &omax);
   }
-  if (bad == c->rows && mx > run->max_ts) run->max_ts = mx;
+  if (bad == c->rows && tmax > run->max_ts) run->max_ts = tmax;
   const uint64_t narrow_span = (uint64_t)1 << 32;
-  *base_of(run, c) = (chunk_base){cmin, omin, mn,
+  *base_of(run, c) = (chunk_base){cmin, omin, tmin,
                                   (uint64_t)cmax - (uint64_t)cmin < narrow_span &&
                                       (uint64_t)omax - (uint64_t)omin < narrow_span &&
-                                      (uint64_t)mx - (uint64_t)mn < narrow_span};
+                                      (uint64_t)tmax - (uint64_t)tmin < narrow_span};
   return bad;
 }
 
