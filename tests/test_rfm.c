@@ -213,9 +213,6 @@ static void run_case(const rfm_test_row *rows, int64_t n, const int64_t *sess, i
   pe_rfm_params_init(&p);
   p.as_of = as_of;
   p.chunk_rows = chunk;
-  /* Small chunks are grouped three at a time: several batches, the last one
-   * partial, exercise the batched hand-over against the brute force. */
-  if (chunk > 0 && chunk < 1000) p.batch_rows = 3 * chunk;
   pe_rfm_result *res = NULL;
   PE_ASSERT_STATUS(pe_rfm_compute(path, &p, &res), PE_OK);
   if (!res) return;

@@ -72,10 +72,8 @@ typedef struct {
   /* Rows per HDF5 read (any size works; a multiple of the file's chunk size
    * reads fastest). Default 1048576. */
   int64_t chunk_rows;
-  /* Rows grouped by customer partition before the partitions' running values
-   * are updated (whole chunks; at least one). More rows let each partition's
-   * tables be reused in cache. Default 0: as many chunks as fit in 512 MiB of
-   * grouped rows. Never changes the result. */
+  /* Unused since the group-by holds all of a table's grouped rows at once
+   * (docs/rfm.md); kept so that callers that set it still compile. */
   int64_t batch_rows;
   /* 1: customers that appear only in /sessions are kept as "No Purchase".
    * Default 1. */
