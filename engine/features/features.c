@@ -182,7 +182,6 @@ static void free_run(pe__feat_run *run) {
       free(ps->best_start);
     }
   free(run->part);
-  pe_table_scratch_free(run->scratch, run->scratch_slots);
   pe_customer_index_free(run->ix);
 }
 
@@ -242,32 +241,24 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
   }
   if (st == PE_OK) {
     run.part = calloc(PE_CIX_PARTITIONS, sizeof *run.part);
-    run.scratch = pe_table_scratch_create(&run.scratch_slots);
-    st = run.part && run.scratch ? pe_customer_index_create(&run.ix)
-                                 : pe__fail(PE_ERR_NOMEM, "out of memory");
+    st = run.part ? pe_customer_index_create(&run.ix) : pe__fail(PE_ERR_NOMEM, "out of memory");
   }
   if (st == PE_OK) {
     const int64_t tx_rows = column_rows(fid, input, "/transactions/customer_id");
     run.rows_total =
         tx_rows + (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
-    const uint64_t tx_all = (uint64_t)(tx_rows > 0 ? tx_rows : 0);
     const uint64_t all = (uint64_t)(run.rows_total > 0 ? run.rows_total : 0);
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       run.part[p].min_ts = INT64_MAX;
       run.part[p].max_ts = INT64_MIN;
-      /* Hash tables hold at most one entry per transaction row, at 3/4
-       * load; the customer array one per row of either table. */
-      run.part[p].tx_share = tx_all / PE_CIX_PARTITIONS / 3 * 4 + 1;
-      run.part[p].tx_all = tx_all / 3 * 4 + 4;
+      /* The customer array holds at most one customer per row of either
+       * table. */
       run.part[p].share = all / PE_CIX_PARTITIONS + 1;
       run.part[p].all = all + 1;
-      run.part[p].scratch = run.scratch;
-      run.part[p].scratch_slots = run.scratch_slots;
     }
     run.want_purchase_times = run.has_sessions && needs_sessions(f);
     const double t = pe_now();
     st = pe__feat_transactions_pass(&run, (int64_t)fid);
-    pe_table_scratch_trim(run.scratch, run.scratch_slots); /* only that pass doubles tables */
     if (f) f->seconds.transactions = pe_now() - t;
   }
   double t = pe_now();

@@ -80,22 +80,12 @@ enum { PE__ORDER_DISCOUNT = 1, PE__ORDER_NEGATIVE = 2 };
 typedef struct {
   pe__feat_customer *cust;
   int64_t cap;
-  /* Transactions pass. */
-  pe__feat_order *orders;
-  uint64_t omask;
-  int64_t norders;
-  uint64_t *cats; /* (slot + 1) << 32 | category; 0 = empty */
-  uint64_t cmask;
-  int64_t ncats;
-  /* Where cust, orders and cats live: they grow in place in address space
-   * reserved for them (core/table_space.h); the order and category tables
-   * double through the per-thread `scratch`. `tx_share` and `share` are a
-   * partition's share of the transaction rows and of all rows, `tx_all`
-   * and `all` those counts (each a bound on the entries a table can need). */
-  pe_table_space cust_space, order_space, cat_space;
-  uint64_t tx_share, tx_all, share, all;
-  pe_table_scratch *scratch;
-  int scratch_slots;
+  int64_t norders; /* (customer, order) pairs, once the transactions pass is over */
+  /* Where cust lives: it grows in place in address space reserved for it
+   * (core/table_space.h). `share` is a partition's share of all rows (both
+   * tables), `all` their count (a bound on the customers it can hold). */
+  pe_table_space cust_space;
+  uint64_t share, all;
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */
   int64_t rows_future;
   int64_t rows_with_category, rows_with_discount; /* known category, discount > 0 */
@@ -122,8 +112,7 @@ typedef struct {
   const pe_features_params *params;
   pe_customer_index *ix;
   pe__feat_partition *part; /* PE_CIX_PARTITIONS */
-  pe_table_scratch *scratch; /* the partitions' doubling temporaries, per thread */
-  int scratch_slots;
+  struct pe__feat_tx_workspace *tx_ws; /* the transactions pass's tables, per thread */
   pe_features_summary summary;
   pe_cix_pass_seconds tx_seconds, sessions_seconds; /* the two passes' parts */
 } pe__feat_run;

@@ -2,27 +2,31 @@
  * rows by customer and by (customer, order) without sorting the input.
  *
  * Each chunk is read, checked, hashed by customer id and grouped by
- * partition; then each partition, on one thread, walks its rows in row order
- * and updates its customers' running values, its order table (net amount,
- * earliest positive row, discount and negative-row flags per order) and its
- * set of (customer, category) pairs. Orders are resolved only after the last
- * chunk, since an order's rows may be anywhere in the file. */
+ * partition, and the whole table's grouped rows are held (as RFM does,
+ * docs/rfm.md); then each partition, on one thread, walks all its rows in
+ * row order and updates its customers' running values, an order table (net
+ * amount, earliest positive row, discount and negative-row flags per order)
+ * and a set of (customer, category) pairs. The two tables belong to the
+ * thread and are reused from partition to partition, so they stay in cache
+ * and their pages mapped; the partition's orders are resolved as soon as
+ * its last row is done. */
 #include <hdf5.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/civil_time.h"
 #include "core/error.h"
+#include "core/reusable.h"
 #include "features/features_internal.h"
 #include "io/h5.h"
 #include "io/tables.h"
 #include "rfm/partitioned_pass.h"
 
-/* A partition's customer array and order and category tables start this
- * small and double in place: the first doublings cost nothing measurable,
- * and the unit tests' few thousand rows then grow every table several
- * times, as large inputs do. */
+/* A partition's customer array starts this small and doubles in place: the
+ * first doublings cost nothing measurable, and the unit tests' few thousand
+ * rows then grow it several times, as large inputs do. */
 #define FIRST_TABLE_ENTRIES 16
 
 typedef struct {
@@ -40,9 +44,6 @@ typedef struct {
  * bytes of address space per row, so that small inputs reserve little. */
 static size_t customer_reserve(const pe__feat_partition *p, uint64_t need) {
   return pe_table_space_reserve(p->share / 32, p->all, need, sizeof(pe__feat_customer));
-}
-static size_t table_reserve(const pe__feat_partition *p, uint64_t need, size_t elem) {
-  return pe_table_space_reserve(p->tx_share / 4, p->tx_all, need, elem);
 }
 
 /* The customer array grows in place (realloc that keeps its address while
@@ -71,10 +72,55 @@ void pe__feat_release_tables(pe__feat_partition *p) {
   pe_table_space_release(&p->cust_space, p->cust);
   p->cust = NULL;
   p->cap = 0;
-  pe_table_space_release(&p->order_space, p->orders);
-  p->orders = NULL;
-  pe_table_space_release(&p->cat_space, p->cats);
-  p->cats = NULL;
+}
+
+/* A thread's order and category tables, set up afresh for each partition
+ * it walks. Each has a spare, which a doubling fills and swaps in. */
+struct pe__feat_tx_workspace {
+  pe_reusable order_block, spare_order_block, cat_block, spare_cat_block;
+  pe__feat_order *orders;
+  uint64_t omask;
+  int64_t norders;
+  uint64_t *cats; /* (slot + 1) << 32 | category; 0 = empty */
+  uint64_t cmask;
+  int64_t ncats;
+  /* The tables' sizes when the thread's last partition ended. */
+  uint64_t last_order_entries, last_cat_entries;
+  int ready; /* set up for the current partition */
+};
+typedef struct pe__feat_tx_workspace tx_workspace;
+
+static pe__feat_order *order_table(pe_reusable *block, uint64_t size) {
+  pe__feat_order *t = pe_reuse(block, (size_t)size * sizeof *t);
+  if (t) memset(t, 0, (size_t)size * sizeof *t);
+  return t;
+}
+
+static uint64_t *cat_table(pe_reusable *block, uint64_t size) {
+  uint64_t *t = pe_reuse(block, (size_t)size * sizeof *t);
+  if (t) memset(t, 0, (size_t)size * sizeof *t);
+  return t;
+}
+
+/* The size the thread's last partition ended with (partitions are alike),
+ * within [lo, hi]. */
+static uint64_t start_size(uint64_t last, uint64_t lo, uint64_t hi) {
+  return last < lo ? lo : last > hi ? hi : last;
+}
+
+/* Sets the thread's tables up, empty, for a partition of n rows. */
+static int start_tables(tx_workspace *ws, int64_t n) {
+  const uint64_t osize =
+      start_size(ws->last_order_entries, pe_table_entries_for(n / 4), pe_table_entries_for(n));
+  const uint64_t csize =
+      start_size(ws->last_cat_entries, pe_table_entries_for(0), pe_table_entries_for(n));
+  ws->orders = order_table(&ws->order_block, osize);
+  ws->cats = cat_table(&ws->cat_block, csize);
+  ws->omask = osize - 1;
+  ws->cmask = csize - 1;
+  ws->norders = ws->ncats = 0;
+  ws->ready = ws->orders && ws->cats;
+  return ws->ready ? 0 : -1;
 }
 
 /* ---- the order table: open addressing on (slot, order_id) ---- */
@@ -85,94 +131,82 @@ static inline uint64_t order_hash(int64_t customer_id, int64_t order_id) {
   return pe_cix_hash(order_id ^ (int64_t)((uint64_t)customer_id * 0x9E3779B97F4A7C15ull));
 }
 
-/* Doubles the order table in place; `ids` maps the partition's slots to
- * customer ids (pe_cix_partition.ids). */
-static int grow_orders(pe__feat_partition *p, const int64_t *ids) {
-  uint64_t size = p->orders ? p->omask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
-  const void *from;
-  void *one_off;
-  pe__feat_order *t = pe_table_space_rehash(
-      &p->order_space, p->orders, size * sizeof *t, new_size * sizeof *t,
-      table_reserve(p, 4 * new_size, sizeof *t), p->scratch, p->scratch_slots, &from, &one_off);
-  p->orders = t;
+/* Doubles the order table; `ids` maps the partition's slots to customer ids
+ * (pe_cix_partition.ids). */
+static int grow_orders(tx_workspace *ws, const int64_t *ids) {
+  const uint64_t size = ws->omask + 1, new_size = 2 * size, mask = new_size - 1;
+  pe__feat_order *t = order_table(&ws->spare_order_block, new_size);
   if (!t) return -1;
-  const pe__feat_order *old = from;
-  uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    const pe__feat_order *e = &old[i];
+    const pe__feat_order *e = &ws->orders[i];
     if (!e->slot_plus_one) continue;
     uint64_t pos = order_hash(ids[e->slot_plus_one - 1], e->order_id) & mask;
     while (t[pos].slot_plus_one) pos = (pos + 1) & mask;
     t[pos] = *e;
   }
-  free(one_off);
-  p->omask = mask;
+  pe_reusable_swap(&ws->order_block, &ws->spare_order_block);
+  ws->orders = t;
+  ws->omask = mask;
   return 0;
 }
 
-static inline pe__feat_order *find_order(pe__feat_partition *p, const int64_t *ids, int64_t slot,
+static inline pe__feat_order *find_order(tx_workspace *ws, const int64_t *ids, int64_t slot,
                                          int64_t order_id) {
-  if ((uint64_t)(p->norders + 1) * 4 > (p->orders ? p->omask + 1 : 0) * 3)
-    if (grow_orders(p, ids) != 0) return NULL;
-  uint64_t pos = order_hash(ids[slot], order_id) & p->omask;
+  if ((uint64_t)(ws->norders + 1) * 4 > (ws->omask + 1) * 3)
+    if (grow_orders(ws, ids) != 0) return NULL;
+  uint64_t pos = order_hash(ids[slot], order_id) & ws->omask;
   for (;;) {
-    pe__feat_order *e = &p->orders[pos];
+    pe__feat_order *e = &ws->orders[pos];
     if (!e->slot_plus_one) {
       e->order_id = order_id;
       e->slot_plus_one = (uint32_t)(slot + 1);
       e->first_ts = INT64_MAX;
-      p->norders++;
+      ws->norders++;
       return e;
     }
     if (e->order_id == order_id && e->slot_plus_one == (uint32_t)(slot + 1)) return e;
-    pos = (pos + 1) & p->omask;
+    pos = (pos + 1) & ws->omask;
   }
 }
 
 /* ---- the (customer, category) set ---- */
 
-static int grow_cats(pe__feat_partition *p) {
-  uint64_t size = p->cats ? p->cmask + 1 : 0, new_size = size ? 2 * size : FIRST_TABLE_ENTRIES;
-  const void *from;
-  void *one_off;
-  uint64_t *t = pe_table_space_rehash(
-      &p->cat_space, p->cats, size * sizeof *t, new_size * sizeof *t,
-      table_reserve(p, 4 * new_size, sizeof *t), p->scratch, p->scratch_slots, &from, &one_off);
-  p->cats = t;
+static int grow_cats(tx_workspace *ws) {
+  const uint64_t size = ws->cmask + 1, new_size = 2 * size, mask = new_size - 1;
+  uint64_t *t = cat_table(&ws->spare_cat_block, new_size);
   if (!t) return -1;
-  const uint64_t *old = from;
-  uint64_t mask = new_size - 1;
   for (uint64_t i = 0; i < size; i++) {
-    uint64_t k = old[i];
+    const uint64_t k = ws->cats[i];
     if (!k) continue;
     uint64_t pos = pe_cix_hash((int64_t)k) & mask;
     while (t[pos]) pos = (pos + 1) & mask;
     t[pos] = k;
   }
-  free(one_off);
-  p->cmask = mask;
+  pe_reusable_swap(&ws->cat_block, &ws->spare_cat_block);
+  ws->cats = t;
+  ws->cmask = mask;
   return 0;
 }
 
 /* Inserts the pair; returns 1 if it is new, 0 if known, -1 out of memory. */
-static inline int add_to_category_set(pe__feat_partition *p, int64_t slot, int32_t category) {
-  if ((uint64_t)(p->ncats + 1) * 4 > (p->cats ? p->cmask + 1 : 0) * 3)
-    if (grow_cats(p) != 0) return -1;
+static inline int add_to_category_set(tx_workspace *ws, int64_t slot, int32_t category) {
+  if ((uint64_t)(ws->ncats + 1) * 4 > (ws->cmask + 1) * 3)
+    if (grow_cats(ws) != 0) return -1;
   uint64_t key = ((uint64_t)(slot + 1) << 32) | (uint32_t)category;
-  uint64_t pos = pe_cix_hash((int64_t)key) & p->cmask;
+  uint64_t pos = pe_cix_hash((int64_t)key) & ws->cmask;
   for (;;) {
-    if (p->cats[pos] == key) return 0;
-    if (!p->cats[pos]) {
-      p->cats[pos] = key;
-      p->ncats++;
+    if (ws->cats[pos] == key) return 0;
+    if (!ws->cats[pos]) {
+      ws->cats[pos] = key;
+      ws->ncats++;
       return 1;
     }
-    pos = (pos + 1) & p->cmask;
+    pos = (pos + 1) & ws->cmask;
   }
 }
 
 /* Counts `category` among the customer's distinct categories. */
-static inline int add_category(pe__feat_partition *p, pe__feat_customer *c, int64_t slot,
+static inline int add_category(tx_workspace *ws, pe__feat_customer *c, int64_t slot,
                                int32_t category) {
   int inline_count = c->categories < PE__INLINE_CATEGORIES ? c->categories : PE__INLINE_CATEGORIES;
   for (int i = 0; i < inline_count; i++)
@@ -181,7 +215,7 @@ static inline int add_category(pe__feat_partition *p, pe__feat_customer *c, int6
     c->inline_categories[c->categories++] = category;
     return 0;
   }
-  int added = add_to_category_set(p, slot, category);
+  int added = add_to_category_set(ws, slot, category);
   if (added < 0) return -1;
   c->categories += added;
   return 0;
@@ -194,8 +228,9 @@ static inline int add_category(pe__feat_partition *p, pe__feat_customer *c, int6
  * belong to the same customer and order (an order's lines are usually
  * written together): the last customer and order are remembered, which
  * saves their hash lookups. */
-static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const tx_row *rows,
-                             int64_t n, int64_t as_of, int filter_future, int use_category) {
+static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, tx_workspace *ws,
+                             const tx_row *rows, int64_t n, int64_t as_of, int filter_future,
+                             int use_category) {
   int64_t last_id = 0, slot = -1, last_order_id = 0;
   pe__feat_order *o = NULL;
   for (int64_t k = 0; k < n; k++) {
@@ -205,8 +240,7 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
     if (k + PREFETCH_ROWS < n) {
       const tx_row *a = &rows[k + PREFETCH_ROWS];
       if (cp->table) __builtin_prefetch(&cp->table[pe_cix_hash(a->customer_id) & cp->mask]);
-      if (ps->orders)
-        __builtin_prefetch(&ps->orders[order_hash(a->customer_id, a->order_id) & ps->omask], 1);
+      __builtin_prefetch(&ws->orders[order_hash(a->customer_id, a->order_id) & ws->omask], 1);
     }
     if (slot < 0 || t->customer_id != last_id) {
       if (pe_cix_upsert(cp, t->customer_id, pe_cix_hash(t->customer_id), &slot) != PE_OK) return -1;
@@ -226,7 +260,7 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
     /* The remembered order entry stays valid: the table only moves when
      * find_order grows it, and then `o` is replaced. */
     if (!o || t->order_id != last_order_id) {
-      o = find_order(ps, cp->ids, slot, t->order_id);
+      o = find_order(ws, cp->ids, slot, t->order_id);
       if (!o) return -1;
       last_order_id = t->order_id;
     }
@@ -244,7 +278,7 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
        * the input has no category column). */
       if (use_category && t->category >= 0) {
         ps->rows_with_category++;
-        if (add_category(ps, c, slot, t->category) != 0) return -1;
+        if (add_category(ws, c, slot, t->category) != 0) return -1;
       }
     }
   }
@@ -305,10 +339,19 @@ static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_
   }
 }
 
+/* The pass's `warm`: called once per partition (one batch), before its rows. */
+static void start_partition(void *ctx, int p, int64_t rows) {
+  (void)p;
+  pe__feat_run *run = ctx;
+  start_tables(&run->tx_ws[omp_get_thread_num()], rows);
+}
+
 static int process_rows(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
   (void)chunk;
   pe__feat_run *run = ctx;
-  return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of,
+  tx_workspace *ws = &run->tx_ws[omp_get_thread_num()];
+  if (!ws->ready) return -1;
+  return process_partition(&run->ix->part[p], &run->part[p], ws, records, n, run->as_of,
                            run->filter_future, run->has_category);
 }
 
@@ -346,13 +389,15 @@ static void sort_times(int64_t *t, int64_t n) {
  * want_times (the sessions pass will match purchases to sessions), the
  * sorted purchase times of each customer; frees the order and category
  * tables. */
-static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots, int want_times) {
+static int resolve_orders(pe__feat_partition *ps, const tx_workspace *ws, int64_t tx_slots,
+                          int want_times) {
   ps->tx_slots = tx_slots;
+  ps->norders = ws->norders;
   /* The table is walked in order and its customers met at random: their
    * records are prefetched a few entries ahead. */
-  for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
-    const pe__feat_order *e = &ps->orders[i];
-    if (i + RESOLVE_PREFETCH <= ps->omask && e[RESOLVE_PREFETCH].slot_plus_one)
+  for (uint64_t i = 0; i <= ws->omask; i++) {
+    const pe__feat_order *e = &ws->orders[i];
+    if (i + RESOLVE_PREFETCH <= ws->omask && e[RESOLVE_PREFETCH].slot_plus_one)
       __builtin_prefetch(&ps->cust[e[RESOLVE_PREFETCH].slot_plus_one - 1], 1);
     if (!e->slot_plus_one) continue;
     pe__feat_customer *c = &ps->cust[e->slot_plus_one - 1];
@@ -369,7 +414,7 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots, int want_tim
   int64_t total = 0;
   for (int64_t s = 0; s < tx_slots; s++) total += ps->cust[s].purchases;
   ps->purchases = total;
-  if (!want_times) goto release;
+  if (!want_times) return 0;
   ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);
   if (!ps->purchase_off) return -1;
   total = 0;
@@ -386,9 +431,9 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots, int want_tim
     return -1;
   }
   memcpy(fill, ps->purchase_off, (size_t)tx_slots * sizeof *fill);
-  for (uint64_t i = 0; ps->orders && i <= ps->omask; i++) {
-    const pe__feat_order *e = &ps->orders[i];
-    if (i + RESOLVE_PREFETCH <= ps->omask && e[RESOLVE_PREFETCH].slot_plus_one)
+  for (uint64_t i = 0; i <= ws->omask; i++) {
+    const pe__feat_order *e = &ws->orders[i];
+    if (i + RESOLVE_PREFETCH <= ws->omask && e[RESOLVE_PREFETCH].slot_plus_one)
       __builtin_prefetch(&fill[e[RESOLVE_PREFETCH].slot_plus_one - 1], 1);
     if (e->slot_plus_one && e->net > 0) ps->purchase_ts[fill[e->slot_plus_one - 1]++] = e->first_ts;
   }
@@ -398,12 +443,29 @@ static int resolve_orders(pe__feat_partition *ps, int64_t tx_slots, int want_tim
     sort_times(ps->purchase_ts + lo, n);
   }
   for (int64_t i = 0; i < total; i++) ps->best_start[i] = INT64_MIN;
-release:
-  pe_table_space_release(&ps->order_space, ps->orders);
-  ps->orders = NULL;
-  pe_table_space_release(&ps->cat_space, ps->cats);
-  ps->cats = NULL;
   return 0;
+}
+
+/* The pass's `finish`, right after the partition's last row: its orders are
+ * resolved while the thread's order table still holds them. */
+static int finish_partition(void *ctx, int p) {
+  pe__feat_run *run = ctx;
+  tx_workspace *ws = &run->tx_ws[omp_get_thread_num()];
+  if (!ws->ready) return -1;
+  ws->ready = 0;
+  ws->last_order_entries = ws->omask + 1;
+  ws->last_cat_entries = ws->cmask + 1;
+  return resolve_orders(&run->part[p], ws, run->ix->part[p].count, run->want_purchase_times);
+}
+
+static void free_workspaces(tx_workspace *ws, int n) {
+  for (int i = 0; ws && i < n; i++) {
+    pe_reusable_free(&ws[i].order_block);
+    pe_reusable_free(&ws[i].spare_order_block);
+    pe_reusable_free(&ws[i].cat_block);
+    pe_reusable_free(&ws[i].spare_cat_block);
+  }
+  free(ws);
 }
 
 pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
@@ -432,16 +494,27 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
       .id_column = PE_TX_CUSTOMER_ID,
       .record_size = sizeof(tx_row),
       .chunk_rows = run->chunk_rows,
-      .batch_rows = run->params->batch_rows,
       .ctx = run,
       .check = check_chunk,
       .bad_row = bad_row_error,
       .scatter = scatter_rows,
       .process = process_rows,
+      .warm = start_partition,
+      .one_batch = 1,
+      .finish = finish_partition,
       .chunk_done = pe__feat_report_progress,
       .seconds = &run->tx_seconds,
   };
-  PE_CHECK_GOTO(pe_cix_pass_run(&pass), st, done);
+  const int threads = omp_get_max_threads();
+  run->tx_ws = calloc((size_t)threads, sizeof *run->tx_ws);
+  if (!run->tx_ws) {
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for the transactions pass", input);
+    goto done;
+  }
+  st = pe_cix_pass_run(&pass);
+  free_workspaces(run->tx_ws, threads);
+  run->tx_ws = NULL;
+  if (st != PE_OK) goto done;
 
   if (!run->filter_future) run->as_of = run->max_ts + PE_FEATURES_SECONDS_PER_DAY;
   pe_features_summary *sum = &run->summary;
@@ -456,13 +529,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
   }
   sum->first_timestamp = min_used == INT64_MAX ? 0 : min_used;
 
-  int failed = 0;
-#pragma omp parallel for schedule(dynamic, 4) reduction(| : failed)
-  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
-    failed |= resolve_orders(&run->part[p], run->ix->part[p].count, run->want_purchase_times) != 0;
-  PE_CHECK_GOTO(
-      failed ? pe__fail(PE_ERR_NOMEM, "%s: out of memory resolving orders", input) : PE_OK, st,
-      done);
+  /* Orders were resolved as each partition's walk ended. */
   for (int p = 0; p < PE_CIX_PARTITIONS; p++) sum->purchases += run->part[p].purchases;
   st = PE_OK;
 

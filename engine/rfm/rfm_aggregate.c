@@ -30,6 +30,7 @@
 #include "core/civil_time.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/reusable.h"
 #include "core/tag_group.h"
 #include "io/h5.h"
 #include "io/tables.h"
@@ -97,27 +98,10 @@ typedef struct {
   int64_t min_ts, max_ts; /* of rows up to as_of */
 } part_state;
 
-/* A block of memory that is reused and only ever grows (contents not kept). */
-typedef struct {
-  void *p;
-  size_t bytes;
-} reusable;
-
-static void *reuse(reusable *r, size_t bytes) {
-  if (bytes <= r->bytes) return r->p;
-  free(r->p);
-  r->p = NULL;
-  r->bytes = 0;
-  const size_t rounded = (bytes + 63) / 64 * 64;
-  if (posix_memalign(&r->p, 64, rounded) != 0) return r->p = NULL;
-  r->bytes = rounded;
-  return r->p;
-}
-
 /* A thread's tables, set up afresh for each partition it walks. Each table
  * has a spare of the same kind, which a doubling fills and then swaps in. */
 typedef struct {
-  reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block,
+  pe_reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block,
       moved_block;
   customer_entry *customers;
   uint64_t cmask;
@@ -130,26 +114,19 @@ typedef struct {
   int ready; /* the tables are set up for the current partition */
 } workspace;
 
-/* Table entries for `keys` keys at 3/4 load. */
-#define FIRST_TABLE_ENTRIES 16
-static uint64_t table_entries_for(int64_t keys) {
-  uint64_t size = FIRST_TABLE_ENTRIES;
-  while ((uint64_t)keys * 4 > size * 3) size *= 2;
-  return size;
-}
 
 static inline uint8_t *order_tags(const order_entry *orders, uint64_t mask) {
   return (uint8_t *)(orders + mask + 1);
 }
 
-static order_entry *order_table(reusable *block, uint64_t size) {
-  order_entry *t = reuse(block, (size_t)size * (sizeof *t + 1));
+static order_entry *order_table(pe_reusable *block, uint64_t size) {
+  order_entry *t = pe_reuse(block, (size_t)size * (sizeof *t + 1));
   if (t) memset(order_tags(t, size - 1), 0, (size_t)size);
   return t;
 }
 
-static customer_entry *customer_table(reusable *block, uint64_t size) {
-  customer_entry *t = reuse(block, (size_t)size * sizeof *t);
+static customer_entry *customer_table(pe_reusable *block, uint64_t size) {
+  customer_entry *t = pe_reuse(block, (size_t)size * sizeof *t);
   for (uint64_t i = 0; t && i < size; i++) t[i].first = NO_CUSTOMER;
   return t;
 }
@@ -165,11 +142,11 @@ static customer_entry *customer_table(reusable *block, uint64_t size) {
  * ends (finish_partition), so that it does not depend on the thread. */
 static int start_tables(workspace *ws, int64_t n) {
   uint64_t csize = ws->last_customer_entries;
-  if (csize < table_entries_for(n / 64)) csize = table_entries_for(n / 64);
-  if (csize > table_entries_for(n)) csize = table_entries_for(n);
+  if (csize < pe_table_entries_for(n / 64)) csize = pe_table_entries_for(n / 64);
+  if (csize > pe_table_entries_for(n)) csize = pe_table_entries_for(n);
   uint64_t osize = ws->last_order_entries;
-  if (osize < table_entries_for(n / 4)) osize = table_entries_for(n / 4);
-  if (osize > table_entries_for(n)) osize = table_entries_for(n);
+  if (osize < pe_table_entries_for(n / 4)) osize = pe_table_entries_for(n / 4);
+  if (osize > pe_table_entries_for(n)) osize = pe_table_entries_for(n);
   ws->customers = customer_table(&ws->customer_block, csize);
   ws->orders = order_table(&ws->order_block, osize);
   ws->cmask = csize - 1;
@@ -198,7 +175,7 @@ static int grow_slots(part_state *ps, int64_t need) {
  * alone and stay. */
 static int grow_customers(workspace *ws) {
   const uint64_t size = ws->cmask + 1, new_size = 2 * size, mask = new_size - 1;
-  uint32_t *moved = reuse(&ws->slot_of_block, (size_t)size * sizeof *moved);
+  uint32_t *moved = pe_reuse(&ws->slot_of_block, (size_t)size * sizeof *moved);
   customer_entry *t = customer_table(&ws->spare_customer_block, new_size);
   if (!t || !moved) return -1;
   for (uint64_t i = 0; i < size; i++) {
@@ -212,9 +189,7 @@ static int grow_customers(workspace *ws) {
   const uint8_t *tags = order_tags(ws->orders, ws->omask);
   for (uint64_t i = 0; i <= ws->omask; i++)
     if (tags[i]) ws->orders[i].customer_plus_one = moved[ws->orders[i].customer_plus_one - 1] + 1;
-  const reusable r = ws->customer_block;
-  ws->customer_block = ws->spare_customer_block;
-  ws->spare_customer_block = r;
+  pe_reusable_swap(&ws->customer_block, &ws->spare_customer_block);
   ws->customers = t;
   ws->cmask = mask;
   return 0;
@@ -262,9 +237,7 @@ static int grow_orders(workspace *ws) {
     t[pos] = *e;
     tags[pos] = pe_tag_of(h);
   }
-  const reusable r = ws->order_block;
-  ws->order_block = ws->spare_order_block;
-  ws->spare_order_block = r;
+  pe_reusable_swap(&ws->order_block, &ws->spare_order_block);
   ws->orders = t;
   ws->omask = mask;
   return 0;
@@ -393,12 +366,12 @@ static void free_parts(part_state *parts) {
 
 static void free_workspaces(workspace *ws, int n) {
   for (int i = 0; ws && i < n; i++) {
-    free(ws[i].customer_block.p);
-    free(ws[i].spare_customer_block.p);
-    free(ws[i].order_block.p);
-    free(ws[i].spare_order_block.p);
-    free(ws[i].slot_of_block.p);
-    free(ws[i].moved_block.p);
+    pe_reusable_free(&ws[i].customer_block);
+    pe_reusable_free(&ws[i].spare_customer_block);
+    pe_reusable_free(&ws[i].order_block);
+    pe_reusable_free(&ws[i].spare_order_block);
+    pe_reusable_free(&ws[i].slot_of_block);
+    pe_reusable_free(&ws[i].moved_block);
   }
   free(ws);
 }
@@ -546,12 +519,12 @@ static int process_rows(void *ctx, int p, int64_t chunk, const void *records, in
  * itself when it has that size, else a copy in the spare, with moved[i]
  * the copy's position of the table's entry i. NULL when out of memory. */
 static const customer_entry *canonical_customers(workspace *ws, uint32_t **moved) {
-  const uint64_t size = ws->cmask + 1, canonical = table_entries_for(ws->ncustomers);
+  const uint64_t size = ws->cmask + 1, canonical = pe_table_entries_for(ws->ncustomers);
   *moved = NULL;
   if (size == canonical) return ws->customers;
   const uint64_t mask = canonical - 1;
   customer_entry *t = customer_table(&ws->spare_customer_block, canonical);
-  uint32_t *m = reuse(&ws->moved_block, (size_t)size * sizeof *m);
+  uint32_t *m = pe_reuse(&ws->moved_block, (size_t)size * sizeof *m);
   if (!t || !m) return NULL;
   for (uint64_t i = 0; i < size; i++) {
     const customer_entry *e = &ws->customers[i];
@@ -582,8 +555,8 @@ static int finish_partition(void *ctx, int p) {
   if (ws->ncustomers == 0) return 0;
   uint32_t *moved = NULL;
   const customer_entry *customers = canonical_customers(ws, &moved);
-  const uint64_t size = table_entries_for(ws->ncustomers);
-  uint32_t *slot_of = reuse(&ws->slot_of_block, (size_t)size * sizeof *slot_of);
+  const uint64_t size = pe_table_entries_for(ws->ncustomers);
+  uint32_t *slot_of = pe_reuse(&ws->slot_of_block, (size_t)size * sizeof *slot_of);
   /* The customer table is a linear-probing table of the ids with the
    * index's hash, filled to at most 3/4: the index takes its layout over,
    * each customer placed where it sits. */
