@@ -204,11 +204,10 @@ static rfm_test_row *random_rows(uint64_t seed, int64_t n, int64_t customers, in
   return rows;
 }
 
-static void run_case(const rfm_test_row *rows, int64_t n, const int64_t *sess, int64_t ns,
-                     int64_t as_of, int64_t chunk) {
-  char path[512];
-  pe_test_path(path, sizeof path, "case.h5");
-  CU_ASSERT_EQUAL_FATAL(rfm_test_write(path, rows, n, sess, ns), 0);
+/* Scores `path`, which holds `rows` (and /sessions `sess`), and checks the
+ * result against the brute force; chunk 0: the default read. */
+static void check_file(const char *path, const rfm_test_row *rows, int64_t n, const int64_t *sess,
+                       int64_t ns, int64_t as_of, int64_t chunk) {
   pe_rfm_params p;
   pe_rfm_params_init(&p);
   p.as_of = as_of;
@@ -232,6 +231,14 @@ static void run_case(const rfm_test_row *rows, int64_t n, const int64_t *sess, i
   CU_ASSERT(ns == 0 || only_sessions >= 3);
   free(e);
   pe_rfm_result_free(res);
+}
+
+static void run_case(const rfm_test_row *rows, int64_t n, const int64_t *sess, int64_t ns,
+                     int64_t as_of, int64_t chunk) {
+  char path[512];
+  pe_test_path(path, sizeof path, "case.h5");
+  CU_ASSERT_EQUAL_FATAL(rfm_test_write(path, rows, n, sess, ns), 0);
+  check_file(path, rows, n, sess, ns, as_of, chunk);
 }
 
 static void test_random_auto_as_of(void) {
@@ -489,6 +496,51 @@ static rfm_test_row *mixed_kind_rows(int64_t n, int64_t chunk) {
     }
   }
   return rows;
+}
+
+/* The default read, fused (rfm_aggregate.c): each of the file's HDF5
+ * chunks, 4096 rows here, is decoded, checked and grouped as one task,
+ * chunks in parallel and finishing in any order, the last one partial; the
+ * same mix of narrow and wide chunks, for 1 and 2 threads. */
+static void test_fused_read(void) {
+  enum { CHUNK = 4096, ROWS = 16 * CHUNK + 1000 };
+  rfm_test_row *rows = mixed_kind_rows(ROWS, CHUNK);
+  char path[512];
+  pe_test_path(path, sizeof path, "fused.h5");
+  CU_ASSERT_EQUAL_FATAL(rfm_test_write_chunked(path, rows, ROWS, CHUNK), 0);
+  const int saved = omp_get_max_threads();
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    check_file(path, rows, ROWS, NULL, 0, PE_RFM_AS_OF_AUTO, 0);
+    check_file(path, rows, ROWS, NULL, 0, 1700000000 + 30 * DAY, 0);
+  }
+  omp_set_num_threads(saved);
+  free(rows);
+}
+
+/* A fused read's bad rows: two NaN amounts in different chunks (and a bad
+ * timestamp after them); the message names the first, whichever chunk a
+ * thread finishes first. */
+static void test_fused_read_bad_row(void) {
+  enum { CHUNK = 4096, ROWS = 14 * CHUNK };
+  rfm_test_row *rows = mixed_kind_rows(ROWS, CHUNK);
+  rows[5 * CHUNK + 100].amount = NAN;
+  rows[9 * CHUNK + 7].amount = NAN;
+  rows[11 * CHUNK].timestamp = (int64_t)1 << 50;
+  char path[512];
+  pe_test_path(path, sizeof path, "fused_bad.h5");
+  CU_ASSERT_EQUAL_FATAL(rfm_test_write_chunked(path, rows, ROWS, CHUNK), 0);
+  const int saved = omp_get_max_threads();
+  for (int threads = 1; threads <= 2; threads++) {
+    omp_set_num_threads(threads);
+    pe_rfm_result *res = NULL;
+    PE_ASSERT_STATUS(pe_rfm_compute(path, NULL, &res), PE_ERR_DATA);
+    CU_ASSERT_PTR_NULL(res);
+    CU_ASSERT_PTR_NOT_NULL(strstr(personae_last_error(), "/transactions/amount: row 20580 is NaN"));
+    pe_rfm_result_free(res);
+  }
+  omp_set_num_threads(saved);
+  free(rows);
 }
 
 static void test_narrow_and_wide_chunks(void) {
@@ -1125,6 +1177,8 @@ int main(int argc, char **argv) {
       {"random data, default as-of", test_random_auto_as_of},
       {"random data, future-dated rows", test_random_future_rows},
       {"narrow and wide record chunks in one file", test_narrow_and_wide_chunks},
+      {"the default read, fused, chunk by chunk in parallel (1 and 2 threads)", test_fused_read},
+      {"fused read: the first bad row is named", test_fused_read_bad_row},
       {"random data, every table grows and is renumbered", test_random_tables_grow},
       {"one customer with 6500 orders (its table moves)", test_one_customer_many_orders},
       {"500,000 customers against a sorting oracle, 1 and 2 threads",

@@ -27,8 +27,7 @@ pe_status pe__feat_alloc(pe_features *f) {
   f->has_value = malloc(nd);
   f->evidence_n = malloc(nd * sizeof *f->evidence_n);
   PE_FAIL_IF(!f->customer_id || !f->raw || !f->scaled || !f->has_value || !f->evidence_n,
-             PE_ERR_NOMEM,
-             "out of memory for %lld customers x %d features", (long long)f->n, f->d);
+             PE_ERR_NOMEM, "out of memory for %lld customers x %d features", (long long)f->n, f->d);
   return PE_OK;
 }
 

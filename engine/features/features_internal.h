@@ -106,12 +106,12 @@ typedef struct {
   int has_sessions, has_discount, has_category;
   int want_purchase_times; /* the sessions pass will run: keep each customer's purchase times */
   int any_category, any_discount; /* some row up to as_of has one */
-  int64_t max_ts; /* of every transaction row read */
+  int64_t max_ts;                 /* of every transaction row read */
   int64_t chunk_rows;
   int64_t rows_total, rows_done; /* for progress, over both tables */
   const pe_features_params *params;
   pe_customer_index *ix;
-  pe__feat_partition *part; /* PE_CIX_PARTITIONS */
+  pe__feat_partition *part;            /* PE_CIX_PARTITIONS */
   struct pe__feat_tx_workspace *tx_ws; /* the transactions pass's tables, per thread */
   pe_features_summary summary;
   pe_cix_pass_seconds tx_seconds, sessions_seconds; /* the two passes' parts */

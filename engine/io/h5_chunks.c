@@ -21,8 +21,8 @@ static void layout_of(hid_t did, hid_t memtype, int matrix, pe_h5_chunk_layout *
   hid_t space = H5Dget_space(did);
   const int rank = H5Sget_simple_extent_ndims(space);
   hsize_t chunk[2] = {0, 1}, dims[2] = {0, 1};
-  int ok = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED && (rank == 1 || (matrix && rank == 2)) &&
-           H5Pget_chunk(dcpl, rank, chunk) == rank &&
+  int ok = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
+           (rank == 1 || (matrix && rank == 2)) && H5Pget_chunk(dcpl, rank, chunk) == rank &&
            H5Sget_simple_extent_dims(space, dims, NULL) == rank && chunk[1] == dims[1] &&
            H5Tequal(ftype, memtype) > 0;
   int nfilters = ok ? H5Pget_nfilters(dcpl) : 0;
@@ -114,7 +114,9 @@ static int chunk_stored_size(hid_t did, const hsize_t *coord, hsize_t *size) {
 /* Stored chunks fetched ahead of their decoding, at most: enough for both
  * threads to decode while this one fetches, little enough that the
  * compressed copies of a long column never pile up. */
-static int fetch_window(void) { return 8 * omp_get_max_threads(); }
+static int fetch_window(void) {
+  return 8 * omp_get_max_threads();
+}
 
 /* One fetched chunk waiting to be decoded. */
 typedef struct {
@@ -223,7 +225,8 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
           f->chunk = c;
           f->order = order;
           f->slot.raw_size = (size_t)size;
-          if (size > 0 && H5Dread_chunk(q->did, H5P_DEFAULT, &coord, &f->slot.mask, f->slot.raw) < 0) {
+          if (size > 0 &&
+              H5Dread_chunk(q->did, H5P_DEFAULT, &coord, &f->slot.mask, f->slot.raw) < 0) {
             free(f->slot.raw);
             free(f);
             st = pe__fail(PE_ERR_IO, "%s: %s: cannot read chunk %lld", file, q->path, (long long)c);
@@ -265,6 +268,139 @@ pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64
   PE_FAIL_IF(no_memory, PE_ERR_NOMEM, "%s: out of memory decompressing chunks", file);
   PE_FAIL_IF(failed >= 0, PE_ERR_DATA, "%s: %s: chunk %lld is corrupt (cannot decompress)", file,
              failed_req->path, (long long)failed_chunk);
+  return PE_OK;
+}
+
+/* Fetches the stored chunk `chunk` of column `q` into a new buffer in
+ * *slot (raw NULL and size 0 for one never written). Returns 0, -1 when the
+ * chunk cannot be located or read, -2 when out of memory. */
+static int fetch_chunk(const pe_h5_chunk_request *q, int64_t chunk, chunk_slot *slot) {
+  hsize_t coord = (hsize_t)(chunk * q->layout->chunk_rows), size = 0;
+  memset(slot, 0, sizeof *slot);
+  if (chunk_stored_size(q->did, &coord, &size) < 0) return -1;
+  if (size == 0) return 0;
+  slot->raw = malloc((size_t)size);
+  if (!slot->raw) return -2;
+  slot->raw_size = (size_t)size;
+  if (H5Dread_chunk(q->did, H5P_DEFAULT, &coord, &slot->mask, slot->raw) < 0) return -1;
+  return 0;
+}
+
+/* One block fetched and waiting to be decoded: a chunk of each column. */
+typedef struct {
+  int64_t block;
+  chunk_slot slot[16];
+} fetched_block;
+
+/* Per-thread state of pe_h5_chunks_each_block. */
+typedef struct {
+  decoder dec;
+  void *col[16]; /* a decoded chunk of each column */
+} block_decoder;
+
+pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int64_t rows,
+                                  pe_h5_block_fn fn, void *ctx, const char *file,
+                                  int64_t *failed_block) {
+  *failed_block = -1;
+  if (rows <= 0 || nreq <= 0) return PE_OK;
+  PE_FAIL_IF(nreq > 16, PE_ERR_USAGE, "%s: at most 16 columns a block read", file);
+  const int64_t chunk_rows = req[0].layout->chunk_rows;
+  size_t largest = 0;
+  for (int r = 0; r < nreq; r++) {
+    const pe_h5_chunk_layout *l = req[r].layout;
+    PE_FAIL_IF(!l->usable || l->chunk_rows != chunk_rows || l->row_elems != 1, PE_ERR_USAGE,
+               "%s: %s is not stored in chunks of %lld rows for a block read", file, req[r].path,
+               (long long)chunk_rows);
+    const size_t bytes = (size_t)chunk_rows * l->elem;
+    if (bytes > largest) largest = bytes;
+  }
+  const int64_t blocks = (rows + chunk_rows - 1) / chunk_rows;
+  const int threads = omp_get_max_threads(), window = fetch_window();
+  block_decoder *bd = calloc((size_t)threads, sizeof *bd);
+  PE_FAIL_IF(!bd, PE_ERR_NOMEM, "%s: out of memory for chunk decoders", file);
+  pe_status st = PE_OK;
+  /* The lowest block that failed: its chunk `corrupt_col` was corrupt
+   * (-1: `fn` stopped it). */
+  int64_t failed = INT64_MAX;
+  int corrupt_col = -1, no_memory = 0;
+#pragma omp parallel num_threads(threads)
+  {
+    block_decoder *mine = &bd[omp_get_thread_num()];
+    mine->dec.tmp = malloc(2 * largest);
+    mine->dec.inflater = libdeflate_alloc_decompressor();
+    for (int r = 0; r < nreq; r++) mine->col[r] = malloc(largest);
+#pragma omp barrier
+#pragma omp master
+    {
+      int64_t in_flight = 0;
+      for (int64_t b = 0; b < blocks && st == PE_OK; b++) {
+        int64_t lowest;
+#pragma omp atomic read
+        lowest = failed;
+        if (lowest != INT64_MAX) break; /* later blocks cannot matter */
+        if (in_flight == window) {
+#pragma omp taskwait
+          in_flight = 0;
+        }
+        fetched_block *f = calloc(1, sizeof *f);
+        if (!f) {
+          st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+          break;
+        }
+        f->block = b;
+        for (int r = 0; r < nreq && st == PE_OK; r++) {
+          const int rc = fetch_chunk(&req[r], b, &f->slot[r]);
+          if (rc == -2) st = pe__fail(PE_ERR_NOMEM, "%s: %s: out of memory", file, req[r].path);
+          if (rc == -1)
+            st = pe__fail(PE_ERR_IO, "%s: %s: cannot read chunk %lld", file, req[r].path,
+                          (long long)b);
+        }
+        if (st != PE_OK) {
+          for (int r = 0; r < nreq; r++) free(f->slot[r].raw);
+          free(f);
+          break;
+        }
+        in_flight++;
+#pragma omp task firstprivate(f)
+        {
+          block_decoder *d = &bd[omp_get_thread_num()];
+          int ready = d->dec.tmp && d->dec.inflater, bad_col = -1;
+          for (int r = 0; r < nreq; r++) ready = ready && d->col[r];
+          if (!ready) {
+#pragma omp atomic write
+            no_memory = 1;
+          }
+          for (int r = 0; ready && r < nreq && bad_col < 0; r++)
+            if (decode(req[r].layout, d->dec.inflater, &f->slot[r], d->col[r], d->dec.tmp) != 0)
+              bad_col = r;
+          const int64_t offset = f->block * chunk_rows;
+          const int64_t n = rows - offset < chunk_rows ? rows - offset : chunk_rows;
+          if (ready && (bad_col >= 0 || fn(ctx, f->block, offset, n, d->col) != 0)) {
+#pragma omp critical(pe_h5_each_block_fail)
+            if (f->block < failed) {
+#pragma omp atomic write
+              failed = f->block;
+              corrupt_col = bad_col;
+            }
+          }
+          for (int r = 0; r < nreq; r++) free(f->slot[r].raw);
+          free(f);
+        }
+      }
+#pragma omp taskwait
+    }
+#pragma omp barrier
+    free(mine->dec.tmp);
+    libdeflate_free_decompressor(mine->dec.inflater);
+    for (int r = 0; r < nreq; r++) free(mine->col[r]);
+  }
+  free(bd);
+  if (st != PE_OK) return st;
+  PE_FAIL_IF(no_memory, PE_ERR_NOMEM, "%s: out of memory decompressing chunks", file);
+  PE_FAIL_IF(failed != INT64_MAX && corrupt_col >= 0, PE_ERR_DATA,
+             "%s: %s: chunk %lld is corrupt (cannot decompress)", file, req[corrupt_col].path,
+             (long long)failed);
+  if (failed != INT64_MAX) *failed_block = failed;
   return PE_OK;
 }
 

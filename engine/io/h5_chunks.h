@@ -18,12 +18,12 @@
 #include "personae/status.h"
 
 typedef struct {
-  int usable;          /* 1 if chunks can be read/written directly */
-  int shuffle;         /* filter pipeline: [shuffle,] deflate, or none */
+  int usable;  /* 1 if chunks can be read/written directly */
+  int shuffle; /* filter pipeline: [shuffle,] deflate, or none */
   int deflate;
-  size_t elem;         /* bytes per element (file type == memory type) */
-  int64_t chunk_rows;  /* elements per chunk */
-  int64_t row_elems;   /* elements per row: 1 for a column, the width of a matrix */
+  size_t elem;        /* bytes per element (file type == memory type) */
+  int64_t chunk_rows; /* elements per chunk */
+  int64_t row_elems;  /* elements per row: 1 for a column, the width of a matrix */
 } pe_h5_chunk_layout;
 
 /* Describes how column `did` is stored and whether the direct path applies:
@@ -52,6 +52,26 @@ typedef struct {
 pe_status pe_h5_chunks_read_many(const pe_h5_chunk_request *req, int nreq, int64_t offset,
                                  int64_t count, const char *file);
 
+/* Called for one block of rows [offset, offset + rows), on the thread that
+ * has just decoded it: cols[r] holds request r's values (in a buffer of the
+ * thread's, valid until the call returns). Returns 0, or nonzero to stop. */
+typedef int (*pe_h5_block_fn)(void *ctx, int64_t block, int64_t offset, int64_t rows,
+                              void *const *cols);
+
+/* Rows [0, rows) of several columns stored in chunks of the same number of
+ * rows (all layouts usable, 1-D), block by block: a block is one chunk of
+ * each column. One thread fetches the stored chunks in block order; each
+ * block is decoded by one thread into buffers of its own and handed to `fn`
+ * at once, while it is still in that thread's caches, so that a caller who
+ * checks or regroups the values never sends them through memory. Blocks
+ * run in parallel, in no fixed order. When `fn` stops a block, no later
+ * block is fetched and *failed_block is the lowest stopped block (-1: none);
+ * a corrupt chunk in a block before it is PE_ERR_DATA instead, naming the
+ * first one. PE_ERR_USAGE when the layouts do not fit. */
+pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int64_t rows,
+                                  pe_h5_block_fn fn, void *ctx, const char *file,
+                                  int64_t *failed_block);
+
 /* Reads rows [offset, offset + count) through the direct path. */
 pe_status pe_h5_chunks_read(hid_t did, const pe_h5_chunk_layout *layout, int64_t offset,
                             int64_t count, void *buf, const char *file, const char *path);
@@ -70,8 +90,7 @@ typedef struct {
 /* Writes every chunk of several datasets, compressing the chunks of all of
  * them in one parallel region per batch (one thread calls HDF5); chunks of
  * datasets stored without filters are written straight from `data`. */
-pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
-                                  const char *file);
+pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq, const char *file);
 
 /* Writes `nchunks` whole chunks starting at chunk index `first_chunk` from
  * `data` (nchunks * chunk_rows elements; the caller pads the last one). The

@@ -1,6 +1,7 @@
 /* The partitioned streaming pass (see partitioned_pass.h). */
 #include "rfm/partitioned_pass.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,9 +162,191 @@ static int process_batch(const pe_cix_pass *pass, pass_buffers *b, int last) {
   return failed;
 }
 
+int64_t pe_cix_pass_can_fuse(const pe_h5_table *table, unsigned columns) {
+  int64_t rows = 0;
+  for (int c = 0; c < table->ncols; c++) {
+    if (!(columns & (1u << c))) continue;
+    const pe_h5_chunk_layout *l = &table->cols[c].layout;
+    if (!table->present[c] || !l->usable || l->row_elems != 1 || l->chunk_rows <= 0 ||
+        (rows && l->chunk_rows != rows))
+      return 0;
+    rows = l->chunk_rows;
+  }
+  return rows;
+}
+
+/* What a fused pass's blocks share (pe_h5_chunks_each_block). */
+typedef struct {
+  const pe_cix_pass *pass;
+  pass_buffers *b;
+  int column_of[16]; /* request r's table column */
+  int nreq;
+  unsigned char *slab; /* every block's records, packed in the order the blocks finish */
+  size_t slab_used;
+  uint16_t **part;           /* per thread: the block's partitions */
+  double *check_s, *group_s; /* per thread */
+  /* Per block that stopped: its bad row (or -1: out of memory) and that
+   * row's values, request by request, for the message. */
+  int64_t *bad_row;
+  unsigned char (*bad_values)[16][8];
+} fused_run;
+
+/* One decoded block: check it, then group it into its own slot. */
+static int fused_block(void *ctx, int64_t block, int64_t offset, int64_t rows, void *const *cols) {
+  fused_run *fr = ctx;
+  const pe_cix_pass *pass = fr->pass;
+  pass_buffers *b = fr->b;
+  const int tid = omp_get_thread_num();
+  double t = pe_now();
+  pe_cix_chunk chunk = {.offset = offset, .rows = rows};
+  for (int r = 0; r < fr->nreq; r++) chunk.col[fr->column_of[r]] = cols[r];
+  uint16_t *part = fr->part[tid];
+  const int64_t *ids = chunk.col[pass->id_column];
+  for (int64_t i = 0; i < rows; i++) part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
+  chunk.part = part;
+  const int64_t bad = pass->check(pass->ctx, &chunk);
+  const double checked = pe_now();
+  fr->check_s[tid] += checked - t;
+  if (bad < rows) {
+    fr->bad_row[block] = bad;
+    for (int r = 0; r < fr->nreq; r++) {
+      const size_t elem = pe_dtype_size(pass->table->cols[fr->column_of[r]].type);
+      memcpy(fr->bad_values[block][r], (const unsigned char *)cols[r] + (size_t)bad * elem, elem);
+    }
+    return 1;
+  }
+  const size_t bytes =
+      pass->record_bytes ? pass->record_bytes(pass->ctx, &chunk) : pass->record_size;
+  if (!bytes || bytes > pass->record_size) {
+    fr->bad_row[block] = -1;
+    return 1;
+  }
+  size_t at;
+  const size_t need = ((size_t)rows * bytes + 63) / 64 * 64;
+#pragma omp atomic capture
+  {
+    at = fr->slab_used;
+    fr->slab_used += need;
+  }
+  unsigned char *records = b->records[block] = fr->slab + at;
+  /* A stable counting sort of the block's rows by partition. */
+  int64_t *offset_of = b->offset[block], next[PE_CIX_PARTITIONS];
+  memset(offset_of, 0, sizeof b->offset[block]);
+  for (int64_t i = 0; i < rows; i++) offset_of[part[i] + 1]++;
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    offset_of[p + 1] += offset_of[p];
+    next[p] = offset_of[p];
+  }
+  pass->scatter(pass->ctx, &chunk, 0, rows, next, records);
+  b->record_bytes[block] = bytes;
+  b->chunk_no[block] = block;
+  fr->group_s[tid] += pe_now() - checked;
+  if (pass->chunk_done) {
+#pragma omp critical(pe_cix_fused_progress)
+    pass->chunk_done(pass->ctx, rows);
+  }
+  return 0;
+}
+
+/* The fused pass: every block read, checked and grouped in parallel, then
+ * every partition walked as in a one-batch pass. */
+static pe_status run_fused(const pe_cix_pass *pass) {
+  const int64_t rows = pass->table->rows, chunk_rows = pass->chunk_rows;
+  PE_FAIL_IF(!pass->one_batch || pe_cix_pass_can_fuse(pass->table, pass->columns) != chunk_rows,
+             PE_ERR_USAGE, "%s: %s cannot be read fused in chunks of %lld rows", pass->input,
+             pass->what, (long long)chunk_rows);
+  const int64_t blocks = (rows + chunk_rows - 1) / chunk_rows;
+  PE_FAIL_IF(blocks > INT32_MAX, PE_ERR_USAGE, "%s: %lld chunks are too many", pass->input,
+             (long long)blocks);
+  const int threads = omp_get_max_threads();
+  pass_buffers b = {0};
+  fused_run fr = {.pass = pass, .b = &b};
+  pe_h5_chunk_request req[16];
+  for (int c = 0; c < pass->table->ncols; c++) {
+    if (!(pass->columns & (1u << c))) continue;
+    const pe_h5_column *col = &pass->table->cols[c];
+    fr.column_of[fr.nreq] = c;
+    req[fr.nreq++] = (pe_h5_chunk_request){col->did, &col->layout, NULL, col->path};
+  }
+  b.max_batch = (int)blocks;
+  b.records = calloc((size_t)blocks, sizeof *b.records);
+  b.record_bytes = calloc((size_t)blocks, sizeof *b.record_bytes);
+  b.chunk_no = calloc((size_t)blocks, sizeof *b.chunk_no);
+  b.offset = malloc((size_t)blocks * sizeof *b.offset);
+  fr.part = calloc((size_t)threads, sizeof *fr.part);
+  fr.check_s = calloc((size_t)threads, sizeof *fr.check_s);
+  fr.group_s = calloc((size_t)threads, sizeof *fr.group_s);
+  fr.bad_row = malloc((size_t)blocks * sizeof *fr.bad_row);
+  fr.bad_values = malloc((size_t)blocks * sizeof *fr.bad_values);
+  /* One allocation for every block's records, room for the largest record
+   * size, made here on the main thread; each block takes its records' share
+   * from the front as it finishes, so the pages touched are one run from the
+   * start (narrow records leave the tail untouched, never backed), which the
+   * caller's next steps reuse once it is freed. (Each task's own allocations
+   * came from the worker threads' arenas: the walk over them measured 0.4 s
+   * slower at 100.9M rows.) */
+  fr.slab = malloc((size_t)rows * pass->record_size + (size_t)blocks * 64 + 1);
+  int missing = !fr.slab || !b.records || !b.record_bytes || !b.chunk_no || !b.offset || !fr.part ||
+                !fr.check_s || !fr.group_s || !fr.bad_row || !fr.bad_values;
+  for (int t = 0; !missing && t < threads; t++)
+    missing |= !(fr.part[t] = malloc((size_t)chunk_rows * sizeof *fr.part[t]));
+  pe_status st = PE_OK;
+  if (missing) {
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory for %lld-row read buffers", pass->input,
+                  (long long)chunk_rows);
+    goto done;
+  }
+  double t = pe_now();
+  int64_t failed;
+  st = pe_h5_chunks_each_block(req, fr.nreq, rows, fused_block, &fr, pass->input, &failed);
+  const double fused_s = pe_now() - t;
+  if (st == PE_OK && failed >= 0 && fr.bad_row[failed] < 0)
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
+  if (st == PE_OK && failed >= 0) {
+    /* The bad row, alone, as a one-row chunk for the caller's message. */
+    pe_cix_chunk one = {.offset = failed * chunk_rows + fr.bad_row[failed], .rows = 1};
+    for (int r = 0; r < fr.nreq; r++) one.col[fr.column_of[r]] = fr.bad_values[failed][r];
+    st = pass->bad_row(pass->ctx, &one, 0);
+  }
+  if (st != PE_OK) goto done;
+  pe_cix_pass_seconds spent = {0};
+  for (int i = 0; i < threads; i++) {
+    spent.check += fr.check_s[i] / threads;
+    spent.group += fr.group_s[i] / threads;
+  }
+  spent.read = fused_s - spent.check - spent.group;
+  b.batched = (int)blocks;
+  t = pe_now();
+  const int failed_walk = process_batch(pass, &b, 1);
+  spent.process = pe_now() - t;
+  if (failed_walk) {
+    st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
+    goto done;
+  }
+  if (pass->seconds) {
+    pass->seconds->read += spent.read;
+    pass->seconds->check += spent.check;
+    pass->seconds->group += spent.group;
+    pass->seconds->process += spent.process;
+  }
+
+done:
+  for (int i = 0; fr.part && i < threads; i++) free(fr.part[i]);
+  free(fr.part);
+  free(fr.check_s);
+  free(fr.group_s);
+  free(fr.bad_row);
+  free(fr.bad_values);
+  if (b.records) memset(b.records, 0, (size_t)b.max_batch * sizeof *b.records); /* the slab's */
+  free(fr.slab);
+  free_buffers(&b);
+  return st;
+}
+
 pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
   const int64_t rows = pass->table->rows;
   if (rows == 0) return PE_OK;
+  if (pass->fused) return run_fused(pass);
   const int64_t chunk_rows = pass->chunk_rows < rows ? pass->chunk_rows : rows;
   pass_buffers b = {0};
   pe_cix_chunk chunk = {0};

@@ -73,6 +73,15 @@ typedef struct {
   /* Optional: called once per partition, on the thread that processed its
    * last rows, right after them. Returns 0, or -1 when out of memory. */
   int (*finish)(void *ctx, int p);
+  /* 1 (with one_batch): every chunk is checked and grouped by the thread
+   * that has just decoded it, while it is in that thread's caches
+   * (pe_h5_chunks_each_block), chunks in parallel. Needs every column read
+   * stored in HDF5 chunks of exactly chunk_rows rows that the direct path
+   * can decode (pe_cix_pass_can_fuse); `check`, `record_bytes` and
+   * `scatter` then run on several threads at once, each on its own chunk,
+   * must not start parallel regions of their own, and `check` sees the
+   * chunk's part[] already filled. `chunk_done` is called under a lock. */
+  int fused;
   /* Optional: called after each chunk with its row count. */
   void (*chunk_done)(void *ctx, int64_t rows);
   /* Optional: where the pass adds the seconds of its parts. */
@@ -83,6 +92,10 @@ typedef struct {
 static inline int64_t pe_cix_next_record(int64_t *next, const pe_cix_chunk *chunk, int64_t i) {
   return next[chunk->part[i]]++;
 }
+
+/* Whether a fused pass can read these columns of the table: then the rows
+ * per chunk it must use (every column's HDF5 chunk), else 0. */
+int64_t pe_cix_pass_can_fuse(const pe_h5_table *table, unsigned columns);
 
 /* Runs the pass over every row of the table (nothing for an empty one). */
 pe_status pe_cix_pass_run(const pe_cix_pass *pass);

@@ -17,7 +17,7 @@ void pe_rfm_params_init(pe_rfm_params *params) {
   memset(params, 0, sizeof *params);
   params->as_of = PE_RFM_AS_OF_AUTO;
   params->bins = 5;
-  params->chunk_rows = 1 << 20;
+  params->chunk_rows = 0;
   params->include_sessions = 1;
 }
 

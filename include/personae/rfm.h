@@ -70,7 +70,9 @@ typedef struct {
   /* Segment map, borrowed (must outlive the call). Default NULL: the default map. */
   const pe_rfm_segment_map *segments;
   /* Rows per HDF5 read (any size works; a multiple of the file's chunk size
-   * reads fastest). Default 1048576. */
+   * reads fastest). Default 0: each of the file's chunks is read, checked
+   * and grouped as one task where the four columns share a chunk size of
+   * 4096 to 4M rows (docs/rfm.md), else 1048576. */
   int64_t chunk_rows;
   /* Unused since the group-by holds all of a table's grouped rows at once
    * (docs/rfm.md); kept so that callers that set it still compile. */
