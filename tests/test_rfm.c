@@ -459,7 +459,10 @@ static void test_random_future_rows(void) {
  * 3 timestamps 150 years apart. And spans at the edge, in chunks of the
  * narrow kind: chunk 4 spans 2^32 - 1 in all three values (narrow), chunks
  * 8, 12 and 0 span 2^32 in one value each (customer, order, time: wide).
- * Against the brute force, with a default and a given as-of. */
+ * Narrow chunks whose amounts are all whole cents are packed tighter
+ * (compact): chunk 4 has an amount of 1/3 and chunk 24 one of 30 million
+ * (3e9 cents, beyond 32 bits), so they stay narrow; chunks 16 and 20 are
+ * compact. Against the brute force, with a default and a given as-of. */
 static rfm_test_row *mixed_kind_rows(int64_t n, int64_t chunk) {
   pe_rng rng;
   pe_rng_init(&rng, 77, 0);
@@ -478,6 +481,8 @@ static rfm_test_row *mixed_kind_rows(int64_t n, int64_t chunk) {
     if (kind == 3 && k % 7 == 0) t->timestamp -= (int64_t)150 * 365 * DAY;
     t->amount = amounts[pe_rng_below(&rng, sizeof amounts / sizeof amounts[0])];
   }
+  if (n > 4 * chunk + 5) rows[4 * chunk + 5].amount = 1.0 / 3.0;
+  if (n > 24 * chunk + 9) rows[24 * chunk + 9].amount = 3e7;
   /* Two rows of the chunk that stretch one value's span to `span` (the
    * others' values lie inside it). */
   const int64_t edge_chunk[] = {4, 4, 4, 8, 12, 0};
@@ -503,7 +508,7 @@ static rfm_test_row *mixed_kind_rows(int64_t n, int64_t chunk) {
  * chunks in parallel and finishing in any order, the last one partial; the
  * same mix of narrow and wide chunks, for 1 and 2 threads. */
 static void test_fused_read(void) {
-  enum { CHUNK = 4096, ROWS = 16 * CHUNK + 1000 };
+  enum { CHUNK = 4096, ROWS = 24 * CHUNK + 1000 };
   rfm_test_row *rows = mixed_kind_rows(ROWS, CHUNK);
   char path[512];
   pe_test_path(path, sizeof path, "fused.h5");
