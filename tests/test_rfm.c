@@ -138,6 +138,8 @@ static expected *brute_force(const rfm_test_row *rows, int64_t n, const int64_t 
   return e;
 }
 
+static int bounds_differ_from_scan(const pe_rfm_result *res, int bins);
+
 static void check_against(const pe_rfm_result *res, const expected *e, int64_t c, int64_t future) {
   pe_rfm_columns col;
   pe_rfm_result_columns(res, &col);
@@ -145,6 +147,7 @@ static void check_against(const pe_rfm_result *res, const expected *e, int64_t c
   pe_rfm_result_summary(res, &s);
   PE_ASSERT_EQ_LL(col.count, c);
   PE_ASSERT_EQ_LL(s.rows_future, future);
+  PE_ASSERT_EQ_LL(bounds_differ_from_scan(res, s.bins), 0);
   if (col.count != c) return;
   int bad = 0;
   for (int64_t k = 0; k < c && bad < 5; k++) {
@@ -317,6 +320,70 @@ static int64_t scores_differ_from_sorting(const pe_rfm_columns *col, int bins) {
   return bad;
 }
 
+/* Every score's cut points (lowest and highest value, count) against a scan
+ * of the scores: the engine derives them from the ranks alone. Returns the
+ * number of (dimension, score) pairs that differ. */
+static int bounds_differ_from_scan(const pe_rfm_result *res, int bins) {
+  pe_rfm_columns col;
+  pe_rfm_result_columns(res, &col);
+  int bad = 0;
+  for (int dim = 0; dim < 3; dim++) {
+    const uint8_t *score = dim == 0 ? col.r : dim == 1 ? col.f : col.m;
+    for (int s = 1; s <= bins; s++) {
+      double lo = 0, hi = 0;
+      int64_t count = 0;
+      for (int64_t k = 0; k < col.count; k++) {
+        if (!col.has_purchase[k] || score[k] != s) continue;
+        const double v = dim == 0   ? (double)col.recency_days[k]
+                         : dim == 1 ? (double)col.frequency[k]
+                                    : col.monetary[k];
+        if (count++ == 0 || v < lo) lo = v;
+        if (count == 1 || v > hi) hi = v;
+      }
+      double got_lo, got_hi;
+      int64_t got_count;
+      pe_rfm_result_bounds(res, dim, s, &got_lo, &got_hi, &got_count);
+      const int ok = got_count == count && (count == 0 || (got_lo == lo && got_hi == hi));
+      if (!ok && bad < 3)
+        fprintf(stderr, "\n  dim %d score %d: got [%g, %g] x%lld, scan [%g, %g] x%lld\n", dim, s,
+                got_lo, got_hi, (long long)got_count, lo, hi, (long long)count);
+      bad += !ok;
+    }
+  }
+  return bad;
+}
+
+/* Other bin counts: 7 bins over a few hundred customers, and 10 bins over
+ * 6 scored customers (empty bins): scores against ranks by sorting, cut
+ * points against a scan. */
+static void test_other_bins(void) {
+  static const struct {
+    int64_t rows, customers;
+    int bins;
+  } cases[] = {{3000, 300, 7}, {40, 7, 10}, {3000, 300, 2}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    int64_t *sess, ns;
+    rfm_test_row *rows = random_rows(40 + c, cases[c].rows, cases[c].customers, &sess, &ns);
+    char path[512];
+    pe_test_path(path, sizeof path, "bins.h5");
+    CU_ASSERT_EQUAL_FATAL(rfm_test_write(path, rows, cases[c].rows, sess, ns), 0);
+    pe_rfm_params p;
+    pe_rfm_params_init(&p);
+    p.bins = cases[c].bins;
+    pe_rfm_result *res = NULL;
+    PE_ASSERT_STATUS(pe_rfm_compute(path, &p, &res), PE_OK);
+    if (res) {
+      pe_rfm_columns col;
+      pe_rfm_result_columns(res, &col);
+      PE_ASSERT_EQ_LL(scores_differ_from_sorting(&col, cases[c].bins), 0);
+      PE_ASSERT_EQ_LL(bounds_differ_from_scan(res, cases[c].bins), 0);
+    }
+    pe_rfm_result_free(res);
+    free(rows);
+    free(sess);
+  }
+}
+
 static void test_many_customers_by_sorting(void) {
   enum { ROWS = 1500000, CUSTOMERS = 500000, SESSIONS = 3000 };
   /* Partitions large enough that the adopted customer tables are larger
@@ -406,6 +473,8 @@ static void test_many_customers_by_sorting(void) {
      * key buckets, so its thresholds are selected among a few of them. */
     PE_ASSERT_EQ_LL(scores_differ_from_sorting(&col, 5), 0);
     PE_ASSERT_EQ_LL(scores_differ_from_sorting(&two, 5), 0);
+    PE_ASSERT_EQ_LL(bounds_differ_from_scan(res[0], 5), 0);
+    PE_ASSERT_EQ_LL(bounds_differ_from_scan(res[1], 5), 0);
     pe_rfm_summary s;
     pe_rfm_result_summary(res[0], &s);
     PE_ASSERT_EQ_LL(s.customers_from_sessions_only, only_sessions);
@@ -1196,6 +1265,7 @@ int main(int argc, char **argv) {
   };
   static CU_TestInfo scoring[] = {
       {"qcut rank bounds match pandas", test_qcut_matches_pandas},
+      {"other bin counts: scores by sorting, cut points by scan", test_other_bins},
       {"ties broken by customer id", test_ties_by_customer_id},
       {"1 vs 2 threads bit-identical", test_threads_bit_identical},
       CU_TEST_INFO_NULL,

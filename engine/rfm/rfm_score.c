@@ -110,6 +110,17 @@ static double dim_value(const pe_rfm_result *res, int dim, int64_t i) {
   }
 }
 
+/* The cut points of bin j (1-based ranks K[j-1] + 1 .. K[j], in ascending
+ * (value, id) order): the values at its first and last rank, its count, all
+ * stored under the bin's score (reversed for recency). Known from the ranks
+ * alone: no pass over the customers' scores is needed. */
+static void set_bounds(pe_rfm_result *res, int dim, const int64_t *K, int j, double lo, double hi) {
+  const int bins = res->summary.bins, score = dim == 0 ? bins + 1 - j : j;
+  res->bound[dim][score][0] = lo;
+  res->bound[dim][score][1] = hi;
+  res->bound_count[dim][score] = K[j] - K[j - 1];
+}
+
 /* The bin of 1-based rank r: 1 + the number of thresholds K[1..bins-1] below r. */
 static inline int bin_of_rank(int64_t r, const int64_t *K, int bins) {
   int bin = 1;
@@ -122,9 +133,9 @@ static inline int bin_of_rank(int64_t r, const int64_t *K, int bins) {
  * of smaller values, plus the customers with the same value and a smaller id,
  * plus one. Linear, no comparisons. Returns -1 when the value range is too
  * wide for a count table (then selection is used). */
-static int score_by_counting(pe_rfm_result *res, const int32_t *v, const int64_t *K, uint8_t *out,
-                             int reversed) {
-  const int bins = res->summary.bins;
+static int score_by_counting(pe_rfm_result *res, int dim, const int32_t *v, const int64_t *K,
+                             uint8_t *out) {
+  const int bins = res->summary.bins, reversed = dim == 0;
   int64_t lo = INT64_MAX, hi = INT64_MIN, n = res->summary.customers_scored;
   for (int64_t i = 0; i < res->count; i++)
     if (res->has_purchase[i]) {
@@ -137,12 +148,28 @@ static int score_by_counting(pe_rfm_result *res, const int32_t *v, const int64_t
   if (!next_rank) return -1;
   for (int64_t i = 0; i < res->count; i++)
     if (res->has_purchase[i]) next_rank[v[i] - lo]++;
+  /* Each non-empty bin's first and last rank, ascending, and the values
+   * there: the value at rank r is the first whose customers reach r. */
+  int64_t want[2 * PE_RFM_MAX_BINS];
+  int nw = 0;
+  for (int j = 1; j <= bins; j++)
+    if (K[j] > K[j - 1]) {
+      want[nw++] = K[j - 1] + 1;
+      want[nw++] = K[j];
+    }
+  double at[2 * PE_RFM_MAX_BINS];
   int64_t below = 0;
-  for (int64_t k = 0; k < range; k++) {
+  for (int64_t k = 0, w = 0; k < range; k++) {
     int64_t c = next_rank[k];
+    for (; w < nw && want[w] <= below + c; w++) at[w] = (double)(k + lo);
     next_rank[k] = below + 1;
     below += c;
   }
+  for (int j = 1, w = 0; j <= bins; j++)
+    if (K[j] > K[j - 1]) {
+      set_bounds(res, dim, K, j, at[w], at[w + 1]);
+      w += 2;
+    }
   for (int64_t i = 0; i < res->count; i++) {
     if (!res->has_purchase[i]) continue;
     int bin = bin_of_rank(next_rank[v[i] - lo]++, K, bins);
@@ -201,7 +228,7 @@ static pe_status select_ranks(const pe_rfm_result *res, int dim, const int64_t *
   }
   for (int t = 1; t < team; t++)
     for (int b = 0; b < NARROW_BUCKETS; b++) hist[b] += hist[(size_t)t * NARROW_BUCKETS + b];
-  int64_t shifted[PE_RFM_MAX_BINS], below = 0, skipped = 0, gathered = 0;
+  int64_t shifted[2 * PE_RFM_MAX_BINS], below = 0, skipped = 0, gathered = 0;
   for (int b = 0, ti = 0; b < NARROW_BUCKETS; b++) {
     const int64_t c = hist[b];
     for (; ti < nt && targets[ti] < below + c; ti++) {
@@ -253,18 +280,36 @@ static pe_status select_ranks(const pe_rfm_result *res, int dim, const int64_t *
  * threshold keys below its own. */
 static pe_status score_by_selection(pe_rfm_result *res, int dim, const int64_t *K, uint8_t *out) {
   const int bins = res->summary.bins;
-  int64_t targets[PE_RFM_MAX_BINS] = {0};
-  /* Distinct 0-based positions of the last rank of bins 1..bins-1. */
+  int64_t targets[2 * PE_RFM_MAX_BINS] = {0};
+  /* Distinct 0-based positions of the first and last rank of every
+   * non-empty bin: the last ones of bins 1..bins-1 are the thresholds, and
+   * all of them give the cut points. */
   int nt = 0;
-  for (int j = 1; j < bins; j++)
-    if (nt == 0 || targets[nt - 1] != K[j] - 1) targets[nt++] = K[j] - 1;
-  item found[PE_RFM_MAX_BINS], thr[PE_RFM_MAX_BINS];
+  for (int j = 1; j <= bins; j++) {
+    if (K[j] == K[j - 1]) continue;
+    if (nt == 0 || targets[nt - 1] != K[j - 1]) targets[nt++] = K[j - 1];
+    if (targets[nt - 1] != K[j] - 1) targets[nt++] = K[j] - 1;
+  }
+  item found[2 * PE_RFM_MAX_BINS], thr[PE_RFM_MAX_BINS];
   pe_status st = select_ranks(res, dim, targets, nt, found);
   if (st != PE_OK) return st;
+    /* The item at 0-based position t. */
+#define FOUND_AT(t, ti)                \
+  do {                                 \
+    while (targets[ti] != (t)) (ti)++; \
+  } while (0)
+  for (int j = 1, ti = 0; j <= bins; j++) {
+    if (K[j] == K[j - 1]) continue;
+    FOUND_AT(K[j - 1], ti);
+    const double lo = dim_value(res, dim, found[ti].idx);
+    FOUND_AT(K[j] - 1, ti);
+    set_bounds(res, dim, K, j, lo, dim_value(res, dim, found[ti].idx));
+  }
   for (int j = 1, ti = 0; j < bins; j++) {
-    while (targets[ti] != K[j] - 1) ti++;
+    FOUND_AT(K[j] - 1, ti);
     thr[j - 1] = found[ti];
   }
+#undef FOUND_AT
 #pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < res->count; i++) {
     if (!res->has_purchase[i]) continue;
@@ -275,20 +320,6 @@ static pe_status score_by_selection(pe_rfm_result *res, int dim, const int64_t *
     out[i] = (uint8_t)(dim == 0 ? bins + 1 - bin : bin);
   }
   return PE_OK;
-}
-
-static void record_bounds(pe_rfm_result *res, int dim, const uint8_t *out) {
-  for (int64_t i = 0; i < res->count; i++) {
-    if (!res->has_purchase[i]) continue;
-    int s = out[i];
-    double v = dim_value(res, dim, i);
-    if (res->bound_count[dim][s]++ == 0) {
-      res->bound[dim][s][0] = res->bound[dim][s][1] = v;
-    } else {
-      if (v < res->bound[dim][s][0]) res->bound[dim][s][0] = v;
-      if (v > res->bound[dim][s][1]) res->bound[dim][s][1] = v;
-    }
-  }
 }
 
 pe_status pe__rfm_score(pe_rfm_result *res) {
@@ -310,17 +341,13 @@ pe_status pe__rfm_score(pe_rfm_result *res) {
    * own. Then the counting sorts of recency and frequency, which run
    * through the customers in order, side by side (a dimension with too wide
    * a range falls back to selection, then on its thread alone unless the
-   * caller enabled nested parallelism); then the three dimensions' bounds.
-   * Each dimension writes only its own scores and bounds. */
+   * caller enabled nested parallelism). Each dimension writes only its own
+   * scores and bounds. */
   int failed = score_by_selection(res, 2, K, score_of[2]) != PE_OK;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : failed)
   for (int dim = 0; dim < 2; dim++)
-    if (score_by_counting(res, int_values[dim], K, score_of[dim], dim == 0) != 0)
+    if (score_by_counting(res, dim, int_values[dim], K, score_of[dim]) != 0)
       failed |= score_by_selection(res, dim, K, score_of[dim]) != PE_OK;
-  if (!failed) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int dim = 0; dim < 3; dim++) record_bounds(res, dim, score_of[dim]);
-  }
   PE_FAIL_IF(failed, PE_ERR_NOMEM, "out of memory scoring %lld customers", (long long)n);
   return PE_OK;
 }
