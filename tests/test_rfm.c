@@ -861,66 +861,63 @@ static void test_customer_index(void) {
   pe_customer_index_free(NULL);
 }
 
-/* An adopted layout (pe_cix_adopt_layout): a table built elsewhere with the
- * index's hash and probing, entries wrapping around its end, placed in a
- * scrambled order; then three times as many new ids make the table grow
- * twice. Every id keeps its slot and is found; a table smaller than the
- * index's own for the count is refused. */
-static void test_customer_index_adoption(void) {
-  enum { SIZE = 512, COUNT = 300 };
+/* Ids handed over in bulk (pe_cix_reserve_ids, pe_cix_append): no table
+ * until an insert needs one; found by scanning before that, by the table
+ * after, and through the index by the sorted ids once it is finished. */
+static void test_customer_index_bulk_ids(void) {
+  enum { COUNT = 300 };
   pe_cix_partition p = {0};
-  PE_ASSERT_EQ_LL(pe_cix_adopt_layout(&p, COUNT, 256), PE_ERR_USAGE); /* 300 > 3/4 of 256 */
-  /* The foreign layout: linear probing with the index's hash. */
-  int64_t layout[SIZE];
-  uint8_t used[SIZE] = {0};
+  PE_ASSERT_STATUS(pe_cix_reserve_ids(&p, COUNT), PE_OK);
+  int64_t ids[COUNT];
   pe_rng rng;
   pe_rng_init(&rng, 77, 1);
-  int wrapped = 0;
   for (int k = 0; k < COUNT; k++) {
-    int64_t id;
-    uint64_t pos;
-    int again;
-    do { /* a fresh id */
-      id = (int64_t)pe_rng_next(&rng);
-      again = 0;
-      for (uint64_t q = 0; q < SIZE; q++) again |= used[q] && layout[q] == id;
-    } while (again);
-    const uint64_t home = pe_cix_hash(id) & (SIZE - 1);
-    for (pos = home; used[pos]; pos = (pos + 1) & (SIZE - 1)) {
-    }
-    wrapped |= pos < home;
-    used[pos] = 1;
-    layout[pos] = id;
+    ids[k] = (int64_t)(pe_rng_next(&rng) >> 1); /* distinct in all likelihood, and >= 0 */
+    PE_ASSERT_EQ_LL(pe_cix_append(&p, ids[k]), k);
   }
-  PE_ASSERT_STATUS(pe_cix_adopt_layout(&p, COUNT, SIZE), PE_OK);
-  int64_t slot_of[SIZE];
-  for (uint64_t k = 0; k < SIZE; k++) {
-    const uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (SIZE - 1);
-    if (used[i]) slot_of[i] = pe_cix_place(&p, i, layout[i]);
-  }
-  PE_ASSERT_EQ_LL(p.count, COUNT);
-  /* Found where the layout put them, before any growth rebuilds the table. */
-  int misplaced = 0;
-  for (uint64_t i = 0; i < SIZE; i++)
-    if (used[i]) misplaced += pe_cix_find_slot(&p, layout[i], pe_cix_hash(layout[i])) != slot_of[i];
-  PE_ASSERT_EQ_LL(misplaced, 0);
+  int64_t slot = -1;
+  PE_ASSERT_STATUS(pe_cix_reserve_ids(&p, 10), PE_ERR_USAGE); /* not empty */
+  CU_ASSERT_PTR_NULL(p.table);
+  int bad = 0;
+  for (int k = 0; k < COUNT; k++) bad += pe_cix_find_slot(&p, ids[k], pe_cix_hash(ids[k])) != k;
+  bad += pe_cix_find_slot(&p, -5, pe_cix_hash(-5)) != -1;
+  PE_ASSERT_EQ_LL(bad, 0);
+  /* The first insert builds the table from the ids, in slot order. */
   int64_t extra[3 * COUNT];
   for (int k = 0; k < 3 * COUNT; k++) {
-    int64_t slot;
-    extra[k] = -1 - k; /* not among the random ids above, in all likelihood */
+    extra[k] = -1 - k;
     PE_ASSERT_STATUS(pe_cix_upsert(&p, extra[k], pe_cix_hash(extra[k]), &slot), PE_OK);
+    PE_ASSERT_EQ_LL(slot, COUNT + k);
   }
-  CU_ASSERT(p.mask + 1 >= 2 * SIZE); /* it grew */
-  int bad = 0;
-  for (uint64_t i = 0; i < SIZE; i++)
-    if (used[i]) bad += pe_cix_find_slot(&p, layout[i], pe_cix_hash(layout[i])) != slot_of[i];
+  PE_ASSERT_STATUS(pe_cix_upsert(&p, ids[7], pe_cix_hash(ids[7]), &slot), PE_OK);
+  PE_ASSERT_EQ_LL(slot, 7); /* known: not added again */
+  CU_ASSERT_PTR_NOT_NULL(p.table);
+  for (int k = 0; k < COUNT; k++) bad += pe_cix_find_slot(&p, ids[k], pe_cix_hash(ids[k])) != k;
   for (int k = 0; k < 3 * COUNT; k++)
     bad += pe_cix_find_slot(&p, extra[k], pe_cix_hash(extra[k])) != COUNT + k;
   PE_ASSERT_EQ_LL(bad, 0);
   PE_ASSERT_EQ_LL(p.count, 4 * COUNT);
-  CU_ASSERT(wrapped); /* the layout had a run across the end */
   free(p.table);
   free(p.ids);
+
+  /* A whole index filled this way: dense indices in ascending id order. */
+  pe_customer_index *ix;
+  PE_ASSERT_STATUS(pe_customer_index_create(&ix), PE_OK);
+  for (int k = 0; k < COUNT; k++) { /* ids by partition, as the RFM walk hands them over */
+    pe_cix_partition *q = &ix->part[pe_cix_partition_of(pe_cix_hash(ids[k]))];
+    if (!q->ids_cap) PE_ASSERT_STATUS(pe_cix_reserve_ids(q, COUNT), PE_OK);
+    pe_cix_append(q, ids[k]);
+  }
+  PE_ASSERT_STATUS(pe_customer_index_finish(ix), PE_OK);
+  PE_ASSERT_EQ_LL(pe_customer_index_count(ix), COUNT);
+  const int64_t *sorted = pe_customer_index_ids(ix);
+  for (int64_t d = 0; d < COUNT; d++) {
+    bad += d > 0 && sorted[d - 1] >= sorted[d];
+    bad += pe_customer_index_find(ix, sorted[d]) != d;
+  }
+  bad += pe_customer_index_find(ix, -5) != -1;
+  PE_ASSERT_EQ_LL(bad, 0);
+  pe_customer_index_free(ix);
 }
 
 static void test_written_group(void) {
@@ -1272,7 +1269,7 @@ int main(int argc, char **argv) {
   };
   static CU_TestInfo parts[] = {
       {"customer index", test_customer_index},
-      {"customer index adopts a layout, then grows", test_customer_index_adoption},
+      {"customer index: ids in bulk, table at the first insert", test_customer_index_bulk_ids},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
       {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
       {"tag groups: vector and portable agree with the definition", test_tag_group},

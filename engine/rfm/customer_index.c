@@ -73,23 +73,13 @@ pe_status pe_cix_grow(pe_cix_partition *p) {
   return make_room(p, p->count + 1);
 }
 
-pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size) {
-  /* Any power of two the ids fill to at most 3/4, as pe_cix_upsert keeps its
-   * own tables; a smaller one than the index would start with is rebuilt at
-   * the index's sizes by the first insert that needs room. */
-  if (p->table || p->count || size == 0 || (size & (size - 1)) || size > ((uint64_t)1 << 32) ||
-      (uint64_t)count * 4 > size * 3)
-    return PE_ERR_USAGE;
+pe_status pe_cix_reserve_ids(pe_cix_partition *p, int64_t count) {
+  if (p->table || p->count || count < 0) return PE_ERR_USAGE;
   const int64_t cap = ids_cap_for(count);
   int64_t *ids = realloc(p->ids, (size_t)cap * sizeof *ids);
   if (!ids) return PE_ERR_NOMEM;
   p->ids = ids;
   p->ids_cap = cap;
-  /* Out of memory here leaves a larger id list and no table: still a valid
-   * empty partition (the next insert makes its table), freed as usual. */
-  p->table = calloc(size, sizeof *p->table);
-  if (!p->table) return PE_ERR_NOMEM;
-  p->mask = size - 1;
   return PE_OK;
 }
 
@@ -241,6 +231,17 @@ const int64_t *pe_customer_index_ids(const pe_customer_index *ix) {
 int64_t pe_customer_index_find(const pe_customer_index *ix, int64_t id) {
   uint64_t h = pe_cix_hash(id);
   const pe_cix_partition *p = &ix->part[pe_cix_partition_of(h)];
+  if (!p->table && p->count && ix->finished) { /* filled in bulk, no table: the sorted ids */
+    int64_t lo = 0, hi = ix->count;
+    while (lo < hi) {
+      const int64_t mid = lo + (hi - lo) / 2;
+      if (ix->sorted_ids[mid] < id)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo < ix->count && ix->sorted_ids[lo] == id ? lo : -1;
+  }
   int64_t s = pe_cix_find_slot(p, id, h);
   return s < 0 ? -1 : p->dense[s];
 }

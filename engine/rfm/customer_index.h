@@ -17,9 +17,8 @@
  *      pe_cix_upsert() and keep per-slot aggregates beside the index; after
  *      the last chunk, pe_customer_index_finish() assigns dense indices, and
  *      pe_customer_index_order() maps them to (partition, slot). (RFM
- *      keeps its customers in its own per-partition tables during the pass
- *      and enters them here afterwards, in a scrambled order: ids inserted in
- *      the order of their hash bits pile up into long probe runs.)
+ *      keeps its customers in its own tables during the pass and hands each
+ *      partition's ids over in bulk when it is done, pe_cix_reserve_ids().)
  *   2. Two passes (a join): pe_customer_index_add() every id column, then
  *      finish, then pe_customer_index_lookup() each chunk to dense indices and
  *      accumulate into plain arrays of length C. */
@@ -88,26 +87,6 @@ void pe_customer_index_free(pe_customer_index *ix);
 /* Grows a partition's table or id list; the slow path of pe_cix_upsert(). */
 pe_status pe_cix_grow(pe_cix_partition *p);
 
-/* Takes over a linear-probing layout built elsewhere with this index's hash
- * and probing (home position pe_cix_hash(id) & (size - 1), then forward):
- * gives the empty partition a table of `size` entries and room for `count`
- * ids, after which pe_cix_place() puts each id where that layout has it,
- * instead of inserting ids one by one into a table of their own. `size`
- * must be a power of two that `count` ids fill to at most 3/4 (as the
- * index's own tables); PE_ERR_USAGE otherwise, or when the partition is not
- * empty. PE_ERR_NOMEM without a message (safe on worker threads). */
-pe_status pe_cix_adopt_layout(pe_cix_partition *p, int64_t count, uint64_t size);
-
-/* Puts `id` at table position `pos` of an adopted layout with the next
- * slot, and returns that slot. At most `count` ids, each at its position in
- * the layout. */
-static inline int64_t pe_cix_place(pe_cix_partition *p, uint64_t pos, int64_t id) {
-  assert(p->count < p->ids_cap && pos <= p->mask && p->table[pos].slot_plus_one == 0);
-  p->table[pos] = (pe_cix_entry){id, (uint32_t)(p->count + 1), 0};
-  p->ids[p->count] = id;
-  return p->count++;
-}
-
 /* Finds `id` (whose hash is `hash`) in partition `p`, inserting it if new, and
  * writes its local slot. The caller must hold `p` exclusively. Returns
  * PE_ERR_NOMEM only if growing the table fails (no message is recorded, so it
@@ -134,9 +113,29 @@ static inline pe_status pe_cix_upsert(pe_cix_partition *p, int64_t id, uint64_t 
   }
 }
 
+/* Gives the empty partition room for `count` ids and no table; the ids are
+ * then appended with pe_cix_append(), at most `count`, each a new one. The
+ * table is built only when an insert needs it (pe_cix_upsert, from the ids
+ * in slot order): a partition filled once, in bulk, that nothing inserts
+ * into afterwards never pays for one (RFM without /sessions: 267 MB of
+ * tables at 9.5M customers). Lookups in it scan its ids before
+ * pe_customer_index_finish and search the sorted ids after. PE_ERR_USAGE
+ * when the partition is not empty; PE_ERR_NOMEM without a message. */
+pe_status pe_cix_reserve_ids(pe_cix_partition *p, int64_t count);
+
+static inline int64_t pe_cix_append(pe_cix_partition *p, int64_t id) {
+  assert(p->count < p->ids_cap && !p->table);
+  p->ids[p->count] = id;
+  return p->count++;
+}
+
 /* Finds `id` in partition `p`: its local slot, or -1. */
 static inline int64_t pe_cix_find_slot(const pe_cix_partition *p, int64_t id, uint64_t hash) {
-  if (!p->table) return -1;
+  if (!p->table) { /* none yet (pe_cix_reserve_ids): the ids themselves */
+    for (int64_t s = 0; s < p->count; s++)
+      if (p->ids[s] == id) return s;
+    return -1;
+  }
   uint64_t pos = hash & p->mask;
   for (;;) {
     const pe_cix_entry *e = &p->table[pos];

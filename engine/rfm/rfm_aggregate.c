@@ -648,11 +648,10 @@ static int finish_partition(void *ctx, int p) {
   const customer_entry *customers = canonical_customers(ws, &moved);
   const uint64_t size = pe_table_entries_for(ws->ncustomers);
   uint32_t *slot_of = pe_reuse(&ws->slot_of_block, (size_t)size * sizeof *slot_of);
-  /* The customer table is a linear-probing table of the ids with the
-   * index's hash, filled to at most 3/4: the index takes its layout over,
-   * each customer placed where it sits. */
+  /* The index gets the ids alone: its table is built only if /sessions
+   * adds customers (pe_cix_reserve_ids). */
   if (!customers || !slot_of || grow_slots(ps, ws->ncustomers) != 0 ||
-      pe_cix_adopt_layout(cp, ws->ncustomers, size) != PE_OK)
+      pe_cix_reserve_ids(cp, ws->ncustomers) != PE_OK)
     return -1;
   /* Slots are numbered in a scrambled order of positions (k -> k * odd is
    * a bijection modulo a power of two): fixed by the table, so the same
@@ -661,7 +660,7 @@ static int finish_partition(void *ctx, int p) {
     const uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (size - 1);
     const customer_entry *e = &customers[i];
     if (e->first == NO_CUSTOMER) continue;
-    const int64_t slot = pe_cix_place(cp, i, e->id);
+    const int64_t slot = pe_cix_append(cp, e->id);
     slot_of[i] = (uint32_t)slot;
     ps->slots[slot] = (slot_state){e->monetary, e->first, e->last, 0, 0};
   }
