@@ -37,6 +37,7 @@
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
 #include "rfm/rfm_internal.h"
+#include "rfm/row_pack.h"
 
 #define SECONDS_PER_DAY 86400
 
@@ -63,31 +64,12 @@ typedef struct __attribute__((packed)) {
 _Static_assert(sizeof(narrow_row) == 20, "a narrow record is 20 bytes");
 
 /* A narrow row whose amount is a whole number of cents, as money mostly
- * is: 16 bytes. A chunk's rows are packed so only when every amount comes
- * back from its cents (cents_of, amount_of_cents). */
+ * is: 16 bytes (rfm/row_pack.h). */
 typedef struct {
   uint32_t customer, order, time;
   int32_t cents;
 } compact_row;
 _Static_assert(sizeof(compact_row) == 16, "a compact record is 16 bytes");
-
-/* amount * 100 rounded to the nearest integer (ties to even), as a double:
- * adding and taking off 1.5 * 2^52 leaves no fraction bits, exact below
- * 2^51 and far outside int32 above, and it vectorises where rint() does
- * not. */
-static inline double cents_rounded(double amount) {
-  const double magic = 6755399441055744.0; /* 1.5 * 2^52 */
-  return (amount * 100.0 + magic) - magic;
-}
-static inline int32_t cents_of(double amount) {
-  return (int32_t)cents_rounded(amount);
-}
-static inline double amount_of_cents_d(double cents) {
-  return cents / 100.0;
-}
-static inline double amount_of_cents(int32_t cents) {
-  return amount_of_cents_d((double)cents);
-}
 
 /* How a chunk's rows are packed. */
 enum { WIDE_ROWS, NARROW_ROWS, COMPACT_ROWS };
@@ -340,9 +322,8 @@ static inline __attribute__((always_inline)) txn_row row_at(const void *records,
   if (kind == WIDE_ROWS) return ((const txn_row *)records)[k];
   if (kind == COMPACT_ROWS) {
     const compact_row *r = (const compact_row *)records + k;
-    return (txn_row){(int64_t)((uint64_t)b->customer + r->customer),
-                     (int64_t)((uint64_t)b->order + r->order),
-                     (int64_t)((uint64_t)b->time + r->time), amount_of_cents(r->cents)};
+    return (txn_row){pe_from_offset(r->customer, b->customer), pe_from_offset(r->order, b->order),
+                     pe_from_offset(r->time, b->time), pe_amount_of_cents(r->cents)};
   }
   const narrow_row *r = (const narrow_row *)records + k;
   return (txn_row){(int64_t)((uint64_t)b->customer + r->customer),
@@ -447,93 +428,18 @@ static inline chunk_base *base_of(const aggregate_run *run, const pe_cix_chunk *
   return &run->chunks[c->offset / run->chunk_rows];
 }
 
-/* What one pass over a block of rows finds: the spans of the three values
- * that narrow records offset, whether every amount is a whole number of
- * cents that a compact record holds and that gives the amount back bit for
- * bit, and whether every amount and timestamp is in range. */
-typedef struct {
-  int64_t tmin, tmax, cmin, cmax, omin, omax;
-  int cents, ok;
-} block_scan;
-
-/* One pass, no early exit, so that it vectorises; cloned for AVX2, which
- * compares four int64 at a time (x86-64's baseline has no 64-bit compare).
- * (As separate passes, scalar, the spans alone cost 0.045 s of 100.9M
- * rows.) */
-__attribute__((target_clones("avx2", "default"))) static void scan_rows(
-    const double *amount, const int64_t *timestamp, const int64_t *customer, const int64_t *order,
-    int64_t n, block_scan *out) {
-  int64_t tmin = INT64_MAX, tmax = INT64_MIN, cmin = INT64_MAX, cmax = INT64_MIN;
-  int64_t omin = INT64_MAX, omax = INT64_MIN;
-  int cents = 1, ok = 1;
-  for (int64_t i = 0; i < n; i++) {
-    const int64_t t = timestamp[i], cu = customer[i], o = order[i];
-    const double a = amount[i];
-    tmin = t < tmin ? t : tmin;
-    tmax = t > tmax ? t : tmax;
-    cmin = cu < cmin ? cu : cmin;
-    cmax = cu > cmax ? cu : cmax;
-    omin = o < omin ? o : omin;
-    omax = o > omax ? o : omax;
-    /* pe_amount_ok and pe_timestamp_ok, without their branches. */
-    ok &= (a <= PE_MAX_ABS_AMOUNT) & (a >= -PE_MAX_ABS_AMOUNT) & (t <= PE_MAX_ABS_TIMESTAMP) &
-          (t >= -PE_MAX_ABS_TIMESTAMP);
-    /* Equal as doubles: -0.0 comes back as 0.0, which no result can tell
-     * apart (sums start at 0.0; only signs of nets and amounts are tested). */
-    const double c = cents_rounded(a);
-    cents &= (c >= -2147483647.0) & (c <= 2147483647.0) & (amount_of_cents_d(c) == a);
-  }
-  *out = (block_scan){tmin, tmax, cmin, cmax, omin, omax, cents, ok};
-}
-
 /* Checks a chunk's amounts and timestamps, finds its largest timestamp and
  * whether its rows fit narrow records. Returns the first bad row (or n) so
  * the message can name it; the lowest bad row wins whatever the thread
  * count. */
-#define CHECK_BLOCK_ROWS 65536
 static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   aggregate_run *run = ctx;
-  const int64_t *timestamp = c->col[PE_TX_TIMESTAMP];
-  const int64_t *customer = c->col[PE_TX_CUSTOMER_ID], *order = c->col[PE_TX_ORDER_ID];
-  const double *amount = c->col[PE_TX_AMOUNT];
-  const int64_t blocks = (c->rows + CHECK_BLOCK_ROWS - 1) / CHECK_BLOCK_ROWS;
-  int64_t bad = c->rows, tmin = INT64_MAX, tmax = INT64_MIN, cents = 1;
-  int64_t cmin = INT64_MAX, cmax = INT64_MIN, omin = INT64_MAX, omax = INT64_MIN;
-  /* One thread when the chunk is a task of a fused pass already. */
-  // clang-format off
-#pragma omp parallel for schedule(static) if (!omp_in_parallel()) \
-    reduction(min : bad, tmin, cmin, omin, cents) reduction(max : tmax, cmax, omax)
-  // clang-format on
-  for (int64_t b = 0; b < blocks; b++) {
-    const int64_t begin = b * CHECK_BLOCK_ROWS;
-    const int64_t n = c->rows - begin < CHECK_BLOCK_ROWS ? c->rows - begin : CHECK_BLOCK_ROWS;
-    block_scan sc;
-    scan_rows(amount + begin, timestamp + begin, customer + begin, order + begin, n, &sc);
-    if (!sc.ok) {
-      for (int64_t i = begin; i < begin + n; i++) {
-        if (!pe_amount_ok(amount[i]) || !pe_timestamp_ok(timestamp[i])) {
-          bad = i < bad ? i : bad; /* the block's first: rows after it cannot win */
-          break;
-        }
-      }
-    }
-    tmin = sc.tmin < tmin ? sc.tmin : tmin;
-    tmax = sc.tmax > tmax ? sc.tmax : tmax;
-    cmin = sc.cmin < cmin ? sc.cmin : cmin;
-    cmax = sc.cmax > cmax ? sc.cmax : cmax;
-    omin = sc.omin < omin ? sc.omin : omin;
-    omax = sc.omax > omax ? sc.omax : omax;
-    cents = cents && sc.cents;
-  }
-  const uint64_t narrow_span = (uint64_t)1 << 32;
-  const int narrow = (uint64_t)cmax - (uint64_t)cmin < narrow_span &&
-                     (uint64_t)omax - (uint64_t)omin < narrow_span &&
-                     (uint64_t)tmax - (uint64_t)tmin < narrow_span;
-  *base_of(run, c) = (chunk_base){cmin, omin, tmin,
-                                  !narrow ? WIDE_ROWS
-                                  : cents ? COMPACT_ROWS
-                                          : NARROW_ROWS,
-                                  tmax};
+  pe_row_scan sc;
+  const int64_t bad =
+      pe_scan_chunk(c->col[PE_TX_AMOUNT], c->col[PE_TX_TIMESTAMP], c->col[PE_TX_CUSTOMER_ID],
+                    c->col[PE_TX_ORDER_ID], c->rows, &sc);
+  const int kind = !pe_row_scan_narrow(&sc) ? WIDE_ROWS : sc.cents ? COMPACT_ROWS : NARROW_ROWS;
+  *base_of(run, c) = (chunk_base){sc.cmin, sc.omin, sc.tmin, kind, sc.tmax};
   return bad;
 }
 
@@ -566,10 +472,10 @@ static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_
   const chunk_base b = *base_of(ctx, c);
   if (b.kind == COMPACT_ROWS) {
     for (int64_t i = begin; i < end; i++)
-      ((compact_row *)records)[pe_cix_next_record(next, c, i)] =
-          (compact_row){(uint32_t)((uint64_t)customer[i] - (uint64_t)b.customer),
-                        (uint32_t)((uint64_t)order[i] - (uint64_t)b.order),
-                        (uint32_t)((uint64_t)timestamp[i] - (uint64_t)b.time), cents_of(amount[i])};
+      ((compact_row *)records)[pe_cix_next_record(next, c, i)] = (compact_row){
+          (uint32_t)((uint64_t)customer[i] - (uint64_t)b.customer),
+          (uint32_t)((uint64_t)order[i] - (uint64_t)b.order),
+          (uint32_t)((uint64_t)timestamp[i] - (uint64_t)b.time), pe_cents_of(amount[i])};
     return;
   }
   if (b.kind == NARROW_ROWS) {
