@@ -459,6 +459,36 @@ static void test_random_tables(void) {
   }
 }
 
+/* Small ids and whole-cent amounts: the transactions pass packs such
+ * chunks into 24-byte records (rfm/row_pack.h). The same random tables with
+ * their ids folded below a million (customers that collide simply merge,
+ * in the oracle too); then with one amount of 1/3, so that with 7-row
+ * chunks packed and unpacked chunks alternate in one file. */
+static void test_packed_records(void) {
+  for (int odd = 0; odd <= 1; odd++) {
+    tables t = {0};
+    random_tables(&t, 90 + (uint64_t)odd, 70, 1);
+    for (int64_t i = 0; i < t.n; i++)
+      t.tx[i].customer_id = (int64_t)((uint64_t)t.tx[i].customer_id % 1000003);
+    for (int64_t i = 0; i < t.ns; i++)
+      t.ss[i].customer_id = (int64_t)((uint64_t)t.ss[i].customer_id % 1000003);
+    if (odd) t.tx[t.n / 2].amount = 1.0 / 3.0;
+    char path[512];
+    pe_test_path(path, sizeof path, "packed.h5");
+    CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+    pe_features *f1 = compute(path, PE_FEATURES_AS_OF_AUTO, 0, 1);
+    pe_features *f2 = compute(path, PE_FEATURES_AS_OF_AUTO, 7, 2);
+    if (f1 && f2) {
+      check_against_oracle(&t, f1, PE_FEATURES_AS_OF_AUTO);
+      check_against_oracle(&t, f2, PE_FEATURES_AS_OF_AUTO);
+      same_result(f1, f2);
+    }
+    pe_features_free(f1);
+    pe_features_free(f2);
+    free_tables(&t);
+  }
+}
+
 static void test_as_of(void) {
   tables t = {0};
   char path[512];
@@ -930,6 +960,7 @@ static void test_many_customers_grow_tables(void) {
 static CU_TestInfo tests[] = {
     {"RFM from the features pass equals pe_rfm_compute", test_rfm_from_features_pass},
     {"random tables against the oracle, 1 vs 2 threads", test_random_tables},
+    {"packed (24-byte) and unpacked records against the oracle", test_packed_records},
     {"heavy customers grow their partition's tables", test_heavy_customers_grow_tables},
     {"many customers grow every partition's tables", test_many_customers_grow_tables},
     {"as-of drops later rows", test_as_of},
