@@ -259,6 +259,9 @@ static void test_random_tables_grow(void) {
   int64_t *sess, ns;
   rfm_test_row *rows = random_rows(3, 9000, 6000, &sess, &ns);
   run_case(rows, 9000, sess, ns, PE_RFM_AS_OF_AUTO, 1000);
+  /* One-row chunks ask for 9000 chunks, each keeping 4 KiB of offsets:
+   * raised to 3 rows (9000 / 4096, pe_cix_one_batch_chunk_rows). */
+  run_case(rows, 9000, sess, ns, PE_RFM_AS_OF_AUTO, 1);
   free(rows);
   free(sess);
 }

@@ -536,6 +536,7 @@ pe_status pe__feat_transactions_pass(pe__feat_run *run, int64_t fid) {
     goto done;
   }
   run->max_ts = INT64_MIN;
+  run->chunk_rows = pe_cix_one_batch_chunk_rows(rows, run->chunk_rows);
   const pe_cix_pass pass = {
       .table = &table,
       .input = input,

@@ -321,7 +321,7 @@ pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int6
   pe_status st = PE_OK;
   /* The lowest block that failed: its chunk `corrupt_col` was corrupt
    * (-1: `fn` stopped it). */
-  int64_t failed = INT64_MAX;
+  int64_t failed = INT64_MAX, fetch_failed = INT64_MAX; /* the block whose fetch set st */
   int corrupt_col = -1, no_memory = 0;
 #pragma omp parallel num_threads(threads)
   {
@@ -345,6 +345,7 @@ pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int6
         fetched_block *f = calloc(1, sizeof *f);
         if (!f) {
           st = pe__fail(PE_ERR_NOMEM, "%s: out of memory", file);
+          fetch_failed = b;
           break;
         }
         f->block = b;
@@ -356,6 +357,7 @@ pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int6
                           (long long)b);
         }
         if (st != PE_OK) {
+          fetch_failed = b;
           for (int r = 0; r < nreq; r++) free(f->slot[r].raw);
           free(f);
           break;
@@ -395,7 +397,9 @@ pe_status pe_h5_chunks_each_block(const pe_h5_chunk_request *req, int nreq, int6
     for (int r = 0; r < nreq; r++) free(mine->col[r]);
   }
   free(bd);
-  if (st != PE_OK) return st;
+  /* A block before the one that could not be fetched failed first: its
+   * report wins, as it would have had the fetch been slower. */
+  if (st != PE_OK && failed >= fetch_failed) return st;
   PE_FAIL_IF(no_memory, PE_ERR_NOMEM, "%s: out of memory decompressing chunks", file);
   PE_FAIL_IF(failed != INT64_MAX && corrupt_col >= 0, PE_ERR_DATA,
              "%s: %s: chunk %lld is corrupt (cannot decompress)", file, req[corrupt_col].path,

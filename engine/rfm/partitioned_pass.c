@@ -156,9 +156,11 @@ static int process_batch(const pe_cix_pass *pass, pass_buffers *b, int last) {
        * this one is walked: a run is a few hundred rows when chunks are
        * small (a fused pass), and its first lines missed every time. */
       if (i + 1 < b->batched) {
+        const size_t bytes =
+            (size_t)(b->offset[i + 1][p + 1] - b->offset[i + 1][p]) * b->record_bytes[i + 1];
         const unsigned char *next =
             b->records[i + 1] + (size_t)b->offset[i + 1][p] * b->record_bytes[i + 1];
-        for (int line = 0; line < 4; line++) __builtin_prefetch(next + 64 * line);
+        for (size_t at = 0; at < bytes && at < 4 * 64; at += 64) __builtin_prefetch(next + at);
       }
       failed |= pass->process(pass->ctx, p, b->chunk_no[i],
                               b->records[i] + (size_t)offset[p] * b->record_bytes[i],
@@ -193,8 +195,9 @@ typedef struct {
   size_t slab_used;
   uint16_t **part;           /* per thread: the block's partitions */
   double *check_s, *group_s; /* per thread */
-  /* Per block that stopped: its bad row (or -1: out of memory) and that
-   * row's values, request by request, for the message. */
+  /* Per block that stopped: its bad row (or -1: out of memory, -2: a
+   * record size out of range) and that row's values, request by request,
+   * for the message. */
   int64_t *bad_row;
   unsigned char (*bad_values)[16][8];
 } fused_run;
@@ -226,7 +229,7 @@ static int fused_block(void *ctx, int64_t block, int64_t offset, int64_t rows, v
   const size_t bytes =
       pass->record_bytes ? pass->record_bytes(pass->ctx, &chunk) : pass->record_size;
   if (!bytes || bytes > pass->record_size) {
-    fr->bad_row[block] = -1;
+    fr->bad_row[block] = -2;
     return 1;
   }
   size_t at;
@@ -308,8 +311,11 @@ static pe_status run_fused(const pe_cix_pass *pass) {
   int64_t failed;
   st = pe_h5_chunks_each_block(req, fr.nreq, rows, fused_block, &fr, pass->input, &failed);
   const double fused_s = pe_now() - t;
-  if (st == PE_OK && failed >= 0 && fr.bad_row[failed] < 0)
+  if (st == PE_OK && failed >= 0 && fr.bad_row[failed] == -1)
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
+  if (st == PE_OK && failed >= 0 && fr.bad_row[failed] == -2)
+    st = pe__fail(PE_ERR_USAGE, "%s: grouping %s: a record size out of range", pass->input,
+                  pass->what);
   if (st == PE_OK && failed >= 0) {
     /* The bad row, alone, as a one-row chunk for the caller's message. */
     pe_cix_chunk one = {.offset = failed * chunk_rows + fr.bad_row[failed], .rows = 1};

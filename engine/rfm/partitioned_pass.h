@@ -93,6 +93,15 @@ static inline int64_t pe_cix_next_record(int64_t *next, const pe_cix_chunk *chun
   return next[chunk->part[i]]++;
 }
 
+/* The rows per chunk a one-batch pass over `rows` rows should use when
+ * `requested` are asked for: at least rows / 4096, since every chunk of the
+ * batch keeps its partitions' offsets (4 KiB) until the pass ends (a
+ * one-row chunk size would otherwise take 4 GB of offsets at 1M rows). */
+static inline int64_t pe_cix_one_batch_chunk_rows(int64_t rows, int64_t requested) {
+  const int64_t floor = (rows + 4095) / 4096;
+  return requested > floor ? requested : floor > 0 ? floor : 1;
+}
+
 /* Whether a fused pass can read these columns of the table: then the rows
  * per chunk it must use (every column's HDF5 chunk), else 0. */
 int64_t pe_cix_pass_can_fuse(const pe_h5_table *table, unsigned columns);

@@ -121,8 +121,7 @@ typedef struct {
 /* A thread's tables, set up afresh for each partition it walks. Each table
  * has a spare of the same kind, which a doubling fills and then swaps in. */
 typedef struct {
-  pe_reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block,
-      moved_block;
+  pe_reusable customer_block, spare_customer_block, order_block, spare_order_block, slot_of_block;
   customer_entry *customers;
   uint64_t cmask;
   int64_t ncustomers;
@@ -156,9 +155,7 @@ static customer_entry *customer_table(pe_reusable *block, uint64_t size) {
  * and double when full. (Sized for n / 2 orders from the start, the order
  * table was twice too large for a typical 2.2 rows an order, and the walk
  * 0.15 s slower at 100.9M rows; sized for n / 16 customers, every
- * partition's customer table doubled once, 0.05 s.) The customer table's
- * layout, which the index adopts, is made canonical when the partition
- * ends (finish_partition), so that it does not depend on the thread. */
+ * partition's customer table doubled once, 0.05 s.) */
 static int start_tables(workspace *ws, int64_t n) {
   uint64_t csize = ws->last_customer_entries;
   if (csize < pe_table_entries_for(n / 64)) csize = pe_table_entries_for(n / 64);
@@ -406,7 +403,6 @@ static void free_workspaces(workspace *ws, int n) {
     pe_reusable_free(&ws[i].order_block);
     pe_reusable_free(&ws[i].spare_order_block);
     pe_reusable_free(&ws[i].slot_of_block);
-    pe_reusable_free(&ws[i].moved_block);
   }
   free(ws);
 }
@@ -511,30 +507,6 @@ static int process_rows(void *ctx, int p, int64_t chunk, const void *records, in
   return walk_rows(ws, &run->parts[p], records, n, b, WIDE_ROWS, as_of, run->filter_future);
 }
 
-/* The partition's customers in the table of the canonical size for their
- * count (the smallest that holds them at 3/4 load): the thread's table
- * itself when it has that size, else a copy in the spare, with moved[i]
- * the copy's position of the table's entry i. NULL when out of memory. */
-static const customer_entry *canonical_customers(workspace *ws, uint32_t **moved) {
-  const uint64_t size = ws->cmask + 1, canonical = pe_table_entries_for(ws->ncustomers);
-  *moved = NULL;
-  if (size == canonical) return ws->customers;
-  const uint64_t mask = canonical - 1;
-  customer_entry *t = customer_table(&ws->spare_customer_block, canonical);
-  uint32_t *m = pe_reuse(&ws->moved_block, (size_t)size * sizeof *m);
-  if (!t || !m) return NULL;
-  for (uint64_t i = 0; i < size; i++) {
-    const customer_entry *e = &ws->customers[i];
-    if (e->first == NO_CUSTOMER) continue;
-    uint64_t pos = pe_cix_hash(e->id) & mask;
-    while (t[pos].first != NO_CUSTOMER) pos = (pos + 1) & mask;
-    t[pos] = *e;
-    m[i] = (uint32_t)pos;
-  }
-  *moved = m;
-  return t;
-}
-
 /* The pass's `finish`, right after the partition's last row: moves its
  * customers into the customer index, in an order fixed by their table
  * positions (so local slots do not depend on the thread count), and their
@@ -550,18 +522,21 @@ static int finish_partition(void *ctx, int p) {
   ws->last_customer_entries = ws->cmask + 1;
   ws->last_order_entries = ws->omask + 1;
   if (ws->ncustomers == 0) return 0;
-  uint32_t *moved = NULL;
-  const customer_entry *customers = canonical_customers(ws, &moved);
-  const uint64_t size = pe_table_entries_for(ws->ncustomers);
+  const customer_entry *customers = ws->customers;
+  const uint64_t size = ws->cmask + 1;
   uint32_t *slot_of = pe_reuse(&ws->slot_of_block, (size_t)size * sizeof *slot_of);
   /* The index gets the ids alone: its table is built only if /sessions
    * adds customers (pe_cix_reserve_ids). */
-  if (!customers || !slot_of || grow_slots(ps, ws->ncustomers) != 0 ||
+  if (!slot_of || grow_slots(ps, ws->ncustomers) != 0 ||
       pe_cix_reserve_ids(cp, ws->ncustomers) != PE_OK)
     return -1;
-  /* Slots are numbered in a scrambled order of positions (k -> k * odd is
-   * a bijection modulo a power of two): fixed by the table, so the same
-   * for any thread count. */
+  /* Slots are numbered in a scrambled order of table positions (k -> k *
+   * odd is a bijection modulo a power of two), so that a table the index
+   * builds from them later (pe_cix_upsert) is not filled in hash order.
+   * The table's size depends on the partitions the thread walked before,
+   * so local slots may differ with the thread count; nothing downstream
+   * depends on them: dense indices come from the sorted ids, and the
+   * values are copied, not combined, by slot. */
   for (uint64_t k = 0; k < size; k++) {
     const uint64_t i = (k * 0x9E3779B97F4A7C15ull) & (size - 1);
     const customer_entry *e = &customers[i];
@@ -574,8 +549,7 @@ static int finish_partition(void *ctx, int p) {
   for (uint64_t i = 0; i <= ws->omask; i++) {
     if (!tags[i]) continue;
     const order_entry *e = &ws->orders[i];
-    const uint32_t at = e->customer_plus_one - 1;
-    slot_state *v = &ps->slots[slot_of[moved ? moved[at] : at]];
+    slot_state *v = &ps->slots[slot_of[e->customer_plus_one - 1]];
     if (e->net > 0)
       v->frequency++;
     else if (e->net < 0)
@@ -659,6 +633,7 @@ pe_status pe__rfm_aggregate(const char *input, const pe_rfm_params *params, pe_r
   const int fused = params->chunk_rows <= 0 && file_chunk >= PE_RFM_FUSED_MIN_ROWS &&
                     file_chunk <= PE_RFM_FUSED_MAX_ROWS;
   int64_t chunk = fused ? file_chunk : params->chunk_rows > 0 ? params->chunk_rows : (1 << 20);
+  if (!fused) chunk = pe_cix_one_batch_chunk_rows(rows, chunk);
   if (!fused && chunk > rows) chunk = rows;
   const int64_t chunks = (rows + chunk - 1) / chunk;
   run.parts = calloc(PE_CIX_PARTITIONS, sizeof *run.parts);

@@ -80,7 +80,9 @@ typedef struct {
   /* 1: customers that appear only in /sessions are kept as "No Purchase".
    * Default 1. */
   int include_sessions;
-  /* Called after each chunk with rows done / total; may be NULL. */
+  /* Called after each chunk with rows done / total; may be NULL. Calls
+   * never overlap, but in the default (fused) read they come from the
+   * worker threads, chunks in any order. */
   void (*progress)(void *ctx, int64_t done, int64_t total);
   void *progress_ctx;
 } pe_rfm_params;
