@@ -903,24 +903,36 @@ static void test_customer_index_bulk_ids(void) {
   free(p.table);
   free(p.ids);
 
-  /* A whole index filled this way: dense indices in ascending id order. */
-  pe_customer_index *ix;
-  PE_ASSERT_STATUS(pe_customer_index_create(&ix), PE_OK);
-  for (int k = 0; k < COUNT; k++) { /* ids by partition, as the RFM walk hands them over */
-    pe_cix_partition *q = &ix->part[pe_cix_partition_of(pe_cix_hash(ids[k]))];
-    if (!q->ids_cap) PE_ASSERT_STATUS(pe_cix_reserve_ids(q, COUNT), PE_OK);
-    pe_cix_append(q, ids[k]);
+  /* A whole index filled this way: dense indices in ascending id order,
+   * and the order back to (partition, slot). The random ids span 2^63 and
+   * are sorted as (id, payload) pairs; the same ids folded into a span of
+   * 3 * COUNT (negative ones too) are sorted as single keys that carry
+   * their partition and slot (pe_radix_sort_high_bits). */
+  for (int folded = 0; folded <= 1; folded++) {
+    pe_customer_index *ix;
+    PE_ASSERT_STATUS(pe_customer_index_create(&ix), PE_OK);
+    for (int k = 0; k < COUNT; k++) { /* ids by partition, as the RFM walk hands them over */
+      const int64_t id = folded ? 3 * (int64_t)((uint64_t)ids[k] % COUNT) - COUNT : ids[k];
+      pe_cix_partition *q = &ix->part[pe_cix_partition_of(pe_cix_hash(id))];
+      if (pe_cix_find_slot(q, id, pe_cix_hash(id)) >= 0) continue; /* folding collided */
+      if (!q->ids_cap) PE_ASSERT_STATUS(pe_cix_reserve_ids(q, COUNT), PE_OK);
+      pe_cix_append(q, id);
+    }
+    PE_ASSERT_STATUS(pe_customer_index_finish(ix), PE_OK);
+    const int64_t count = pe_customer_index_count(ix);
+    CU_ASSERT(folded ? count > COUNT / 2 : count == COUNT);
+    const int64_t *sorted = pe_customer_index_ids(ix);
+    const uint64_t *order = pe_customer_index_order(ix);
+    for (int64_t d = 0; d < count; d++) {
+      bad += d > 0 && sorted[d - 1] >= sorted[d];
+      bad += pe_customer_index_find(ix, sorted[d]) != d;
+      const pe_cix_partition *q = &ix->part[order[d] >> 32];
+      bad += q->ids[order[d] & 0xffffffffu] != sorted[d] || q->dense[order[d] & 0xffffffffu] != d;
+    }
+    bad += pe_customer_index_find(ix, -5 * COUNT) != -1;
+    PE_ASSERT_EQ_LL(bad, 0);
+    pe_customer_index_free(ix);
   }
-  PE_ASSERT_STATUS(pe_customer_index_finish(ix), PE_OK);
-  PE_ASSERT_EQ_LL(pe_customer_index_count(ix), COUNT);
-  const int64_t *sorted = pe_customer_index_ids(ix);
-  for (int64_t d = 0; d < COUNT; d++) {
-    bad += d > 0 && sorted[d - 1] >= sorted[d];
-    bad += pe_customer_index_find(ix, sorted[d]) != d;
-  }
-  bad += pe_customer_index_find(ix, -5) != -1;
-  PE_ASSERT_EQ_LL(bad, 0);
-  pe_customer_index_free(ix);
 }
 
 static void test_written_group(void) {

@@ -173,6 +173,64 @@ pe_status pe_customer_index_add_column(pe_customer_index *ix, int64_t fid, const
   return st;
 }
 
+/* Dense indices by sorting keys that carry their (partition, slot): id -
+ * smallest id in the high bits, partition and slot below, when they fit 64
+ * bits together (ids spanning under 2^40 at a few thousand customers a
+ * partition; 9.5M customers: sorting 0.15 -> 0.10 s). The id bits alone are
+ * sorted: ids are distinct. Returns 0 when they do not fit (nothing done),
+ * 1 when done, -1 when out of memory. */
+static int finish_packed(pe_customer_index *ix, int64_t total, const int64_t *first) {
+  int64_t lo = INT64_MAX, hi = INT64_MIN, most = 0;
+#pragma omp parallel for schedule(dynamic, 8) reduction(min : lo) reduction(max : hi, most)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
+    most = ix->part[p].count > most ? ix->part[p].count : most;
+    for (int64_t s = 0; s < ix->part[p].count; s++) {
+      const int64_t id = ix->part[p].ids[s];
+      lo = id < lo ? id : lo;
+      hi = id > hi ? id : hi;
+    }
+  }
+  if (total < 2) return 0;
+  const int slot_bits = most > 1 ? 64 - __builtin_clzll((uint64_t)most - 1) : 1;
+  const int low = PE_CIX_PARTITION_BITS + slot_bits;
+  const uint64_t span = (uint64_t)hi - (uint64_t)lo;
+  if (low >= 64 || (span >> (64 - low)) != 0) return 0;
+  uint64_t *keys = malloc((size_t)total * sizeof *keys);
+  ix->sorted_ids = malloc((size_t)total * sizeof *ix->sorted_ids);
+  int failed = !keys || !ix->sorted_ids;
+  for (int p = 0; !failed && p < PE_CIX_PARTITIONS; p++) {
+    pe_cix_partition *part = &ix->part[p];
+    part->dense = malloc((size_t)(part->count ? part->count : 1) * sizeof *part->dense);
+    failed |= !part->dense;
+  }
+  if (failed) {
+    free(keys);
+    return -1;
+  }
+#pragma omp parallel for schedule(dynamic, 8)
+  for (int p = 0; p < PE_CIX_PARTITIONS; p++)
+    for (int64_t s = 0; s < ix->part[p].count; s++)
+      keys[first[p] + s] = ((uint64_t)ix->part[p].ids[s] - (uint64_t)lo) << low |
+                           (uint64_t)p << slot_bits | (uint64_t)s;
+  if (pe_radix_sort_high_bits(keys, total, low) != PE_OK) {
+    free(keys);
+    return -1;
+  }
+  const uint64_t slot_mask = ((uint64_t)1 << slot_bits) - 1;
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < total; i++) {
+    const unsigned p = (unsigned)((keys[i] >> slot_bits) & (PE_CIX_PARTITIONS - 1));
+    const int64_t s = (int64_t)(keys[i] & slot_mask);
+    ix->sorted_ids[i] = (int64_t)((uint64_t)lo + (keys[i] >> low));
+    ix->part[p].dense[s] = i;
+    keys[i] = (uint64_t)p << 32 | (uint64_t)s; /* becomes the order */
+  }
+  ix->count = total;
+  ix->finished = 1;
+  ix->order = keys;
+  return 1;
+}
+
 pe_status pe_customer_index_finish(pe_customer_index *ix) {
   PE_FAIL_IF(ix->finished, PE_ERR_INTERNAL, "customer index: finished twice");
   int64_t total = 0, first[PE_CIX_PARTITIONS];
@@ -180,6 +238,9 @@ pe_status pe_customer_index_finish(pe_customer_index *ix) {
     first[p] = total;
     total += ix->part[p].count;
   }
+  const int packed = finish_packed(ix, total, first);
+  PE_FAIL_IF(packed < 0, PE_ERR_NOMEM, "out of memory sorting customer ids");
+  if (packed) return PE_OK;
   uint64_t *keys = malloc((size_t)(total ? total : 1) * sizeof *keys);
   uint64_t *vals = malloc((size_t)(total ? total : 1) * sizeof *vals);
   pe_status st =

@@ -23,12 +23,14 @@
  * So the threads each take one block per pass and the output is the same
  * for any thread count. (The blocks' counts are taken anew in each pass:
  * the previous pass moved the keys between blocks.) */
-pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
+/* The sort by the bits of the keys above the lowest `ignore_low`, vals (or
+ * NULL) moving along. */
+static pe_status sort(uint64_t *keys, uint64_t *vals, int64_t n, int ignore_low) {
   if (n < 2) return PE_OK;
   const int blocks = n >= PARALLEL_MIN_KEYS ? omp_get_max_threads() : 1;
   int64_t(*count)[1 << MAX_DIGIT_BITS] = malloc((size_t)blocks * sizeof *count);
-  uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = malloc((size_t)n * sizeof *v2);
-  if (!count || !k2 || !v2) {
+  uint64_t *k2 = malloc((size_t)n * sizeof *k2), *v2 = vals ? malloc((size_t)n * sizeof *v2) : NULL;
+  if (!count || !k2 || (vals && !v2)) {
     free(count);
     free(k2);
     free(v2);
@@ -41,7 +43,8 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
     any |= keys[i];
     all &= keys[i];
   }
-  const uint64_t varying = any ^ all;
+  const uint64_t varying =
+      (any ^ all) & (ignore_low >= 64 ? 0 : ~(((uint64_t)1 << ignore_low) - 1));
   /* Bits every key shares move nothing. The digits either cover the span
    * from the lowest to the highest varying bit in equal widths of at most
    * MAX_DIGIT_BITS, or are the bytes that hold a varying bit, whichever
@@ -89,7 +92,7 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
         for (int64_t i = b * per; i < end; i++) {
           const int64_t to = at[(ks[i] >> shift) & digit_mask]++;
           kd[to] = ks[i];
-          vd[to] = vs[i];
+          if (vs) vd[to] = vs[i];
         }
       }
     }
@@ -102,10 +105,18 @@ pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
   }
   if (ks != keys) {
     memcpy(keys, ks, (size_t)n * sizeof *keys);
-    memcpy(vals, vs, (size_t)n * sizeof *vals);
+    if (vals) memcpy(vals, vs, (size_t)n * sizeof *vals);
   }
   free(count);
   free(k2);
   free(v2);
   return PE_OK;
+}
+
+pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n) {
+  return sort(keys, vals, n, 0);
+}
+
+pe_status pe_radix_sort_high_bits(uint64_t *keys, int64_t n, int ignore_low) {
+  return sort(keys, NULL, n, ignore_low);
 }

@@ -16,4 +16,9 @@ static inline uint64_t pe_radix_key_i64(int64_t v) {
  * shares are skipped, so small ids cost few passes. */
 pe_status pe_radix_sort_pairs(uint64_t *keys, uint64_t *vals, int64_t n);
 
+/* Sorts keys by their bits above the lowest `ignore_low`, which travel
+ * along unsorted (a payload packed into the key); stable. Half the memory
+ * traffic of pairs where key and payload fit 64 bits together. */
+pe_status pe_radix_sort_high_bits(uint64_t *keys, int64_t n, int ignore_low);
+
 #endif
