@@ -1018,8 +1018,7 @@ static void test_radix_sort(void) {
 }
 
 /* core/table_space: an array extended in place keeps its address and its
- * contents; one that outgrows its reservation moves with its contents; a
- * doubled table is found where it was. */
+ * contents; one that outgrows its reservation moves with its contents. */
 static void test_table_space(void) {
   pe_table_space sp = {0};
   const size_t reserve = pe_table_space_reserve(1, 1 << 20, 64, sizeof(int64_t));
@@ -1040,24 +1039,6 @@ static void test_table_space(void) {
   PE_ASSERT_EQ_LL(bad, 0);
   pe_table_space_release(&sp, c);
   CU_ASSERT(sp.map == NULL && sp.room == 0);
-
-  /* Copy-out temporaries: the calling thread's slot, reused. */
-  int slots = 0;
-  pe_table_scratch *s = pe_table_scratch_create(&slots);
-  CU_ASSERT_FATAL(s != NULL && slots >= 1);
-  int64_t src[100];
-  for (int i = 0; i < 100; i++) src[i] = i * 7;
-  void *one_off = NULL;
-  int64_t *copy = pe_table_copy_out(s, slots, src, sizeof src, &one_off);
-  CU_ASSERT(copy != NULL && one_off == NULL && memcmp(copy, src, sizeof src) == 0);
-  CU_ASSERT(pe_table_copy_out(s, slots, src, 10 * sizeof *src, &one_off) == copy);
-  pe_table_scratch_trim(s, slots);
-  CU_ASSERT(s[0].p == NULL);
-  /* A thread without a slot gets a one-off block. */
-  copy = pe_table_copy_out(s, 0, src, sizeof src, &one_off);
-  CU_ASSERT(copy != NULL && copy == one_off && memcmp(copy, src, sizeof src) == 0);
-  free(one_off);
-  pe_table_scratch_free(s, slots);
 }
 
 /* core/tag_group: the vector and the byte-at-a-time answers agree with the
@@ -1286,7 +1267,7 @@ int main(int argc, char **argv) {
       {"customer index", test_customer_index},
       {"customer index: ids in bulk, table at the first insert", test_customer_index_bulk_ids},
       {"radix sort: ascending, stable, any thread count", test_radix_sort},
-      {"table space: in-place growth, moves, copy-out temporaries", test_table_space},
+      {"table space: in-place growth, moves", test_table_space},
       {"tag groups: vector and portable agree with the definition", test_tag_group},
       {"partitioned pass: rows in order, chunk numbers, record sizes, warm and finish",
        test_partitioned_pass_warm},

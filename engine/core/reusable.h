@@ -50,4 +50,12 @@ static inline uint64_t pe_table_entries_for(int64_t keys) {
   return size;
 }
 
+/* A thread's table's size for its next piece of work: the size its last
+ * one ended with (pieces of one job are alike, so the table seldom has to
+ * double), kept within room for min_keys to max_keys. */
+static inline uint64_t pe_table_start_entries(uint64_t last, int64_t min_keys, int64_t max_keys) {
+  const uint64_t lo = pe_table_entries_for(min_keys), hi = pe_table_entries_for(max_keys);
+  return last < lo ? lo : last > hi ? hi : last;
+}
+
 #endif

@@ -16,7 +16,6 @@
 
 #include "core/huge_alloc.h"
 
-#include <omp.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,68 +115,4 @@ size_t pe_table_space_reserve(uint64_t share, uint64_t all, uint64_t need, size_
   while (((want < want_share && want < all) || want < need) && want < ((uint64_t)1 << 40))
     want *= 2;
   return (size_t)want * elem;
-}
-
-pe_table_scratch *pe_table_scratch_create(int *slots) {
-  /* Threads are numbered below omp_get_max_threads() in every parallel
-   * region the caller opens with the default team size. */
-  *slots = omp_get_max_threads();
-  return calloc((size_t)*slots, sizeof(pe_table_scratch));
-}
-
-void pe_table_scratch_trim(pe_table_scratch *s, int slots) {
-  for (int th = 0; s && th < slots; th++) {
-    free(s[th].p);
-    s[th] = (pe_table_scratch){NULL, 0};
-  }
-}
-
-void pe_table_scratch_free(pe_table_scratch *s, int slots) {
-  pe_table_scratch_trim(s, slots);
-  free(s);
-}
-
-/* The calling thread's temporary of at least `bytes`; NULL when out of
- * memory or when the thread has no slot. */
-static void *scratch_for(pe_table_scratch *s, int slots, size_t bytes) {
-  const int th = omp_get_thread_num();
-  if (!s || th >= slots) return NULL;
-  pe_table_scratch *sc = &s[th];
-  if (bytes > sc->cap) {
-    size_t cap = sc->cap ? sc->cap : ((size_t)1 << 16);
-    while (cap < bytes) cap *= 2;
-    void *p = malloc(cap);
-    if (!p) return NULL;
-    free(sc->p);
-    sc->p = p;
-    sc->cap = cap;
-  }
-  return sc->p;
-}
-
-void *pe_table_copy_out(pe_table_scratch *s, int slots, const void *table, size_t bytes,
-                        void **one_off) {
-  void *copy = scratch_for(s, slots, bytes);
-  if (!copy) copy = *one_off = malloc(bytes);
-  if (copy) memcpy(copy, table, bytes);
-  return copy;
-}
-
-void *pe_table_space_rehash(pe_table_space *sp, void *table, size_t old_bytes, size_t new_bytes,
-                            size_t reserve_bytes, pe_table_scratch *s, int slots, const void **old,
-                            void **one_off) {
-  *old = NULL;
-  *one_off = NULL;
-  if (table && old_bytes && !(*old = pe_table_copy_out(s, slots, table, old_bytes, one_off))) {
-    pe_table_space_release(sp, table);
-    return NULL;
-  }
-  void *t = pe_table_space_grow(sp, table, new_bytes, reserve_bytes);
-  if (!t) {
-    free(*one_off);
-    *one_off = NULL;
-    return NULL;
-  }
-  memset(t, 0, new_bytes);
-  return t;
 }

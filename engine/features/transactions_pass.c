@@ -136,18 +136,10 @@ static uint64_t *cat_table(pe_reusable *block, uint64_t size) {
   return t;
 }
 
-/* The size the thread's last partition ended with (partitions are alike),
- * within [lo, hi]. */
-static uint64_t start_size(uint64_t last, uint64_t lo, uint64_t hi) {
-  return last < lo ? lo : last > hi ? hi : last;
-}
-
 /* Sets the thread's tables up, empty, for a partition of n rows. */
 static int start_tables(tx_workspace *ws, int64_t n) {
-  const uint64_t osize =
-      start_size(ws->last_order_entries, pe_table_entries_for(n / 4), pe_table_entries_for(n));
-  const uint64_t csize =
-      start_size(ws->last_cat_entries, pe_table_entries_for(0), pe_table_entries_for(n));
+  const uint64_t osize = pe_table_start_entries(ws->last_order_entries, n / 4, n);
+  const uint64_t csize = pe_table_start_entries(ws->last_cat_entries, 0, n);
   ws->orders = order_table(&ws->order_block, osize);
   ws->cats = cat_table(&ws->cat_block, csize);
   ws->omask = osize - 1;
@@ -322,6 +314,11 @@ static inline __attribute__((always_inline)) int process_partition(
 
 /* Checks a chunk and finds its largest timestamp. Returns the first bad row
  * (or n); the lowest bad row wins whatever the thread count. */
+/* The packing of the chunk a pass callback is given. */
+static inline tx_chunk *chunk_of(const pe__feat_run *run, const pe_cix_chunk *c) {
+  return &run->tx_chunks[c->offset / run->chunk_rows];
+}
+
 static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
   pe__feat_run *run = ctx;
   const float *discount = c->col[PE_TX_DISCOUNT];
@@ -334,14 +331,13 @@ static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
       if (!(discount[i] >= 0.0f && discount[i] <= 1.0f)) bad = i < bad ? i : bad;
   }
   if (bad == c->rows && sc.tmax > run->max_ts) run->max_ts = sc.tmax;
-  run->tx_chunks[c->offset / run->chunk_rows] =
-      (tx_chunk){sc.cmin, sc.omin, sc.tmin, pe_row_scan_narrow(&sc) && sc.cents};
+  *chunk_of(run, c) = (tx_chunk){sc.cmin, sc.omin, sc.tmin, pe_row_scan_narrow(&sc) && sc.cents};
   return bad;
 }
 
 static size_t record_bytes(void *ctx, const pe_cix_chunk *c) {
   const pe__feat_run *run = ctx;
-  return run->tx_chunks[c->offset / run->chunk_rows].compact ? sizeof(tx_compact) : sizeof(tx_row);
+  return chunk_of(run, c)->compact ? sizeof(tx_compact) : sizeof(tx_row);
 }
 
 static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
@@ -367,8 +363,7 @@ static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_
   const double *amount = c->col[PE_TX_AMOUNT];
   const float *discount = c->col[PE_TX_DISCOUNT];
   const int32_t *category = c->col[PE_TX_CATEGORY];
-  const tx_chunk b =
-      ((const pe__feat_run *)ctx)->tx_chunks[c->offset / ((const pe__feat_run *)ctx)->chunk_rows];
+  const tx_chunk b = *chunk_of(ctx, c);
   if (b.compact) {
     for (int64_t i = begin; i < end; i++)
       ((tx_compact *)records)[pe_cix_next_record(next, c, i)] =

@@ -75,6 +75,21 @@ static pe_status alloc_buffers(const pe_cix_pass *pass, int64_t chunk, pass_buff
   return PE_OK;
 }
 
+static void add_seconds(const pe_cix_pass *pass, const pe_cix_pass_seconds *spent) {
+  if (!pass->seconds) return;
+  pass->seconds->read += spent->read;
+  pass->seconds->check += spent->check;
+  pass->seconds->group += spent->group;
+  pass->seconds->process += spent->process;
+}
+
+/* Each row's partition (pe_cix_partition_of), in parallel unless the caller
+ * is a task of a parallel region already (a fused pass's chunk). */
+static void partitions_of(const int64_t *ids, int64_t n, uint16_t *part) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+  for (int64_t i = 0; i < n; i++) part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
+}
+
 /* All columns of the chunk in one parallel read where their chunks can be
  * decoded directly (the usual case), the others through HDF5. */
 static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chunk *chunk) {
@@ -89,10 +104,7 @@ static pe_status read_chunk(const pe_cix_pass *pass, pass_buffers *b, pe_cix_chu
       PE_FORWARD(pe_h5_column_read(col, chunk->offset, chunk->rows, b->col[c]));
   }
   PE_FORWARD(pe_h5_chunks_read_many(req, nreq, chunk->offset, chunk->rows, pass->input));
-  const int64_t *ids = b->col[pass->id_column];
-  const int64_t n = chunk->rows;
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; i++) b->part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
+  partitions_of(b->col[pass->id_column], chunk->rows, b->part);
   return PE_OK;
 }
 
@@ -212,8 +224,7 @@ static int fused_block(void *ctx, int64_t block, int64_t offset, int64_t rows, v
   pe_cix_chunk chunk = {.offset = offset, .rows = rows};
   for (int r = 0; r < fr->nreq; r++) chunk.col[fr->column_of[r]] = cols[r];
   uint16_t *part = fr->part[tid];
-  const int64_t *ids = chunk.col[pass->id_column];
-  for (int64_t i = 0; i < rows; i++) part[i] = (uint16_t)pe_cix_partition_of(pe_cix_hash(ids[i]));
+  partitions_of(chunk.col[pass->id_column], rows, part);
   chunk.part = part;
   const int64_t bad = pass->check(pass->ctx, &chunk);
   const double checked = pe_now();
@@ -337,12 +348,7 @@ static pe_status run_fused(const pe_cix_pass *pass) {
     st = pe__fail(PE_ERR_NOMEM, "%s: out of memory grouping %s", pass->input, pass->what);
     goto done;
   }
-  if (pass->seconds) {
-    pass->seconds->read += spent.read;
-    pass->seconds->check += spent.check;
-    pass->seconds->group += spent.group;
-    pass->seconds->process += spent.process;
-  }
+  add_seconds(pass, &spent);
 
 done:
   for (int i = 0; fr.part && i < threads; i++) free(fr.part[i]);
@@ -397,12 +403,7 @@ pe_status pe_cix_pass_run(const pe_cix_pass *pass) {
     if (pass->chunk_done) pass->chunk_done(pass->ctx, chunk.rows);
   }
   st = PE_OK;
-  if (pass->seconds) {
-    pass->seconds->read += spent.read;
-    pass->seconds->check += spent.check;
-    pass->seconds->group += spent.group;
-    pass->seconds->process += spent.process;
-  }
+  add_seconds(pass, &spent);
 
 done:
   free_buffers(&b);

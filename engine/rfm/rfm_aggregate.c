@@ -157,12 +157,8 @@ static customer_entry *customer_table(pe_reusable *block, uint64_t size) {
  * 0.15 s slower at 100.9M rows; sized for n / 16 customers, every
  * partition's customer table doubled once, 0.05 s.) */
 static int start_tables(workspace *ws, int64_t n) {
-  uint64_t csize = ws->last_customer_entries;
-  if (csize < pe_table_entries_for(n / 64)) csize = pe_table_entries_for(n / 64);
-  if (csize > pe_table_entries_for(n)) csize = pe_table_entries_for(n);
-  uint64_t osize = ws->last_order_entries;
-  if (osize < pe_table_entries_for(n / 4)) osize = pe_table_entries_for(n / 4);
-  if (osize > pe_table_entries_for(n)) osize = pe_table_entries_for(n);
+  const uint64_t csize = pe_table_start_entries(ws->last_customer_entries, n / 64, n);
+  const uint64_t osize = pe_table_start_entries(ws->last_order_entries, n / 4, n);
   ws->customers = customer_table(&ws->customer_block, csize);
   ws->orders = order_table(&ws->order_block, osize);
   ws->cmask = csize - 1;
@@ -323,9 +319,8 @@ static inline __attribute__((always_inline)) txn_row row_at(const void *records,
                      pe_from_offset(r->time, b->time), pe_amount_of_cents(r->cents)};
   }
   const narrow_row *r = (const narrow_row *)records + k;
-  return (txn_row){(int64_t)((uint64_t)b->customer + r->customer),
-                   (int64_t)((uint64_t)b->order + r->order), (int64_t)((uint64_t)b->time + r->time),
-                   r->amount};
+  return (txn_row){pe_from_offset(r->customer, b->customer), pe_from_offset(r->order, b->order),
+                   pe_from_offset(r->time, b->time), r->amount};
 }
 
 static inline row_hashes hashes_of(const txn_row t) {
@@ -468,18 +463,16 @@ static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_
   const chunk_base b = *base_of(ctx, c);
   if (b.kind == COMPACT_ROWS) {
     for (int64_t i = begin; i < end; i++)
-      ((compact_row *)records)[pe_cix_next_record(next, c, i)] = (compact_row){
-          (uint32_t)((uint64_t)customer[i] - (uint64_t)b.customer),
-          (uint32_t)((uint64_t)order[i] - (uint64_t)b.order),
-          (uint32_t)((uint64_t)timestamp[i] - (uint64_t)b.time), pe_cents_of(amount[i])};
+      ((compact_row *)records)[pe_cix_next_record(next, c, i)] =
+          (compact_row){pe_offset_of(customer[i], b.customer), pe_offset_of(order[i], b.order),
+                        pe_offset_of(timestamp[i], b.time), pe_cents_of(amount[i])};
     return;
   }
   if (b.kind == NARROW_ROWS) {
     for (int64_t i = begin; i < end; i++)
       ((narrow_row *)records)[pe_cix_next_record(next, c, i)] =
-          (narrow_row){(uint32_t)((uint64_t)customer[i] - (uint64_t)b.customer),
-                       (uint32_t)((uint64_t)order[i] - (uint64_t)b.order),
-                       (uint32_t)((uint64_t)timestamp[i] - (uint64_t)b.time), amount[i]};
+          (narrow_row){pe_offset_of(customer[i], b.customer), pe_offset_of(order[i], b.order),
+                       pe_offset_of(timestamp[i], b.time), amount[i]};
     return;
   }
   for (int64_t i = begin; i < end; i++)
