@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/civil_time.h"
 #include "csv/date_parse.h"
 #include "csv/field_parse.h"
 #include "csv/line_reader.h"
@@ -278,6 +279,26 @@ static void test_unclosed_quote(void) {
   CU_ASSERT_STRING_EQUAL(c.text[1][1], "x");
 }
 
+/* The holiday test agrees with the full calendar on every day of years
+ * 1..9999, leap years and century rules included. */
+static void test_nov_dec_days(void) {
+  const int64_t first = pe_days_from_civil(1, 1, 1), last = pe_days_from_civil(9999, 12, 31);
+  int64_t wrong = 0, holidays = 0;
+  for (int64_t z = first; z <= last; z++) {
+    int64_t y;
+    unsigned m, d;
+    pe_civil_from_days(z, &y, &m, &d);
+    wrong += pe_day_in_nov_dec(z) != (m >= 11);
+    holidays += m >= 11;
+  }
+  CU_ASSERT_EQUAL(wrong, 0);
+  CU_ASSERT_EQUAL(holidays, 9999 * 61);
+  CU_ASSERT_TRUE(pe_day_in_nov_dec(pe_days_from_civil(2024, 11, 1)));
+  CU_ASSERT_FALSE(pe_day_in_nov_dec(pe_days_from_civil(2024, 10, 31)));
+  CU_ASSERT_TRUE(pe_day_in_nov_dec(pe_days_from_civil(1969, 12, 31)));
+  CU_ASSERT_FALSE(pe_day_in_nov_dec(pe_days_from_civil(1970, 1, 1)));
+}
+
 static void test_missing_file(void) {
   pe_line_reader *r;
   PE_ASSERT_STATUS(pe_line_reader_open("/nonexistent/x.csv", &r), PE_ERR_IO);
@@ -288,6 +309,7 @@ static CU_TestInfo date_tests[] = {
     {"ISO 8601 and YYYY-MM-DD forms", test_iso_forms},
     {"YYYYMMDD, slashed and Unix forms", test_compact_slashed_and_unix},
     {"impossible and unknown dates are rejected", test_bad_dates},
+    {"November and December days over years 1..9999", test_nov_dec_days},
     CU_TEST_INFO_NULL};
 static CU_TestInfo field_tests[] = {{"ids and order ids", test_ids_and_orders},
                                     {"numbers and discounts", test_numbers_and_discounts},

@@ -1,5 +1,5 @@
-/* personae run: rfm -> features -> cluster -> describe in one process, then
- * every group written to the results file in one atomic update. */
+/* personae run: rfm -> features -> cluster -> describe in one process, every
+ * group written to the results file in one atomic update. */
 #include <getopt.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/error.h"
 #include "io/h5.h"
+#include "io/results_writer.h"
 #include "personae/features.h"
 
 static const char usage_text[] =
@@ -179,25 +180,65 @@ static void log_curve(const run_args *a, const pe_persona_clustering *c) {
       pe_persona_clustering_k(c), PE_PERSONA_SILHOUETTE_SLACK, top);
 }
 
-/* Every group goes into the results file in one atomic update at the end:
- * one temporary file, one flush, one rename (personae/results.h). */
-static pe_status write_results(const run_args *a, const char *results, pipeline *p) {
+/* k-means on the scaled features, then the persona of each cluster. */
+static pe_status cluster_and_describe(const run_args *a, pipeline *p) {
+  double t = pe_cli_now();
+  const int64_t n = pe_features_count(p->features);
+  const int d = pe_features_dim(p->features);
+  for (int j = 0; j < d; j++) p->columns[j] = pe_features_column(p->features, j);
+  PE_FORWARD(
+      pe_persona_cluster(pe_features_scaled(p->features), n, d, &a->cluster, &p->clustering));
+  const pe_kmeans_model *model = pe_persona_clustering_model(p->clustering);
+  p->seconds[STEP_CLUSTER] = pe_cli_now() - t;
+
+  t = pe_cli_now();
+  int has_sessions = 0;
+  for (int j = 0; j < d; j++) has_sessions |= pe_feature_needs_sessions(p->columns[j]);
+  pe_rfm_columns rc;
+  pe_rfm_result_columns(p->rfm, &rc);
+  pe_rfm_summary rs;
+  pe_rfm_result_summary(p->rfm, &rs);
+  const pe_rfm_segment_map *map = pe_rfm_result_segment_map(p->rfm);
+  int nseg = pe_rfm_segment_map_count(map);
+  if (nseg > 256) nseg = 256;
+  for (int s = 0; s < nseg; s++) p->segment_names[s] = pe_rfm_segment_map_name(map, s);
+  PE_FORWARD(pe_persona_data_from_memory(a->input, n, d, p->columns, pe_features_raw(p->features),
+                                         pe_features_customer_ids(p->features),
+                                         pe_kmeans_model_labels(model), pe_kmeans_model_k(model),
+                                         has_sessions, rc.count, rc.customer_id, rc.segment, rc.r,
+                                         rc.f, rs.bins, nseg, p->segment_names, &p->data));
+  PE_FORWARD(pe_persona_describe(pe_persona_data_input(p->data), &a->describe, &p->report));
+  p->seconds[STEP_DESCRIBE] = pe_cli_now() - t;
+  return PE_OK;
+}
+
+/* Every group goes into the results file in one atomic update: one
+ * temporary file, one flush, one rename at the end (personae/results.h).
+ * /rfm and /features are written as soon as they are known, so that the
+ * disk writes them while the clusters are found and described, and the
+ * commit's fsync waits for little. */
+static pe_status begin_results(const run_args *a, const char *results, pe_results_writer **w) {
   const char *inputs[] = {a->input, NULL};
   static const char *const groups[] = {"/rfm",     "/features", "/kmeans",
                                        "/predict", "/personas", NULL};
-  char source[4200];
-  snprintf(source, sizeof source, "%s:/features/scaled", results);
-  pe_results_writer *w;
-  PE_FORWARD(pe_results_begin(results, inputs, groups, &w));
+  return pe_results_begin(results, inputs, groups, w);
+}
+
+static pe_status write_inputs_of_clustering(const run_args *a, pe_results_writer *w, pipeline *p) {
   double t = pe_cli_now();
   pe_status st = pe_rfm_write_into(p->rfm, w, a->input);
   p->write_seconds[0] = pe_cli_now() - t;
   t = pe_cli_now();
   if (st == PE_OK) st = pe_features_write_into(p->features, w, a->input);
   p->write_seconds[1] = pe_cli_now() - t;
-  t = pe_cli_now();
-  if (st == PE_OK)
-    st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
+  return st;
+}
+
+static pe_status write_personas_and_commit(const char *results, pe_results_writer *w, pipeline *p) {
+  char source[4200];
+  snprintf(source, sizeof source, "%s:/features/scaled", results);
+  double t = pe_cli_now();
+  pe_status st = pe_kmeans_model_write_into(pe_persona_clustering_model(p->clustering), w, source);
   if (st == PE_OK) st = pe_persona_report_write_into(p->report, w, pe_persona_data_input(p->data));
   p->write_seconds[2] = pe_cli_now() - t;
   if (st != PE_OK) {
@@ -228,38 +269,19 @@ static pe_status run_steps(const run_args *a, const char *results, pipeline *p) 
   PE_FORWARD(pe_rfm_compute_from_aggregates(&agg, &rp, &p->rfm));
   p->seconds[STEP_RFM] = pe_cli_now() - t;
 
+  pe_results_writer *w;
+  PE_FORWARD(begin_results(a, results, &w));
+  pe_status st = write_inputs_of_clustering(a, w, p);
+  if (st == PE_OK) pe__results_start_writeback(w);
+  if (st == PE_OK) st = cluster_and_describe(a, p);
+  if (st != PE_OK) {
+    pe_results_abort(w);
+    return st;
+  }
   t = pe_cli_now();
-  const int64_t n = pe_features_count(p->features);
-  const int d = pe_features_dim(p->features);
-  for (int j = 0; j < d; j++) p->columns[j] = pe_features_column(p->features, j);
-  PE_FORWARD(
-      pe_persona_cluster(pe_features_scaled(p->features), n, d, &a->cluster, &p->clustering));
-  const pe_kmeans_model *model = pe_persona_clustering_model(p->clustering);
-  p->seconds[STEP_CLUSTER] = pe_cli_now() - t;
-
-  t = pe_cli_now();
-  int has_sessions = 0;
-  for (int j = 0; j < d; j++) has_sessions |= pe_feature_needs_sessions(p->columns[j]);
-  pe_rfm_columns rc;
-  pe_rfm_result_columns(p->rfm, &rc);
-  pe_rfm_summary rs;
-  pe_rfm_result_summary(p->rfm, &rs);
-  const pe_rfm_segment_map *map = pe_rfm_result_segment_map(p->rfm);
-  int nseg = pe_rfm_segment_map_count(map);
-  if (nseg > 256) nseg = 256;
-  for (int s = 0; s < nseg; s++) p->segment_names[s] = pe_rfm_segment_map_name(map, s);
-  PE_FORWARD(pe_persona_data_from_memory(a->input, n, d, p->columns, pe_features_raw(p->features),
-                                         pe_features_customer_ids(p->features),
-                                         pe_kmeans_model_labels(model), pe_kmeans_model_k(model),
-                                         has_sessions, rc.count, rc.customer_id, rc.segment, rc.r,
-                                         rc.f, rs.bins, nseg, p->segment_names, &p->data));
-  PE_FORWARD(pe_persona_describe(pe_persona_data_input(p->data), &a->describe, &p->report));
-  p->seconds[STEP_DESCRIBE] = pe_cli_now() - t;
-
-  t = pe_cli_now();
-  PE_FORWARD(write_results(a, results, p));
-  p->seconds[STEP_WRITE] = pe_cli_now() - t;
-  return PE_OK;
+  st = write_personas_and_commit(results, w, p);
+  p->seconds[STEP_WRITE] = p->write_seconds[0] + p->write_seconds[1] + pe_cli_now() - t;
+  return st;
 }
 
 static void print_json(const run_args *a, const pipeline *p, const char *report_json,

@@ -156,8 +156,6 @@ float pe__feat_evidence(pe_feature_evidence_kind kind, const pe__feat_customer *
 pe_status pe__feat_fit_scaling(pe_features *f);
 /* Sets f's evidence kinds and missing-value rules from the catalogue. */
 void pe__feat_scaling_rules(pe_features *f);
-/* The transform of one raw value (signed log1p or identity). */
-double pe__feat_transform(pe_feature_scaling t, double x);
 
 /* Allocates the n x d arrays and customer_id of `f` (f->n, f->d set). */
 pe_status pe__feat_alloc(pe_features *f);

@@ -402,13 +402,10 @@ static int process_rows(void *ctx, int p, int64_t chunk, const void *records, in
                            run->filter_future, run->has_category);
 }
 
-static int in_holiday_season(int64_t ts) {
+static inline int in_holiday_season(int64_t ts) {
   int64_t days = ts / PE_FEATURES_SECONDS_PER_DAY;
   if (ts % PE_FEATURES_SECONDS_PER_DAY < 0) days--;
-  int64_t y;
-  unsigned m, d;
-  pe_civil_from_days(days, &y, &m, &d);
-  return m >= 11;
+  return pe_day_in_nov_dec(days);
 }
 
 static int cmp_i64(const void *a, const void *b) {

@@ -94,6 +94,11 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
                           const char *const *replaces, pe_h5_out **out);
 hid_t pe_h5_out_file(const pe_h5_out *out);
 const char *pe_h5_out_path(const pe_h5_out *out);
+/* Has the kernel start writing to disk what is already written (the data
+ * chunks, which HDF5 writes straight to the file), without waiting for it:
+ * work done after this overlaps with the disk, and the commit's fsync waits
+ * only for the rest. */
+void pe_h5_out_start_writeback(pe_h5_out *out);
 /* Closes, flushes to disk and renames into place; frees `out`. */
 pe_status pe_h5_out_commit(pe_h5_out *out);
 /* Discards the temporary file; frees `out`. NULL is a no-op. */

@@ -1,8 +1,10 @@
 /* Atomic result files: write to a temporary file beside the target, then
  * fsync and rename over it. */
+#define _GNU_SOURCE /* sync_file_range */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +15,12 @@
 
 struct pe_h5_out {
   hid_t fid;
+  /* pe_h5_out_start_writeback's thread and what it is asked (under `lock`). */
+  int writeback_fd; /* the temporary file; -1 until the first request */
+  int writeback_running, writeback_wanted, writeback_stop;
+  pthread_t writeback_thread;
+  pthread_mutex_t lock;
+  pthread_cond_t wake;
   char final_path[4096];
   char tmp_path[4096];
 };
@@ -68,11 +76,13 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
 
   pe_h5_out *o = calloc(1, sizeof *o);
   PE_FAIL_IF(!o, PE_ERR_NOMEM, "out of memory");
+  o->writeback_fd = -1;
   snprintf(o->final_path, sizeof o->final_path, "%s", final_path);
   char dirbuf[4096], basebuf[4096];
   snprintf(dirbuf, sizeof dirbuf, "%s", final_path);
   snprintf(basebuf, sizeof basebuf, "%s", final_path);
-  snprintf(o->tmp_path, sizeof o->tmp_path, "%s/.%s.tmp-XXXXXX", dirname(dirbuf), basename(basebuf));
+  snprintf(o->tmp_path, sizeof o->tmp_path, "%s/.%s.tmp-XXXXXX", dirname(dirbuf),
+           basename(basebuf));
   int fd = mkstemp(o->tmp_path);
   if (fd < 0) {
     pe_status s = pe__fail(PE_ERR_IO, "%s: cannot create a temporary file in its directory: %s",
@@ -113,8 +123,12 @@ pe_status pe_h5_out_begin(const char *final_path, const char *const *inputs,
   return PE_OK;
 }
 
-hid_t pe_h5_out_file(const pe_h5_out *out) { return out->fid; }
-const char *pe_h5_out_path(const pe_h5_out *out) { return out->final_path; }
+hid_t pe_h5_out_file(const pe_h5_out *out) {
+  return out->fid;
+}
+const char *pe_h5_out_path(const pe_h5_out *out) {
+  return out->final_path;
+}
 
 static int fsync_path(const char *path, int flags) {
   int fd = open(path, flags);
@@ -124,11 +138,73 @@ static int fsync_path(const char *path, int flags) {
   return rc;
 }
 
+/* The writeback thread: on each request, has the kernel write the file's
+ * dirty pages. sync_file_range waits while the disk's queue is full and
+ * allocates the file's blocks on the way (ext4 delays that to writeback), so
+ * it runs here rather than in the thread that computes. Its errors surface
+ * at the commit's fsync. */
+static void *writeback_main(void *arg) {
+  pe_h5_out *o = arg;
+  pthread_mutex_lock(&o->lock);
+  for (;;) {
+    while (!o->writeback_wanted && !o->writeback_stop) pthread_cond_wait(&o->wake, &o->lock);
+    if (o->writeback_stop) break;
+    o->writeback_wanted = 0;
+    pthread_mutex_unlock(&o->lock);
+    sync_file_range(o->writeback_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    pthread_mutex_lock(&o->lock);
+  }
+  pthread_mutex_unlock(&o->lock);
+  return NULL;
+}
+
+void pe_h5_out_start_writeback(pe_h5_out *o) {
+  if (!o) return;
+  if (!o->writeback_running) {
+    /* Without the thread (no descriptor, no thread): the commit's fsync
+     * writes everything, as it would anyway. */
+    o->writeback_fd = open(o->tmp_path, O_RDONLY | O_CLOEXEC);
+    if (o->writeback_fd < 0) return;
+    pthread_mutex_init(&o->lock, NULL);
+    pthread_cond_init(&o->wake, NULL);
+    o->writeback_wanted = o->writeback_stop = 0;
+    if (pthread_create(&o->writeback_thread, NULL, writeback_main, o) != 0) {
+      pthread_cond_destroy(&o->wake);
+      pthread_mutex_destroy(&o->lock);
+      close(o->writeback_fd);
+      o->writeback_fd = -1;
+      return;
+    }
+    o->writeback_running = 1;
+  }
+  pthread_mutex_lock(&o->lock);
+  o->writeback_wanted = 1;
+  pthread_cond_signal(&o->wake);
+  pthread_mutex_unlock(&o->lock);
+}
+
+/* Stops the writeback thread (after its current request). */
+static void stop_writeback(pe_h5_out *o) {
+  if (!o->writeback_running) return;
+  pthread_mutex_lock(&o->lock);
+  o->writeback_stop = 1;
+  pthread_cond_signal(&o->wake);
+  pthread_mutex_unlock(&o->lock);
+  pthread_join(o->writeback_thread, NULL);
+  pthread_cond_destroy(&o->wake);
+  pthread_mutex_destroy(&o->lock);
+  close(o->writeback_fd);
+  o->writeback_fd = -1;
+  o->writeback_running = 0;
+}
+
 pe_status pe_h5_out_commit(pe_h5_out *o) {
+  stop_writeback(o);
   herr_t rc = H5Fclose(o->fid);
   o->fid = H5I_INVALID_HID;
   pe_status st = PE_OK;
-  if (rc < 0) st = pe__fail(PE_ERR_IO, "%s: cannot finish writing (disk full?)", o->final_path);
+  if (rc < 0)
+    st = pe__fail(PE_ERR_IO, "%s: cannot finish writing (disk full?)", o->final_path);
   else if (fsync_path(o->tmp_path, O_RDONLY) != 0)
     st = pe__fail(PE_ERR_IO, "%s: cannot flush to disk: %s", o->final_path, strerror(errno));
   else if (rename(o->tmp_path, o->final_path) != 0)
@@ -147,6 +223,7 @@ pe_status pe_h5_out_commit(pe_h5_out *o) {
 
 void pe_h5_out_abort(pe_h5_out *o) {
   if (!o) return;
+  stop_writeback(o);
   if (o->fid >= 0) H5Fclose(o->fid);
   unlink(o->tmp_path);
   free(o);

@@ -9,12 +9,12 @@
 
 struct pe_results_writer {
   pe_h5_out *out;
-  pe_status failed; /* the first failed write into this update, or PE_OK */
+  pe_status failed;   /* the first failed write into this update, or PE_OK */
   char message[1024]; /* and its message */
 };
 
-pe_status pe_results_begin(const char *path, const char *const *inputs,
-                           const char *const *replaces, pe_results_writer **out) {
+pe_status pe_results_begin(const char *path, const char *const *inputs, const char *const *replaces,
+                           pe_results_writer **out) {
   PE_FAIL_IF(!out || !path, PE_ERR_USAGE, "pe_results_begin: no path or output given");
   *out = NULL;
   pe_results_writer *w = calloc(1, sizeof *w);
@@ -70,4 +70,8 @@ pe_status pe__results_finish(pe_results_writer *w, pe_status st) {
   if (st == PE_OK) return pe_results_commit(w);
   pe_results_abort(w);
   return st;
+}
+
+void pe__results_start_writeback(pe_results_writer *w) {
+  if (w) pe_h5_out_start_writeback(w->out);
 }

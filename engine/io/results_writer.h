@@ -18,4 +18,8 @@ pe_status pe__results_finish(pe_results_writer *w, pe_status st);
  * install a half-written update: every *_write_into returns through it. */
 pe_status pe__results_note(pe_results_writer *w, pe_status st);
 
+/* Has the disk start on what is written so far, while the caller computes
+ * what comes next (pe_h5_out_start_writeback). */
+void pe__results_start_writeback(pe_results_writer *w);
+
 #endif
