@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/rng.h"
+#include "features/features_internal.h"
 #include "harness.h"
 #include "personae.h"
 #include "test_features_util.h"
@@ -969,7 +970,27 @@ static void test_many_customers_grow_tables(void) {
   free_tables(&t);
 }
 
+/* Quantiles by selection (and by insertion sort below a few dozen values)
+ * equal those of a full sort, ties and all, for every size. */
+static void test_quantiles(void) {
+  pe_rng rng;
+  pe_rng_init(&rng, 11, 0);
+  static const double q[] = {0.0, 0.1, 0.25, 0.5, 0.5, 0.9, 1.0};
+  const int m = (int)(sizeof q / sizeof q[0]);
+  for (int64_t n = 1; n <= 80; n++) {
+    double *a = malloc((size_t)n * sizeof *a), *s = malloc((size_t)n * sizeof *s);
+    for (int64_t i = 0; i < n; i++) a[i] = s[i] = (double)(pe_rng_below(&rng, 8) + i % 3) * 0.5;
+    qsort(s, (size_t)n, sizeof *s, cmp_f64);
+    double got[sizeof q / sizeof q[0]];
+    pe__feat_quantiles(a, n, q, m, got);
+    for (int i = 0; i < m; i++) CU_ASSERT_EQUAL(got[i], sorted_quantile(s, n, q[i]));
+    free(a);
+    free(s);
+  }
+}
+
 static CU_TestInfo tests[] = {
+    {"quantiles against a full sort", test_quantiles},
     {"RFM from the features pass equals pe_rfm_compute", test_rfm_from_features_pass},
     {"random tables against the oracle, 1 vs 2 threads", test_random_tables},
     {"packed (24-byte) and unpacked records against the oracle", test_packed_records},

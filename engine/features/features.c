@@ -124,10 +124,8 @@ static pe_status assemble(const pe__feat_run *run, pe_features *f) {
     if (i + 8 < n)
       __builtin_prefetch(&run->part[where[i + 8] >> 32].cust[where[i + 8] & 0xffffffffu]);
     const pe__feat_customer *c = &run->part[where[i] >> 32].cust[where[i] & 0xffffffffu];
-    for (int j = 0; j < d; j++) {
-      pe__feat_value(f->column[j], c, &ctx, &f->raw[i * d + j], &f->has_value[i * d + j]);
-      f->evidence_n[i * d + j] = pe__feat_evidence(evidence[j], c);
-    }
+    pe__feat_row(f->column, evidence, d, c, &ctx, &f->raw[i * d], &f->has_value[i * d],
+                 &f->evidence_n[i * d]);
     with_purchase += c->purchases > 0;
     with_sessions += c->sessions > 0;
     if (rfm) {

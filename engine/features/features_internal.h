@@ -145,11 +145,11 @@ typedef struct {
   double no_purchase_recency;
 } pe__feat_context;
 
-/* Step 4: one customer's raw value and has-value flag of `feature`. */
-void pe__feat_value(pe_feature feature, const pe__feat_customer *c, const pe__feat_context *ctx,
-                    float *value, uint8_t *has_value);
-/* The customer's count of `kind` (0 for PE_EVIDENCE_NONE). */
-float pe__feat_evidence(pe_feature_evidence_kind kind, const pe__feat_customer *c);
+/* Step 4: one customer's row: per column j, its raw value, has-value flag
+ * and the count of evidence[j] behind it (0 for PE_EVIDENCE_NONE). */
+void pe__feat_row(const pe_feature *columns, const pe_feature_evidence_kind *evidence, int d,
+                  const pe__feat_customer *c, const pe__feat_context *ctx, float *value,
+                  uint8_t *has_value, float *evidence_count);
 
 /* Step 5: priors, centres and scales of every column from the raw values,
  * then the scaled matrix. */

@@ -52,7 +52,28 @@ static double linear_between(double *a, int64_t n, int64_t k, double frac) {
   return lo + frac * (next - lo);
 }
 
+/* Below this many values, sorting them is faster than selecting (most
+ * customers' times to purchase are a handful). */
+#define SORT_BELOW 24
+
 void pe__feat_quantiles(double *a, int64_t n, const double *q, int m, double *out) {
+  if (n <= SORT_BELOW) {
+    for (int64_t i = 1; i < n; i++) {
+      const double v = a[i];
+      int64_t j = i;
+      for (; j > 0 && a[j - 1] > v; j--) a[j] = a[j - 1];
+      a[j] = v;
+    }
+    for (int i = 0; i < m; i++) {
+      const double h = (double)(n - 1) * q[i];
+      int64_t k = (int64_t)floor(h);
+      if (k > n - 1) k = n - 1;
+      const double frac = h - (double)k;
+      /* The same expression as linear_between, on the same two values. */
+      out[i] = frac == 0 || k >= n - 1 ? a[k] : a[k] + frac * (a[k + 1] - a[k]);
+    }
+    return;
+  }
   int64_t base = 0;
   for (int i = 0; i < m; i++) {
     double h = (double)(n - 1) * q[i];
