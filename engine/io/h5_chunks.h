@@ -104,9 +104,14 @@ pe_status pe_h5_chunks_write(hid_t did, const pe_h5_chunk_layout *layout, int64_
  * PE_H5_DEFLATE_MIN_RATIO times. Deflate runs at 120-300 MB/s a thread
  * against GB/s for writing the bytes as they are, so a column of
  * high-entropy doubles (money, averages: 1.3-1.6x) costs more time to
- * compress than its smaller file saves. Small datasets (up to the sample's
- * size) are always compressed. The same data gives the same answer. */
-#define PE_H5_DEFLATE_MIN_RATIO 2
+ * compress than its smaller file saves, and so do timestamps and day
+ * counts (2.6-3.4x: 250-300 MB/s): at 1M customers leaving /rfm's
+ * first_purchase, last_purchase, recency_days and tenure_days as they are
+ * writes /rfm in 0.048 s instead of 0.093 s, for a results file of 172 MB
+ * instead of 155 MB. Ids, counts, codes and flags (4-25x) stay compressed.
+ * Small datasets (up to the sample's size) are always compressed. The same
+ * data gives the same answer. */
+#define PE_H5_DEFLATE_MIN_RATIO 3
 int pe_h5_deflate_pays(const void *data, int64_t count, size_t elem);
 
 #endif
