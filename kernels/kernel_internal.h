@@ -30,13 +30,14 @@ int64_t pe__ref_label_diff(const int32_t *old, const int32_t *now, int64_t n, in
                            int32_t *moved_old);
 int64_t pe__avx2_label_diff(const int32_t *old, const int32_t *now, int64_t n, int32_t *moved_at,
                             int32_t *moved_old);
-int64_t pe__avx512_label_diff(const int32_t *old, const int32_t *now, int64_t n,
-                              int32_t *moved_at, int32_t *moved_old);
-/* Byte planes (pe_kernel_unshuffle): the reference for every element size,
- * AVX2 for 4 and 8 bytes (others go to the reference). */
+int64_t pe__avx512_label_diff(const int32_t *old, const int32_t *now, int64_t n, int32_t *moved_at,
+                              int32_t *moved_old);
+/* Byte planes (pe_kernel_unshuffle, pe_kernel_shuffle): the reference for
+ * every element size, AVX2 for 4 and 8 bytes (others go to the reference). */
 void pe__ref_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
 void pe__ref_shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
 void pe__avx2_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
+void pe__avx2_shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
 /* The same bits with 256-bit vectors (avx2/avx2_exact_inertia.c); the AVX2
  * and AVX-512 tables use it. */
 double pe__avx2_exact_inertia(const float *x, int64_t n, int d, const float *c,

@@ -143,9 +143,9 @@ int pe_kernel_env_override(pe_kernel_id *id);
  * A block of n elements of `elem` bytes stored as `elem` planes of n bytes,
  * plane b holding byte b of every element (the layout that HDF5's shuffle
  * filter writes, which makes numbers compress better), and back. `in` and
- * `out` hold n * elem bytes each and do not overlap. The unshuffle runs
- * with AVX2 where the CPU has it (and PERSONAE_CPU_DISABLE does not hide
- * it) for 4- and 8-byte elements; every variant gives the same bytes. */
+ * `out` hold n * elem bytes each and do not overlap. Both run with AVX2
+ * where the CPU has it (and PERSONAE_CPU_DISABLE does not hide it) for 4-
+ * and 8-byte elements; every variant gives the same bytes. */
 void pe_kernel_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
 void pe_kernel_shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem);
 

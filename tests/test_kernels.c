@@ -141,8 +141,10 @@ static int check_variant(const variant *v, const problem *p, int exact_labels) {
   v->assign(p->x, n, p->d, p->c, p->norms, p->k, labels1, d1_1, NULL, work);
   for (int64_t i = 0; i < n && bad < 5; i++)
     if (labels1[i] != labels[i] || memcmp(&d1_1[i], &d1[i], sizeof(float)) != 0) {
-      fprintf(stderr, "\n  %s n=%lld d=%d k=%d point %lld without d2: label %d d1 %.9g, with d2 %d %.9g",
-              v->name, (long long)n, p->d, p->k, (long long)i, labels1[i], d1_1[i], labels[i], d1[i]);
+      fprintf(stderr,
+              "\n  %s n=%lld d=%d k=%d point %lld without d2: label %d d1 %.9g, with d2 %d %.9g",
+              v->name, (long long)n, p->d, p->k, (long long)i, labels1[i], d1_1[i], labels[i],
+              d1[i]);
       bad++;
     }
   free(labels1);
@@ -612,11 +614,37 @@ static void check_unshuffle(void (*fn)(const unsigned char *, unsigned char *, s
   PE_ASSERT_EQ_LL(bad, 0);
 }
 
+static void check_shuffle(void (*fn)(const unsigned char *, unsigned char *, size_t, size_t),
+                          const char *name) {
+  pe_rng rng;
+  pe_rng_init(&rng, 33, 6);
+  int bad = 0;
+  for (size_t e = 0; e < sizeof plane_elems / sizeof *plane_elems; e++)
+    for (size_t c = 0; c < sizeof plane_counts / sizeof *plane_counts; c++) {
+      const size_t elem = plane_elems[e], n = plane_counts[c], bytes = elem * n;
+      unsigned char *in = random_bytes(bytes, &rng), *want = malloc(bytes + 1),
+                    *got = malloc(bytes + 1);
+      want[bytes] = got[bytes] = 0xA5;
+      pe__ref_shuffle(in, want, n, elem);
+      fn(in, got, n, elem);
+      if ((bytes && memcmp(want, got, bytes) != 0) || got[bytes] != 0xA5) {
+        if (!bad) fprintf(stderr, "%s shuffle differs: elem %zu, n %zu\n", name, elem, n);
+        bad++;
+      }
+      free(in);
+      free(want);
+      free(got);
+    }
+  PE_ASSERT_EQ_LL(bad, 0);
+}
+
 static void byte_planes_dispatch(void) {
   check_unshuffle(pe_kernel_unshuffle, "dispatched");
+  check_shuffle(pe_kernel_shuffle, "dispatched");
 }
 static void byte_planes_avx2(void) {
   check_unshuffle(pe__avx2_unshuffle, "avx2");
+  check_shuffle(pe__avx2_shuffle, "avx2");
 }
 
 /* ---- dispatch ---- */
@@ -662,8 +690,8 @@ static void dispatch_choice_supported(void) {
 /* Checks that each supported SIMD table runs the form pe_kernel_form reports
  * for the shape (bit for bit the same labels and distances as calling that
  * form directly), on both sides of the vendor's dot-form thresholds, and that
- * both forms occur over the shapes where the rule has a dot side. Returns the number of failures (plain
- * counts, so a child process can run it too). */
+ * both forms occur over the shapes where the rule has a dot side. Returns the number of failures
+ * (plain counts, so a child process can run it too). */
 static int forms_as_reported(void) {
   static const int shapes[][2] = {{8, 8},    {16, 128}, {16, 256}, {32, 64},  {32, 128},
                                   {32, 256}, {63, 256}, {64, 256}, {128, 32}, {128, 128}};
@@ -925,14 +953,14 @@ static CU_TestInfo accumulate_portable_tests[] = {
     {"exact inertia by hand (tail coordinates, weights)", exact_inertia_by_hand},
     {"label diff by hand", label_diff_by_hand},
     {"byte planes: reference by hand and round trip", byte_planes_reference},
-    {"byte planes: the dispatched unshuffle vs reference", byte_planes_dispatch},
+    {"byte planes: the dispatched unshuffle and shuffle vs reference", byte_planes_dispatch},
     {"every table's exact inertia (same bits) and label diff", tables_exact_and_diff},
     CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx2_tests[] = {
     {"accumulate vs reference", accumulate_avx2},
     {"exact inertia: the reference's bits", exact_inertia_avx2},
     {"label diff vs reference", label_diff_avx2},
-    {"byte planes: unshuffle vs reference", byte_planes_avx2},
+    {"byte planes: unshuffle and shuffle vs reference", byte_planes_avx2},
     CU_TEST_INFO_NULL};
 static CU_TestInfo accumulate_avx512_tests[] = {{"accumulate vs reference", accumulate_avx512},
                                                 {"label diff vs reference", label_diff_avx512},
