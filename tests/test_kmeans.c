@@ -775,6 +775,41 @@ static void test_franti_s1_from_ground_truth(void) {
   free(gt);
 }
 
+/* The variance behind tol (the mean over features of each feature's
+ * variance, as scikit-learn's np.var(X, axis=0).mean()) against a two-pass
+ * sum in long double, over several blocks and a partial last one, with a
+ * feature far from zero; the same bits for 1, 2 and 3 threads. */
+static void test_mean_variance(void) {
+  enum { D = 5 };
+  const int64_t n = 3 * PE_KMEANS_BLOCK + 17;
+  float *x = malloc((size_t)n * D * sizeof *x);
+  pe_rng r;
+  pe_rng_init(&r, 5, 0);
+  for (int64_t i = 0; i < n; i++)
+    for (int t = 0; t < D; t++)
+      x[i * D + t] = t == 3 ? 10000.0f + (float)pe_rng_uniform(&r)
+                            : (float)(t * pe_rng_normal(&r) + (i % 7 == 0 ? 3.0 : 0.0));
+  long double want = 0;
+  for (int t = 0; t < D; t++) {
+    long double mean = 0, ss = 0;
+    for (int64_t i = 0; i < n; i++) mean += x[i * D + t];
+    mean /= n;
+    for (int64_t i = 0; i < n; i++) ss += (x[i * D + t] - mean) * (x[i * D + t] - mean);
+    want += ss / n;
+  }
+  want /= D;
+  double first = 0;
+  for (int threads = 1; threads <= 3; threads++) {
+    pe__kmeans_data data;
+    PE_ASSERT_STATUS(pe__kmeans_data_init(x, n, D, NULL, "scalar", 2, threads, &data), PE_OK);
+    const double got = pe__kmeans_mean_variance(&data);
+    PE_ASSERT_NEAR(got, (double)want, 1e-12 * (double)want);
+    if (threads == 1) first = got;
+    CU_ASSERT_EQUAL(got, first);
+  }
+  free(x);
+}
+
 int main(int argc, char **argv) {
   static CU_TestInfo lloyd[] = {
       {"matches brute force (scalar kernel)", test_matches_brute_force_scalar},
@@ -789,6 +824,7 @@ int main(int argc, char **argv) {
        test_incremental_pass_matches_full_pass},
       {"integer weights equal duplicated points; predict", test_integer_weights_equal_duplicates},
       {"errors", test_errors},
+      {"the variance behind tol", test_mean_variance},
       {"init: rows of the data; k-means++ covers separated blobs",
        test_init_centres_are_rows_and_kmeanspp_spreads},
       CU_TEST_INFO_NULL};
