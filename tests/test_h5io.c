@@ -1,4 +1,6 @@
 /* HDF5 column I/O: round trips, table validation, atomic result files. */
+#include <dirent.h>
+#include <libgen.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -198,13 +200,68 @@ static void test_atomic_results(void) {
   CU_ASSERT_STRING_EQUAL(line, "precious\n");
 }
 
+/* Temporary files of `path` (".NAME.tmp-*" beside it) still in its directory. */
+static int temporaries_of(const char *path) {
+  char dir[512], base[512], prefix[600];
+  snprintf(dir, sizeof dir, "%s", path);
+  snprintf(base, sizeof base, "%s", path);
+  snprintf(prefix, sizeof prefix, ".%s.tmp-", basename(base));
+  DIR *d = opendir(dirname(dir));
+  int found = 0;
+  for (struct dirent *e; d && (e = readdir(d));)
+    found += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+  if (d) closedir(d);
+  return found;
+}
+
+/* Starting the disk early (pe_h5_out_start_writeback), once or several
+ * times between writes, changes nothing in the committed file; aborting
+ * with the writeback thread running leaves nothing behind. */
+static void test_early_writeback(void) {
+  char path[512];
+  pe_test_path(path, sizeof path, "writeback.h5");
+  unlink(path);
+  pe_h5_out *o;
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  write_group_a(pe_h5_out_file(o), path);
+  pe_h5_out_start_writeback(o);
+  pe_h5_out_start_writeback(o);
+  write_all_dtypes(pe_h5_out_file(o), path);
+  pe_h5_out_start_writeback(o);
+  PE_ASSERT_STATUS(pe_h5_out_commit(o), PE_OK);
+  CU_ASSERT_EQUAL(temporaries_of(path), 0);
+  hid_t fid;
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  CU_ASSERT(pe_h5_exists(fid, "/a/x"));
+  void *data = NULL;
+  int64_t rows = 0;
+  PE_ASSERT_STATUS(pe_h5_read_column_all(fid, path, "/t/i64", PE_I64, &data, &rows), PE_OK);
+  PE_ASSERT_EQ_LL(rows, N);
+  int bad = 0;
+  for (int64_t i = 0; data && i < rows; i++)
+    bad += ((const int64_t *)data)[i] != i * 1000003 - (1ll << 40);
+  PE_ASSERT_EQ_LL(bad, 0);
+  free(data);
+  H5Fclose(fid);
+  /* An abort while the thread runs: the committed file stays as it was. */
+  PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
+  write_all_dtypes(pe_h5_out_file(o), path);
+  pe_h5_out_start_writeback(o);
+  pe_h5_out_abort(o);
+  CU_ASSERT_EQUAL(temporaries_of(path), 0);
+  PE_ASSERT_STATUS(pe_h5_open_read(path, &fid), PE_OK);
+  CU_ASSERT(pe_h5_exists(fid, "/a/x"));
+  H5Fclose(fid);
+}
+
 static void test_appender(void) {
   char path[512];
   pe_test_path(path, sizeof path, "append.h5");
   pe_h5_out *o;
   PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
   pe_h5_appender app;
-  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "v", PE_I32, 1000, 1, &app), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "v", PE_I32, 1000, 1, &app),
+                   PE_OK);
   int32_t chunk[777];
   int32_t next = 0;
   for (int rep = 0; rep < 10; rep++) {
@@ -256,7 +313,8 @@ static void test_parallel_chunk_codec_matches_hdf5(void) {
   pe_h5_out *o;
   PE_ASSERT_STATUS(pe_h5_out_begin(path, NULL, NULL, &o), PE_OK);
   pe_h5_appender a, b, u;
-  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "noise", PE_F64, 0, 1, &a), PE_OK);
+  PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "noise", PE_F64, 0, 1, &a),
+                   PE_OK);
   PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "ids", PE_I64, 0, 1, &b), PE_OK);
   /* Chunked without filters: whole chunks are read straight into place. */
   PE_ASSERT_STATUS(pe_h5_appender_create(pe_h5_out_file(o), path, "raw", PE_I64, 0, 0, &u), PE_OK);
@@ -307,7 +365,6 @@ static void test_parallel_chunk_codec_matches_hdf5(void) {
   H5Fclose(fid);
   free(noise), free(ids), free(n1), free(i1), free(part);
 }
-
 
 /* Reads a whole file into memory (for byte comparisons). */
 static unsigned char *slurp(const char *path, long *size) {
@@ -543,6 +600,7 @@ int main(int argc, char **argv) {
       {"round trip of every dtype", test_round_trip_every_dtype},
       {"table validation", test_table_validation},
       {"atomic result files", test_atomic_results},
+      {"early writeback: the same file, nothing left on abort", test_early_writeback},
       {"streaming appender", test_appender},
       {"parallel chunk codec matches HDF5", test_parallel_chunk_codec_matches_hdf5},
       {"several datasets written together match HDF5", test_write_many_matches_hdf5},

@@ -123,8 +123,11 @@ static void accumulate_block(const pe_persona_input *in, const int *col_of, int6
       for (int i = 0; i < rows; i++) x[i] = in->raw[(first + i) * d + c];
       const float *v = x;
       if (log1p_features[f]) {
+        /* The whole batch, padded, so that every value goes through the
+         * vector call (a loop over `rows` ends with scalar calls). */
+        for (int i = 0; i < BATCH_ROWS; i++) t[i] = i < rows && x[i] > 0 ? x[i] : 0;
 #pragma omp simd
-        for (int i = 0; i < rows; i++) t[i] = log1pf(x[i] > 0 ? x[i] : 0);
+        for (int i = 0; i < BATCH_ROWS; i++) t[i] = log1pf(t[i]);
         v = t;
       }
       for (int i = 0; i < rows; i++) {
