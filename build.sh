@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(cmake make gcc libc6-dev pkg-config zlib1g-dev libhdf5-dev hdf5-tools
-  libopenblas-dev libcunit1-dev libcsv-dev libjansson-dev libdeflate-dev)
+  libopenblas-dev libcunit1-dev libcsv-dev libjansson-dev libdeflate-dev libisal-dev)
 TEST_PACKAGES=(python3 python3-numpy python3-h5py python3-pandas python3-pil chromium)
 BENCH_PACKAGES=(python3-numpy python3-h5py python3-pandas python3-sklearn python3-faiss)
 
