@@ -12,11 +12,9 @@ int64_t pe_days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 void pe_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t era;
+  unsigned yoe;
+  const unsigned doy = pe_civil_day_of_year(z, &era, &yoe);
   const unsigned mp = (5 * doy + 2) / 153;
   *d = doy - (153 * mp + 2) / 5 + 1;
   *m = mp < 10 ? mp + 3 : mp - 9;

@@ -18,16 +18,22 @@ static inline int pe_timestamp_ok(int64_t t) {
 int64_t pe_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* The inverse: date of a day number. */
 void pe_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-/* Whether day number z falls in November or December: the part of
- * pe_civil_from_days that finds the day of a year counted from March 1st,
- * where November 1st is day 245 and December 31st day 305. Inline, for the
- * features' holiday share (a test per order). */
-static inline int pe_day_in_nov_dec(int64_t z) {
+/* The first half of pe_civil_from_days: the 400-year era of day number z,
+ * the year of the era and the day of that year counted from March 1st
+ * (0..365). Inline, for tests per row or per order. */
+static inline unsigned pe_civil_day_of_year(int64_t z, int64_t *era, unsigned *year_of_era) {
   z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = (unsigned)(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  *era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = (unsigned)(z - *era * 146097);
+  *year_of_era = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  return doe - (365 * *year_of_era + *year_of_era / 4 - *year_of_era / 100);
+}
+/* Whether day number z falls in November or December (days 245..305 of
+ * the year from March 1st), for the features' holiday share. */
+static inline int pe_day_in_nov_dec(int64_t z) {
+  int64_t era;
+  unsigned yoe;
+  const unsigned doy = pe_civil_day_of_year(z, &era, &yoe);
   return doy >= 245 && doy <= 305;
 }
 /* Parses "YYYY-MM-DD" (a real calendar date, years 1..9999) to Unix seconds at 00:00 UTC.

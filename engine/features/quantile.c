@@ -40,6 +40,22 @@ double pe__feat_select(double *a, int64_t n, int64_t k) {
   return a[k];
 }
 
+/* numpy's type 7 position of quantile q among n values: order statistic k
+ * and the fraction of the way to order statistic k + 1. */
+static int64_t rank_of(int64_t n, double q, double *frac) {
+  const double h = (double)(n - 1) * q;
+  int64_t k = (int64_t)floor(h);
+  if (k > n - 1) k = n - 1;
+  *frac = h - (double)k;
+  return k;
+}
+
+/* Between order statistic k (`lo`) and the next (`next`, read only when it
+ * exists and is needed). */
+static double interpolate(double lo, const double *next, int64_t k, int64_t n, double frac) {
+  return frac == 0 || k >= n - 1 ? lo : lo + frac * (*next - lo);
+}
+
 /* The order statistic k and the next one, k + 1 (< n), of a[0..n). */
 static double linear_between(double *a, int64_t n, int64_t k, double frac) {
   double lo = pe__feat_select(a, n, k);
@@ -49,7 +65,7 @@ static double linear_between(double *a, int64_t n, int64_t k, double frac) {
   double next = a[k + 1];
   for (int64_t i = k + 2; i < n; i++)
     if (a[i] < next) next = a[i];
-  return lo + frac * (next - lo);
+  return interpolate(lo, &next, k, n, frac);
 }
 
 /* Below this many values, sorting them is faster than selecting (most
@@ -65,24 +81,20 @@ void pe__feat_quantiles(double *a, int64_t n, const double *q, int m, double *ou
       a[j] = v;
     }
     for (int i = 0; i < m; i++) {
-      const double h = (double)(n - 1) * q[i];
-      int64_t k = (int64_t)floor(h);
-      if (k > n - 1) k = n - 1;
-      const double frac = h - (double)k;
-      /* The same expression as linear_between, on the same two values. */
-      out[i] = frac == 0 || k >= n - 1 ? a[k] : a[k] + frac * (a[k + 1] - a[k]);
+      double frac;
+      const int64_t k = rank_of(n, q[i], &frac);
+      out[i] = interpolate(a[k], a + k + 1, k, n, frac);
     }
     return;
   }
   int64_t base = 0;
   for (int i = 0; i < m; i++) {
-    double h = (double)(n - 1) * q[i];
-    int64_t k = (int64_t)floor(h);
-    if (k > n - 1) k = n - 1;
+    double frac;
+    const int64_t k = rank_of(n, q[i], &frac);
     if (k < base) base = 0; /* q not ascending: still correct, only slower */
     /* Everything left of base is <= a[base] and right of it >= a[base], so
      * order statistic k >= base lies in a[base..n). */
-    out[i] = linear_between(a + base, n - base, k - base, h - (double)k);
+    out[i] = linear_between(a + base, n - base, k - base, frac);
     base = k;
   }
 }

@@ -84,7 +84,7 @@ static void stored_values(const pe_features *f, const float *raw, const uint8_t 
       if (f->transform[j] == PE_SCALE_LOG1P) signed_log1p_batch(x);
       for (int i = 0; i < rows; i++) {
         const size_t e = (size_t)(first + i) * (size_t)d + (size_t)j;
-        out[e] = has[e] || f->missing[j] == PE_MISSING_ZERO ? x[i] : 0.0f;
+        out[e] = counted(f, j, has + (size_t)(first + i) * (size_t)d) ? x[i] : 0.0f;
       }
     }
   }
@@ -160,7 +160,7 @@ static void apply(const pe_features *f, const float *raw, const uint8_t *has, co
     for (int64_t i = begin; i < end; i++)
       for (int j = 0; j < d; j++) {
         const size_t e = (size_t)i * (size_t)d + (size_t)j;
-        out[e] = scale_value(f, j, has[e] || f->missing[j] == PE_MISSING_ZERO, out[e]);
+        out[e] = scale_value(f, j, counted(f, j, has + (size_t)i * (size_t)d), out[e]);
       }
   }
 }
