@@ -177,22 +177,26 @@ static int grow_orders(tx_workspace *ws, const int64_t *ids) {
 }
 
 /* The order entry of (slot, order_id), inserted if new; `hash` is
- * order_hash(ids[slot], order_id). */
+ * order_hash(ids[slot], order_id). Rows arrive in random order, so whether
+ * an order is new is a coin toss at an order's first lines: the usual case,
+ * an entry that is either empty or the order's own, is taken without
+ * branching on which of the two it is. */
 static inline pe__feat_order *find_order(tx_workspace *ws, const int64_t *ids, int64_t slot,
                                          int64_t order_id, uint64_t hash) {
   if ((uint64_t)(ws->norders + 1) * 4 > (ws->omask + 1) * 3)
     if (grow_orders(ws, ids) != 0) return NULL;
+  const uint32_t key = (uint32_t)(slot + 1);
   uint64_t pos = hash & ws->omask;
   for (;;) {
     pe__feat_order *e = &ws->orders[pos];
-    if (!e->slot_plus_one) {
+    const int empty = e->slot_plus_one == 0;
+    if (empty | (e->order_id == order_id && e->slot_plus_one == key)) {
       e->order_id = order_id;
-      e->slot_plus_one = (uint32_t)(slot + 1);
-      e->first_ts = INT64_MAX;
-      ws->norders++;
+      e->slot_plus_one = key;
+      e->first_ts = empty ? INT64_MAX : e->first_ts;
+      ws->norders += empty;
       return e;
     }
-    if (e->order_id == order_id && e->slot_plus_one == (uint32_t)(slot + 1)) return e;
     pos = (pos + 1) & ws->omask;
   }
 }
@@ -324,21 +328,21 @@ static inline __attribute__((always_inline)) int process_partition(
       last_order_id = t->order_id;
     }
     o->net += t->amount;
-    if (t->discount > 0) {
-      o->flags |= PE__ORDER_DISCOUNT;
-      ps->rows_with_discount++;
-    }
-    if (t->amount < 0) o->flags |= PE__ORDER_NEGATIVE;
-    if (t->amount > 0) {
-      if (t->timestamp < c->first_ts) c->first_ts = t->timestamp;
-      if (t->timestamp > c->last_ts) c->last_ts = t->timestamp;
-      if (t->timestamp < o->first_ts) o->first_ts = t->timestamp;
-      /* A negative category is "unknown" (personae import writes -1 when
-       * the input has no category column). */
-      if (use_category && t->category >= 0) {
-        ps->rows_with_category++;
-        if (add_category(ws, c, slot, t->category) != 0) return -1;
-      }
+    /* Flags and bounds without branches: a row's discount and sign are
+     * random from one row to the next. */
+    const int discounted = t->discount > 0, positive = t->amount > 0;
+    o->flags |=
+        (uint32_t)discounted * PE__ORDER_DISCOUNT | (uint32_t)(t->amount < 0) * PE__ORDER_NEGATIVE;
+    ps->rows_with_discount += discounted;
+    const int64_t ts = t->timestamp;
+    c->first_ts = positive && ts < c->first_ts ? ts : c->first_ts;
+    c->last_ts = positive && ts > c->last_ts ? ts : c->last_ts;
+    o->first_ts = positive && ts < o->first_ts ? ts : o->first_ts;
+    /* A negative category is "unknown" (personae import writes -1 when
+     * the input has no category column). */
+    if (positive && use_category && t->category >= 0) {
+      ps->rows_with_category++;
+      if (add_category(ws, c, slot, t->category) != 0) return -1;
     }
   }
   return 0;

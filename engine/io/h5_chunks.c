@@ -3,6 +3,8 @@
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <omp.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -548,6 +550,113 @@ static pe_status write_unfiltered(const pe_h5_chunk_write_request *q, unsigned c
   return PE_OK;
 }
 
+/* The compressed chunks of a multi-dataset write on their way to HDF5: a
+ * ring of `slots` buffers. Job j is compressed into slot j % slots once job
+ * j - slots is written; `ready[slot]` then holds j + 1. */
+typedef struct {
+  const pe_h5_chunk_write_request *req;
+  const write_job *jobs;
+  int64_t njobs;
+  int slots;
+  size_t max_bytes;
+  unsigned char *out;
+  size_t *sizes;
+  uint32_t *masks;
+  _Atomic int64_t *ready;
+  _Atomic int64_t next;    /* the next job to claim */
+  _Atomic int64_t written; /* jobs written (their slots free again) */
+  _Atomic int stop;        /* a write failed: compress no more */
+  _Atomic int no_memory;   /* a thread could not get its buffers */
+} write_ring;
+
+typedef struct {
+  unsigned char *tmp, *pad;
+  deflater z;
+  int ok;
+} encoder;
+
+static void encoder_open(encoder *e, size_t max_bytes) {
+  e->tmp = malloc(max_bytes);
+  e->pad = malloc(max_bytes);
+  e->ok = deflater_open(&e->z) && e->tmp && e->pad;
+}
+
+static void encoder_close(encoder *e) {
+  free(e->tmp);
+  free(e->pad);
+  deflater_close(&e->z);
+}
+
+static void pause_briefly(unsigned *spins) {
+  if (++*spins < 256)
+    __builtin_ia32_pause();
+  else
+    sched_yield(); /* more threads than cores: let the one we wait for run */
+}
+
+/* Compresses job j into its slot, waiting for the slot to be free. */
+static void compress_job(write_ring *w, encoder *e, int64_t j) {
+  unsigned spins = 0;
+  while (j - atomic_load_explicit(&w->written, memory_order_acquire) >= w->slots &&
+         !atomic_load_explicit(&w->stop, memory_order_relaxed))
+    pause_briefly(&spins);
+  const int slot = (int)(j % w->slots);
+  const pe_h5_chunk_write_request *q = &w->req[w->jobs[j].req];
+  if (e->ok)
+    encode_chunk(q->layout, chunk_source(q, w->jobs[j].chunk, e->pad), e->tmp, &e->z,
+                 w->out + (size_t)slot * w->max_bytes, &w->sizes[slot], &w->masks[slot]);
+  else
+    atomic_store(&w->no_memory, 1);
+  atomic_store_explicit(&w->ready[slot], j + 1, memory_order_release);
+}
+
+/* Claims the next job if it is below `limit`; -1 when there is none. */
+static int64_t claim_below(write_ring *w, int64_t limit) {
+  int64_t j = atomic_load(&w->next);
+  while (j < limit && j < w->njobs)
+    if (atomic_compare_exchange_weak(&w->next, &j, j + 1)) return j;
+  return -1;
+}
+
+/* The HDF5 side, on the calling thread: the unfiltered datasets (while the
+ * other threads already compress), then every compressed chunk in job
+ * order, compressing some itself while the next one is not ready. The file
+ * is the same as with one thread: every chunk is compressed on its own and
+ * written in the same order. */
+static pe_status write_in_order(write_ring *w, encoder *e, const pe_h5_chunk_write_request *req,
+                                int nreq, const char *file) {
+  pe_status st = PE_OK;
+  for (int r = 0; st == PE_OK && r < nreq; r++)
+    if (!req[r].layout->deflate && req[r].count > 0) {
+      if (!e->ok) st = pe__fail(PE_ERR_NOMEM, "%s: out of memory writing %s", file, req[r].path);
+      if (st == PE_OK) st = write_unfiltered(&req[r], e->pad, file);
+    }
+  for (int64_t j = 0; st == PE_OK && j < w->njobs; j++) {
+    const int slot = (int)(j % w->slots);
+    unsigned spins = 0;
+    while (atomic_load_explicit(&w->ready[slot], memory_order_acquire) != j + 1) {
+      const int64_t mine = claim_below(w, j + w->slots);
+      if (mine >= 0)
+        compress_job(w, e, mine);
+      else
+        pause_briefly(&spins);
+    }
+    if (atomic_load(&w->no_memory)) {
+      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file,
+                    req[w->jobs[j].req].path);
+      break;
+    }
+    const pe_h5_chunk_write_request *q = &req[w->jobs[j].req];
+    hsize_t coord[2] = {chunk_first_row(q, w->jobs[j].chunk), 0};
+    if (H5Dwrite_chunk(q->did, H5P_DEFAULT, w->masks[slot], coord, w->sizes[slot],
+                       w->out + (size_t)slot * w->max_bytes) < 0)
+      st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);
+    atomic_store_explicit(&w->written, j + 1, memory_order_release);
+  }
+  if (st != PE_OK) atomic_store(&w->stop, 1);
+  return st;
+}
+
 pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq,
                                   const char *file) {
   int64_t njobs = 0;
@@ -558,76 +667,48 @@ pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq
     const size_t bytes = (size_t)l->chunk_rows * l->elem;
     if (bytes > max_bytes) max_bytes = bytes;
   }
-  /* Unfiltered datasets first, straight from their rows. */
-  unsigned char *row_pad = NULL;
-  for (int r = 0; r < nreq; r++) {
-    if (req[r].layout->deflate || req[r].count <= 0) continue;
-    if (!row_pad && !(row_pad = malloc(max_bytes)))
-      return pe__fail(PE_ERR_NOMEM, "%s: out of memory writing %s", file, req[r].path);
-    const pe_status st = write_unfiltered(&req[r], row_pad, file);
-    if (st != PE_OK) {
-      free(row_pad);
-      return st;
-    }
+  if (max_bytes == 0) return PE_OK;
+  write_ring w = {.req = req, .njobs = njobs, .slots = batch_chunks(), .max_bytes = max_bytes};
+  write_job *jobs = malloc((size_t)(njobs ? njobs : 1) * sizeof *jobs);
+  w.jobs = jobs;
+  w.out = malloc((size_t)w.slots * max_bytes);
+  w.sizes = malloc((size_t)w.slots * sizeof *w.sizes);
+  w.masks = malloc((size_t)w.slots * sizeof *w.masks);
+  w.ready = malloc((size_t)w.slots * sizeof *w.ready);
+  if (!jobs || !w.out || !w.sizes || !w.masks || !w.ready) {
+    free(jobs), free(w.out), free(w.sizes), free(w.masks), free(w.ready);
+    return pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file, req[0].path);
   }
-  free(row_pad);
-  if (njobs == 0) return PE_OK;
-  write_job *jobs = malloc((size_t)njobs * sizeof *jobs);
-  const int batch = batch_chunks();
-  unsigned char *out = malloc((size_t)batch * max_bytes);
-  size_t *sizes = malloc((size_t)batch * sizeof *sizes);
-  uint32_t *masks = malloc((size_t)batch * sizeof *masks);
-  pe_status st =
-      jobs && out && sizes && masks
-          ? PE_OK
-          : pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file, req[0].path);
+  for (int i = 0; i < w.slots; i++) atomic_init(&w.ready[i], 0);
   int64_t k = 0;
-  for (int r = 0; jobs && r < nreq; r++)
+  for (int r = 0; r < nreq; r++)
     for (int64_t c = 0; req[r].layout->deflate && c * req[r].layout->chunk_rows < req[r].count; c++)
       jobs[k++] = (write_job){r, c};
-  /* Chunks of every dataset in one parallel region per batch, so that small
-   * columns (one chunk each) are compressed side by side instead of one
-   * thread at a time; the HDF5 calls stay on this thread. */
-  for (int64_t j0 = 0; st == PE_OK && j0 < njobs; j0 += batch) {
-    const int nb = (int)(njobs - j0 < batch ? njobs - j0 : batch);
-    int failed = 0;
-#pragma omp parallel reduction(| : failed)
-    {
-      unsigned char *tmp = malloc(max_bytes), *pad = malloc(max_bytes);
-      deflater z;
-      const int open = deflater_open(&z);
-      failed = !tmp || !pad || !open;
-#pragma omp for schedule(dynamic, 1)
-      for (int j = 0; j < nb; j++) {
-        if (failed) continue;
-        const write_job *job = &jobs[j0 + j];
-        const pe_h5_chunk_write_request *q = &req[job->req];
-        encode_chunk(q->layout, chunk_source(q, job->chunk, pad), tmp, &z,
-                     out + (size_t)j * max_bytes, &sizes[j], &masks[j]);
-      }
-      free(tmp);
-      free(pad);
-      deflater_close(&z);
+  /* One parallel region for the whole write: the chunks of every dataset
+   * are compressed side by side (small columns are one chunk each), while
+   * this thread makes the HDF5 calls, which are not thread-safe, and its
+   * copies into the page cache overlap the compression instead of
+   * following it. */
+  pe_status st = PE_OK;
+#pragma omp parallel if (njobs > 0)
+  {
+    encoder e;
+    encoder_open(&e, max_bytes);
+    if (omp_get_thread_num() == 0) {
+      st = write_in_order(&w, &e, req, nreq, file);
+    } else {
+      int64_t j;
+      while (!atomic_load_explicit(&w.stop, memory_order_relaxed) &&
+             (j = atomic_fetch_add(&w.next, 1)) < njobs)
+        compress_job(&w, &e, j);
     }
-    if (failed) {
-      st = pe__fail(PE_ERR_NOMEM, "%s: out of memory compressing %s", file, req[0].path);
-      break;
-    }
-    for (int j = 0; j < nb; j++) {
-      const write_job *job = &jobs[j0 + j];
-      const pe_h5_chunk_write_request *q = &req[job->req];
-      hsize_t coord[2] = {chunk_first_row(q, job->chunk), 0};
-      if (H5Dwrite_chunk(q->did, H5P_DEFAULT, masks[j], coord, sizes[j],
-                         out + (size_t)j * max_bytes) < 0) {
-        st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, q->path);
-        break;
-      }
-    }
+    encoder_close(&e);
   }
   free(jobs);
-  free(out);
-  free(sizes);
-  free(masks);
+  free(w.out);
+  free(w.sizes);
+  free(w.masks);
+  free(w.ready);
   return st;
 }
 

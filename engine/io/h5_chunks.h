@@ -87,9 +87,11 @@ typedef struct {
   int64_t first_chunk; /* where `data` goes in the dataset, in chunks */
 } pe_h5_chunk_write_request;
 
-/* Writes every chunk of several datasets, compressing the chunks of all of
- * them in one parallel region per batch (one thread calls HDF5); chunks of
- * datasets stored without filters are written straight from `data`. */
+/* Writes every chunk of several datasets: the calling thread makes every
+ * HDF5 call, in a fixed order (the datasets stored without filters first,
+ * straight from `data`, then the compressed chunks), while the other
+ * threads compress chunks ahead of it. The file does not depend on the
+ * thread count. */
 pe_status pe_h5_chunks_write_many(const pe_h5_chunk_write_request *req, int nreq, const char *file);
 
 /* Writes `nchunks` whole chunks starting at chunk index `first_chunk` from

@@ -68,6 +68,15 @@ static void PE_ISA(pack_points)(const float *x, int np, int d, int P, float *res
     const float *rows = x + (size_t)p * d;
     for (int t = 0; t < d8; t += 8)
       PE_TRANSPOSE8X8(rows + t, (size_t)d, xT + (size_t)t * P + p, (size_t)P);
+    if (d8 == d) continue;
+    if (d > 8) {
+      /* The last columns as one more tile, [d - 8, d), overlapping the
+       * previous one: it stays inside the rows, and the overlap is written
+       * twice with the same values. Element by element, the tail cost a
+       * third of the pass at D = 15. */
+      PE_TRANSPOSE8X8(rows + d - 8, (size_t)d, xT + (size_t)(d - 8) * P + p, (size_t)P);
+      continue;
+    }
     for (int q = 0; q < 8; q++)
       for (int t = d8; t < d; t++) xT[(size_t)t * P + p + q] = rows[(size_t)q * d + t];
   }
