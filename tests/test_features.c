@@ -676,7 +676,7 @@ static void test_write_read(void) {
     size_t nd = (size_t)pe_features_count(g) * (size_t)pe_features_dim(g);
     float *again = malloc(nd * sizeof *again);
     PE_ASSERT_STATUS(pe_features_scale(g, pe_features_raw(g), pe_features_has_value(g),
-                                      pe_features_evidence_counts(g), pe_features_count(g), again),
+                                       pe_features_evidence_counts(g), pe_features_count(g), again),
                      PE_OK);
     CU_ASSERT(memcmp(again, pe_features_scaled(g), nd * sizeof *again) == 0);
     /* And so does scaling a few rows alone, from the middle: a value's
@@ -686,7 +686,7 @@ static void test_write_read(void) {
                  part = (size_t)rows * (size_t)pe_features_dim(g);
     CU_ASSERT_FATAL(rows > 0);
     PE_ASSERT_STATUS(pe_features_scale(g, pe_features_raw(g) + at, pe_features_has_value(g) + at,
-                                      pe_features_evidence_counts(g) + at, rows, again),
+                                       pe_features_evidence_counts(g) + at, rows, again),
                      PE_OK);
     CU_ASSERT(memcmp(again, pe_features_scaled(g) + at, part * sizeof *again) == 0);
     free(again);
@@ -970,6 +970,37 @@ static void test_many_customers_grow_tables(void) {
   free_tables(&t);
 }
 
+/* A customer's categories beyond the few kept in its entry live in a set
+ * keyed by the entry's place in the walk's customer table, which moves when
+ * the table doubles. Every customer buys from six categories, then buys
+ * from the same six again after all of them have arrived (and the tables
+ * have doubled in between): each still counts six. */
+static void test_categories_survive_table_growth(void) {
+  tables t = {0};
+  enum { CUSTOMERS = 12000, CATS = 6 };
+  for (int round = 0; round < 2; round++)
+    for (int64_t c = 0; c < CUSTOMERS; c++)
+      for (int k = 0; k < CATS; k++)
+        push_tx(&t, 500 + 7 * c, 1000 * c + 10 * round + k, T0 + (round * 10 + k) * DAY, 12.5, 0.0f,
+                (int32_t)(3 * k + 1));
+  char path[512];
+  pe_test_path(path, sizeof path, "category_growth.h5");
+  CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);
+  for (int threads = 1; threads <= 2; threads++) {
+    pe_features *f = compute(path, PE_FEATURES_AS_OF_AUTO, 0, threads);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    const int j = pe_features_column_of(f, PE_FEAT_CATEGORIES), d = pe_features_dim(f);
+    CU_ASSERT_FATAL(j >= 0);
+    PE_ASSERT_EQ_LL(pe_features_count(f), CUSTOMERS);
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < pe_features_count(f); i++)
+      wrong += pe_features_raw(f)[i * d + j] != (float)CATS;
+    PE_ASSERT_EQ_LL(wrong, 0);
+    pe_features_free(f);
+  }
+  free_tables(&t);
+}
+
 /* Quantiles by selection (and by insertion sort below a few dozen values)
  * equal those of a full sort, ties and all, for every size. */
 static void test_quantiles(void) {
@@ -996,6 +1027,7 @@ static CU_TestInfo tests[] = {
     {"packed (24-byte) and unpacked records against the oracle", test_packed_records},
     {"heavy customers grow their partition's tables", test_heavy_customers_grow_tables},
     {"many customers grow every partition's tables", test_many_customers_grow_tables},
+    {"categories survive the customer table's doubling", test_categories_survive_table_growth},
     {"as-of drops later rows", test_as_of},
     {"transaction-only data", test_transaction_only},
     {"which session a purchase belongs to", test_session_rule},

@@ -45,34 +45,33 @@ struct pe_features {
   int64_t rfm_last_timestamp, rfm_from_sessions_only;
 };
 
-/* Distinct categories kept inside the customer's record before the
- * partition's (customer, category) set is used: most customers buy from a
- * few categories, and their record is already in cache. */
-#define PE__INLINE_CATEGORIES 4
-
-/* One customer's running values; the fields the transactions pass updates
- * for every row come first. Timestamps of rows with a positive amount are
- * INT64_MAX / INT64_MIN while there is none. */
+/* One customer's running values in its partition, by local slot. The
+ * transactions walk keeps its own per-thread table (transactions_pass.c) and
+ * copies the first five values here when the partition's walk ends; the
+ * order counts follow from its orders, the session counts from the sessions
+ * pass. Timestamps of rows with a positive amount are INT64_MAX / INT64_MIN
+ * while there is none. */
 typedef struct {
   double monetary;
   int64_t first_ts, last_ts;
   int32_t rows;       /* transaction rows up to as_of */
   int32_t categories; /* distinct known (>= 0) categories of positive rows */
-  int32_t inline_categories[PE__INLINE_CATEGORIES];
   int32_t orders, purchases, discounted, holiday, returned;
   int32_t net_returns; /* orders whose net amount is < 0 (RFM's orders_returned) */
   int32_t sessions, bounces, cart_sessions, abandoned, matched;
-  int64_t pageviews, cart_adds;
   float time_to_purchase; /* median over matched purchases, seconds */
+  int64_t pageviews, cart_adds;
 } pe__feat_customer;
+_Static_assert(sizeof(pe__feat_customer) == 96, "no padding in a customer's record");
 
 /* A (customer, order) pair of a partition's open-addressing order table. */
 typedef struct {
   int64_t order_id;
   double net;
-  int64_t first_ts;       /* earliest row with a positive amount; INT64_MAX if none */
-  uint32_t slot_plus_one; /* 0 = empty */
-  uint32_t flags;         /* PE__ORDER_* */
+  int64_t first_ts; /* earliest row with a positive amount; INT64_MAX if none */
+  /* The customer's position in the walk's customer table + 1; 0 = empty. */
+  uint32_t customer_plus_one;
+  uint32_t flags; /* PE__ORDER_* */
 } pe__feat_order;
 
 enum { PE__ORDER_DISCOUNT = 1, PE__ORDER_NEGATIVE = 2 };

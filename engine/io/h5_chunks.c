@@ -3,10 +3,10 @@
 #include <isa-l/igzip_lib.h>
 #include <libdeflate.h>
 #include <omp.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "pe_kernels.h"
@@ -587,11 +587,17 @@ static void encoder_close(encoder *e) {
   deflater_close(&e->z);
 }
 
+/* A wait for another thread: spins a little, then sleeps in short naps,
+ * which leave the core to the thread waited for (there may be more threads
+ * than cores) and to the kernel's writeback. A wait is usually the
+ * compressing threads' while the writer copies an uncompressed dataset. */
 static void pause_briefly(unsigned *spins) {
-  if (++*spins < 256)
+  if (++*spins < 256) {
     __builtin_ia32_pause();
-  else
-    sched_yield(); /* more threads than cores: let the one we wait for run */
+    return;
+  }
+  const struct timespec nap = {0, 20000};
+  nanosleep(&nap, NULL);
 }
 
 /* Compresses job j into its slot, waiting for the slot to be free. */
