@@ -1,4 +1,6 @@
 /* personae: the command-line driver. */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +16,8 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"generate", pe_cmd_generate, "write a synthetic marketplace (transactions, sessions, customers)"},
+    {"generate", pe_cmd_generate,
+     "write a synthetic marketplace (transactions, sessions, customers)"},
     {"import", pe_cmd_import, "convert a transactions CSV export into HDF5"},
     {"inspect", pe_cmd_inspect, "check an input file against the format and summarise it"},
     {"rfm", pe_cmd_rfm, "recency / frequency / monetary scores and named segments"},
@@ -45,12 +48,23 @@ static void usage(FILE *f) {
  * its own threads when it is loaded, and they spin in sched_yield for a
  * while, taking the cores from ours: measured on (1e6, 8, 8), k-means
  * iterations 2.56 ms instead of 2.86 ms (median of 5) and the read of the
- * data 0.06 s instead of 0.13 s. The library reads the variable when it is
- * loaded, before main, so the process re-executes itself once with it set
- * (bench_kernels does the same); if that fails it simply goes on.
- * PERSONAE_NO_REEXEC=1 turns this off; it is skipped when this program is
- * not the process's image (run under valgrind, or by ld.so by hand), where
- * /proc/self/exe would start the tool or the loader instead. */
+ * data 0.06 s instead of 0.13 s. The library starts the pool when it is
+ * loaded, before main. Where it exports blas_thread_shutdown_ (Debian's
+ * pthread build does), the pool is stopped first thing here; elsewhere the
+ * process re-executes itself once with OPENBLAS_NUM_THREADS=1 set, which
+ * the library reads when it is loaded (a second start of the process: 6.5
+ * ms). If that fails it simply goes on. PERSONAE_NO_REEXEC=1 turns the
+ * re-execution off; it is skipped when this program is not the process's
+ * image (run under valgrind, or by ld.so by hand), where /proc/self/exe
+ * would start the tool or the loader instead. */
+static int stop_blas_pool(void) {
+  int (*shutdown)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+  void (*set_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (!shutdown || !set_threads) return 0;
+  set_threads(1);
+  return shutdown() == 0;
+}
+
 static int running_own_image(char *self, size_t size) {
   char line[8192];
   const char *preload = getenv("LD_PRELOAD");
@@ -65,7 +79,8 @@ static int running_own_image(char *self, size_t size) {
   while (fgets(line, sizeof line, maps)) {
     unsigned long lo = 0, hi = 0;
     int path_at = 0;
-    if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &path_at) < 2 || path_at == 0) continue;
+    if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &path_at) < 2 || path_at == 0)
+      continue;
     if (here < lo || here >= hi) continue;
     char *path = line + path_at;
     path[strcspn(path, "\n")] = '\0';
@@ -79,6 +94,7 @@ static int running_own_image(char *self, size_t size) {
 static void single_threaded_blas(char **argv) {
   const char *v = getenv("OPENBLAS_NUM_THREADS");
   if (v && strcmp(v, "1") == 0) return;
+  if (stop_blas_pool()) return;
   const char *off = getenv("PERSONAE_NO_REEXEC");
   char self[4096];
   if ((off && *off && strcmp(off, "0") != 0) || !running_own_image(self, sizeof self)) return;
