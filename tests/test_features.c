@@ -463,10 +463,13 @@ static void test_random_tables(void) {
 }
 
 /* Small ids and whole-cent amounts: the transactions pass packs such
- * chunks into 24-byte records (rfm/row_pack.h). The same random tables with
- * their ids folded below a million (customers that collide simply merge,
- * in the oracle too); then with one amount of 1/3, so that with 7-row
- * chunks packed and unpacked chunks alternate in one file. */
+ * chunks into 24-byte records (rfm/row_pack.h), and the sessions pass its
+ * chunks into 16-byte ones. The same random tables with their ids folded
+ * below a million (customers that collide simply merge, in the oracle too);
+ * then with one amount of 1/3, one session of 70000 pageviews and one of
+ * 40000 cart adds, so that with 7-row chunks packed and unpacked chunks
+ * alternate in one file. A purchased flag of 3 counts as purchased either
+ * way. */
 static void test_packed_records(void) {
   for (int odd = 0; odd <= 1; odd++) {
     tables t = {0};
@@ -475,7 +478,13 @@ static void test_packed_records(void) {
       t.tx[i].customer_id = (int64_t)((uint64_t)t.tx[i].customer_id % 1000003);
     for (int64_t i = 0; i < t.ns; i++)
       t.ss[i].customer_id = (int64_t)((uint64_t)t.ss[i].customer_id % 1000003);
-    if (odd) t.tx[t.n / 2].amount = 1.0 / 3.0;
+    if (odd) {
+      t.tx[t.n / 2].amount = 1.0 / 3.0;
+      t.ss[t.ns / 3].pageviews = 70000;
+      t.ss[2 * t.ns / 3].cart_adds = 40000;
+    }
+    for (int64_t i = 0; i < t.ns; i += 5)
+      if (t.ss[i].purchased) t.ss[i].purchased = 3;
     char path[512];
     pe_test_path(path, sizeof path, "packed.h5");
     CU_ASSERT_FATAL(ft_write(path, t.tx, t.n, t.ss, t.ns, NULL) == 0);

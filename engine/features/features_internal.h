@@ -113,6 +113,7 @@ typedef struct {
   pe__feat_partition *part;            /* PE_CIX_PARTITIONS */
   struct pe__feat_tx_workspace *tx_ws; /* the transactions pass's tables, per thread */
   struct pe__feat_tx_chunk *tx_chunks; /* the transactions pass's chunks: how each is packed */
+  struct pe__feat_session_chunk *session_chunks; /* the same for the sessions pass */
   pe_features_summary summary;
   pe_cix_pass_seconds tx_seconds, sessions_seconds; /* the two passes' parts */
 } pe__feat_run;

@@ -18,13 +18,48 @@
 #include "io/h5.h"
 #include "io/tables.h"
 #include "rfm/partitioned_pass.h"
+#include "rfm/row_pack.h"
 
+/* A session as the walk reads it, and its record in a chunk that cannot be
+ * packed (32 bytes). */
 typedef struct {
   int64_t customer_id, start;
   float duration;
   int32_t pageviews, cart_adds;
   uint8_t purchased;
 } session_row;
+
+/* A session's record in a chunk whose customer ids and starts span less
+ * than 2^32 (offsets from the chunk's smallest, rfm/row_pack.h), whose
+ * pageviews fit 16 bits and cart adds 15: 16 bytes, half the grouped rows'
+ * memory (96 MB less at 1M customers, each page of it faulted in fresh). */
+typedef struct {
+  uint32_t customer, start;
+  float duration;
+  uint16_t pageviews;
+  uint16_t cart_adds_purchased; /* cart_adds << 1 | (purchased != 0) */
+} session_compact;
+_Static_assert(sizeof(session_compact) == 16, "a compact session is 16 bytes");
+
+/* A chunk's smallest customer id and start, and whether its rows are packed. */
+struct pe__feat_session_chunk {
+  int64_t customer, start;
+  int compact;
+};
+typedef struct pe__feat_session_chunk session_chunk;
+
+static inline __attribute__((always_inline)) session_row session_at(const void *records, int64_t k,
+                                                                    const session_chunk *b,
+                                                                    const int compact) {
+  if (!compact) return ((const session_row *)records)[k];
+  const session_compact *r = (const session_compact *)records + k;
+  return (session_row){pe_from_offset(r->customer, b->customer),
+                       pe_from_offset(r->start, b->start),
+                       r->duration,
+                       r->pageviews,
+                       r->cart_adds_purchased >> 1,
+                       (uint8_t)(r->cart_adds_purchased & 1)};
+}
 
 /* Records `start` on every purchase of the customer inside the window. */
 static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start, float duration) {
@@ -57,13 +92,16 @@ static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start,
 
 /* Walks one partition's rows of a chunk in row order; a customer's sessions
  * are often consecutive, so the last customer's slot is remembered. */
-static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const session_row *rows,
-                             int64_t n, int64_t as_of) {
+static inline __attribute__((always_inline)) int process_partition(
+    pe_cix_partition *cp, pe__feat_partition *ps, const void *records, const session_chunk *b,
+    const int compact, int64_t n, int64_t as_of) {
   int64_t last_id = 0, slot = -1;
   for (int64_t k = 0; k < n; k++) {
-    const session_row *r = &rows[k];
+    const session_row row = session_at(records, k, b, compact), *r = &row;
     if (k + PREFETCH_ROWS < n && cp->table)
-      __builtin_prefetch(&cp->table[pe_cix_hash(rows[k + PREFETCH_ROWS].customer_id) & cp->mask]);
+      __builtin_prefetch(
+          &cp->table[pe_cix_hash(session_at(records, k + PREFETCH_ROWS, b, compact).customer_id) &
+                     cp->mask]);
     if (slot < 0 || r->customer_id != last_id) {
       if (pe_cix_upsert(cp, r->customer_id, pe_cix_hash(r->customer_id), &slot) != PE_OK) return -1;
       if (slot >= ps->cap && pe__feat_grow_customers(ps, slot + 1) != 0) return -1;
@@ -88,19 +126,45 @@ static int process_partition(pe_cix_partition *cp, pe__feat_partition *ps, const
   return 0;
 }
 
-/* Returns the first bad row (or n), whatever the thread count. */
+static inline session_chunk *chunk_of(const pe__feat_run *run, const pe_cix_chunk *c) {
+  return &run->session_chunks[c->offset / run->chunk_rows];
+}
+
+/* Checks a chunk and decides how its rows are packed. Returns the first bad
+ * row (or n), whatever the thread count. */
 static int64_t check_chunk(void *ctx, const pe_cix_chunk *c) {
+  const int64_t *customer = c->col[PE_SESSION_CUSTOMER_ID];
   const int64_t *start = c->col[PE_SESSION_TIMESTAMP];
   const float *duration = c->col[PE_SESSION_DURATION_S];
   const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS],
                 *cart_adds = c->col[PE_SESSION_CART_ADDS];
-  int64_t bad = c->rows;
-#pragma omp parallel for schedule(static) reduction(min : bad)
-  for (int64_t i = 0; i < c->rows; i++)
+  int64_t bad = c->rows, cmin = INT64_MAX, cmax = INT64_MIN, smin = INT64_MAX, smax = INT64_MIN;
+  int32_t most_pages = 0, most_adds = 0;
+#pragma omp parallel for schedule(static) reduction(min                \
+                                                    : bad, cmin, smin) \
+    reduction(max                                                      \
+              : cmax, smax, most_pages, most_adds)
+  for (int64_t i = 0; i < c->rows; i++) {
     if (!pe_timestamp_ok(start[i]) || !(duration[i] >= 0 && isfinite(duration[i])) ||
         pageviews[i] < 0 || cart_adds[i] < 0)
       bad = i < bad ? i : bad;
+    cmin = customer[i] < cmin ? customer[i] : cmin;
+    cmax = customer[i] > cmax ? customer[i] : cmax;
+    smin = start[i] < smin ? start[i] : smin;
+    smax = start[i] > smax ? start[i] : smax;
+    most_pages = pageviews[i] > most_pages ? pageviews[i] : most_pages;
+    most_adds = cart_adds[i] > most_adds ? cart_adds[i] : most_adds;
+  }
+  const uint64_t span = (uint64_t)1 << 32;
+  *chunk_of(ctx, c) = (session_chunk){cmin, smin,
+                                      c->rows > 0 && (uint64_t)cmax - (uint64_t)cmin < span &&
+                                          (uint64_t)smax - (uint64_t)smin < span &&
+                                          most_pages <= UINT16_MAX && most_adds <= INT16_MAX};
   return bad;
+}
+
+static size_t record_bytes(void *ctx, const pe_cix_chunk *c) {
+  return chunk_of(ctx, c)->compact ? sizeof(session_compact) : sizeof(session_row);
 }
 
 static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
@@ -127,12 +191,19 @@ static pe_status bad_row_error(void *ctx, const pe_cix_chunk *c, int64_t i) {
 
 static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_t end,
                          int64_t *next, void *records) {
-  (void)ctx;
   const int64_t *customer = c->col[PE_SESSION_CUSTOMER_ID], *start = c->col[PE_SESSION_TIMESTAMP];
   const float *duration = c->col[PE_SESSION_DURATION_S];
   const int32_t *pageviews = c->col[PE_SESSION_PAGEVIEWS],
                 *cart_adds = c->col[PE_SESSION_CART_ADDS];
   const uint8_t *purchased = c->col[PE_SESSION_PURCHASED];
+  const session_chunk b = *chunk_of(ctx, c);
+  if (b.compact) {
+    for (int64_t i = begin; i < end; i++)
+      ((session_compact *)records)[pe_cix_next_record(next, c, i)] = (session_compact){
+          pe_offset_of(customer[i], b.customer), pe_offset_of(start[i], b.start), duration[i],
+          (uint16_t)pageviews[i], (uint16_t)((uint32_t)cart_adds[i] << 1 | (purchased[i] != 0))};
+    return;
+  }
   for (int64_t i = begin; i < end; i++) {
     session_row *r = (session_row *)records + pe_cix_next_record(next, c, i);
     r->customer_id = customer[i];
@@ -145,9 +216,11 @@ static void scatter_rows(void *ctx, const pe_cix_chunk *c, int64_t begin, int64_
 }
 
 static int process_rows(void *ctx, int p, int64_t chunk, const void *records, int64_t n) {
-  (void)chunk;
   pe__feat_run *run = ctx;
-  return process_partition(&run->ix->part[p], &run->part[p], records, n, run->as_of);
+  const session_chunk *b = &run->session_chunks[chunk];
+  if (b->compact)
+    return process_partition(&run->ix->part[p], &run->part[p], records, b, 1, n, run->as_of);
+  return process_partition(&run->ix->part[p], &run->part[p], records, b, 0, n, run->as_of);
 }
 
 pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid) {
@@ -166,12 +239,20 @@ pe_status pe__feat_sessions_pass(pe__feat_run *run, int64_t fid) {
       .ctx = run,
       .check = check_chunk,
       .bad_row = bad_row_error,
+      .record_bytes = record_bytes,
       .scatter = scatter_rows,
       .process = process_rows,
       .chunk_done = pe__feat_report_progress,
       .seconds = &run->sessions_seconds,
   };
-  pe_status st = pe_cix_pass_run(&pass);
+  const int64_t chunks = (table.rows + run->chunk_rows - 1) / run->chunk_rows;
+  run->session_chunks = calloc((size_t)(chunks > 0 ? chunks : 1), sizeof *run->session_chunks);
+  pe_status st =
+      run->session_chunks
+          ? pe_cix_pass_run(&pass)
+          : pe__fail(PE_ERR_NOMEM, "%s: out of memory for the sessions pass", run->input);
+  free(run->session_chunks);
+  run->session_chunks = NULL;
   if (st == PE_OK) {
     run->summary.session_rows = table.rows;
     for (int p = 0; p < PE_CIX_PARTITIONS; p++)
