@@ -175,8 +175,7 @@ static void free_run(pe__feat_run *run) {
       pe__feat_partition *ps = &run->part[p];
       pe__feat_release_tables(ps);
       free(ps->purchase_off);
-      free(ps->purchase_ts);
-      free(ps->best_start);
+      free(ps->purchase);
     }
   free(run->part);
   pe_customer_index_free(run->ix);

@@ -64,6 +64,13 @@ typedef struct {
 } pe__feat_customer;
 _Static_assert(sizeof(pe__feat_customer) == 96, "no padding in a customer's record");
 
+/* A purchase (an order with a positive net amount) to match to sessions:
+ * its time and the latest start of a session that contains it (INT64_MIN:
+ * none yet), side by side, so that a match touches one line. */
+typedef struct {
+  int64_t ts, best_start;
+} pe__feat_purchase;
+
 /* A (customer, order) pair of a partition's open-addressing order table. */
 typedef struct {
   int64_t order_id;
@@ -88,11 +95,12 @@ typedef struct {
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */
   int64_t rows_future;
   int64_t rows_with_category, rows_with_discount; /* known category, discount > 0 */
-  /* Between the passes: each customer's purchase times, ascending, in
-   * [purchase_off[s], purchase_off[s + 1]) for the tx_slots customers that
-   * the transactions pass saw, and the latest session start containing each. */
+  /* Between the passes: each customer's purchases, by time, in
+   * purchase[purchase_off[s] .. purchase_off[s + 1]) for the tx_slots
+   * customers that the transactions pass saw. */
   int64_t tx_slots, purchases;
-  int64_t *purchase_off, *purchase_ts, *best_start; /* NULL: not wanted */
+  int64_t *purchase_off; /* NULL: not wanted */
+  pe__feat_purchase *purchase;
   /* Sessions pass. */
   int64_t sessions_future;
 } pe__feat_partition;

@@ -83,12 +83,13 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "customers_with_sessions", s->customers_with_sessions);
   if (st == PE_OK) st = pe_h5_attr_i64(gid, "has_sessions", s->has_sessions);
   if (st == PE_OK)
-    st = pe_h5_attr_str(gid, "scaling",
-                        "share with evidence: x = (raw * n + prior_weight * prior) / "
-                        "(n + prior_weight), n = evidence_counts/<feature>; v = transform(x), log1p is "
-                        "sign(x) * log1p(|x|); scaled = clamp((v - center) / scale, +-clip) "
-                        "where the customer has a value or missing is 'zero', else 0; center, "
-                        "scale = mean, standard deviation of v over those customers");
+    st = pe_h5_attr_str(
+        gid, "scaling",
+        "share with evidence: x = (raw * n + prior_weight * prior) / "
+        "(n + prior_weight), n = evidence_counts/<feature>; v = transform(x), log1p is "
+        "sign(x) * log1p(|x|); scaled = clamp((v - center) / scale, +-clip) "
+        "where the customer has a value or missing is 'zero', else 0; center, "
+        "scale = mean, standard deviation of v over those customers");
   H5Gclose(gid);
   return st;
 }

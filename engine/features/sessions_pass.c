@@ -65,26 +65,26 @@ static inline __attribute__((always_inline)) session_row session_at(const void *
 static void match_purchases(pe__feat_partition *ps, int64_t slot, int64_t start, float duration) {
   const int64_t end = ps->purchase_off[slot + 1];
   int64_t lo = ps->purchase_off[slot], hi = end;
-  const int64_t *ts = ps->purchase_ts;
+  pe__feat_purchase *pu = ps->purchase;
   /* The first purchase at or after the start. Most customers have a few
    * purchases: counting those before the start costs no mispredicted
    * branch, where a binary search over them mispredicts about half its
    * steps (measured: a third of the sessions pass's walk). */
   if (hi - lo <= 16) {
     int64_t before = 0;
-    for (int64_t i = lo; i < hi; i++) before += ts[i] < start;
+    for (int64_t i = lo; i < hi; i++) before += pu[i].ts < start;
     lo += before;
   } else {
     while (lo < hi) {
       int64_t mid = lo + (hi - lo) / 2;
-      if (ts[mid] < start)
+      if (pu[mid].ts < start)
         lo = mid + 1;
       else
         hi = mid;
     }
   }
-  for (int64_t i = lo; i < end && (double)(ts[i] - start) <= duration; i++)
-    if (start > ps->best_start[i]) ps->best_start[i] = start;
+  for (int64_t i = lo; i < end && (double)(pu[i].ts - start) <= duration; i++)
+    if (start > pu[i].best_start) pu[i].best_start = start;
 }
 
 /* How far ahead process_partition prefetches the customer index. */

@@ -18,7 +18,8 @@ static int medians_of_partition(pe__feat_partition *ps) {
     pe__feat_customer *c = &ps->cust[s];
     int64_t m = 0;
     for (int64_t i = ps->purchase_off[s]; i < ps->purchase_off[s + 1]; i++)
-      if (ps->best_start[i] != INT64_MIN) t[m++] = (double)(ps->purchase_ts[i] - ps->best_start[i]);
+      if (ps->purchase[i].best_start != INT64_MIN)
+        t[m++] = (double)(ps->purchase[i].ts - ps->purchase[i].best_start);
     c->matched = (int32_t)m;
     c->time_to_purchase = m ? (float)pe__feat_quantile(t, m, 0.5) : 0.0f;
   }
@@ -35,9 +36,9 @@ pe_status pe__feat_resolve_purchases(pe__feat_run *run) {
     failed |= medians_of_partition(ps) != 0;
     for (int64_t s = 0; s < ps->tx_slots; s++) matched += ps->cust[s].matched;
     free(ps->purchase_off);
-    free(ps->purchase_ts);
-    free(ps->best_start);
-    ps->purchase_off = ps->purchase_ts = ps->best_start = NULL;
+    free(ps->purchase);
+    ps->purchase_off = NULL;
+    ps->purchase = NULL;
   }
   PE_FAIL_IF(failed, PE_ERR_NOMEM, "%s: out of memory summarising times to purchase", run->input);
   run->summary.purchases_matched = matched;

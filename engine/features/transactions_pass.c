@@ -137,6 +137,7 @@ _Static_assert(sizeof(tx_customer) == 64, "a customer entry is one cache line");
 struct pe__feat_tx_workspace {
   pe_reusable customer_block, spare_customer_block, position_block, arrival_block;
   pe_reusable order_block, spare_order_block, cat_block, spare_cat_block;
+  pe_reusable bought_block, fill_block; /* resolve_orders' scratch */
   tx_customer *customers;
   uint64_t umask;
   int64_t ncustomers;
@@ -542,23 +543,31 @@ static inline int in_holiday_season(int64_t ts) {
   return pe_day_in_nov_dec(days);
 }
 
-static int cmp_i64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+static int by_time(const void *a, const void *b) {
+  int64_t x = ((const pe__feat_purchase *)a)->ts, y = ((const pe__feat_purchase *)b)->ts;
   return (x > y) - (x < y);
 }
 
-/* Most customers have a handful of purchases: insertion sort, qsort beyond. */
-static void sort_times(int64_t *t, int64_t n) {
+/* Most customers have a handful of purchases: insertion sort, qsort beyond.
+ * Equal times are equal entries (no session matched yet), so the order
+ * among them does not matter. */
+static void sort_purchases(pe__feat_purchase *t, int64_t n) {
   if (n > 32) {
-    qsort(t, (size_t)n, sizeof *t, cmp_i64);
+    qsort(t, (size_t)n, sizeof *t, by_time);
     return;
   }
   for (int64_t i = 1; i < n; i++) {
-    int64_t v = t[i], j = i;
-    for (; j > 0 && t[j - 1] > v; j--) t[j] = t[j - 1];
+    const pe__feat_purchase v = t[i];
+    int64_t j = i;
+    for (; j > 0 && t[j - 1].ts > v.ts; j--) t[j] = t[j - 1];
     t[j] = v;
   }
 }
+
+/* A purchase on its way to its customer's run: local slot and time. */
+typedef struct {
+  int64_t slot, ts;
+} bought;
 
 /* How many order entries ahead resolve_orders prefetches. */
 #define RESOLVE_PREFETCH 16
@@ -567,10 +576,18 @@ static void sort_times(int64_t *t, int64_t n) {
  * want_times (the sessions pass will match purchases to sessions), the
  * sorted purchase times of each customer. `slot_of` maps the walk's
  * customer positions to local slots. */
-static int resolve_orders(pe__feat_partition *ps, const tx_workspace *ws, const uint32_t *slot_of,
+static int resolve_orders(pe__feat_partition *ps, tx_workspace *ws, const uint32_t *slot_of,
                           int64_t tx_slots, int want_times) {
   ps->tx_slots = tx_slots;
   ps->norders = ws->norders;
+  /* Purchases are listed as they are met, in the thread's scratch, and
+   * then placed by a counting sort on the slot: one walk of the order
+   * table instead of two. */
+  bought *list = want_times ? pe_reuse(&ws->bought_block,
+                                       (size_t)(ws->norders ? ws->norders : 1) * sizeof *list)
+                            : NULL;
+  if (want_times && !list) return -1;
+  int64_t nb = 0;
   /* The table is walked in order and its customers met at random: their
    * records are prefetched a few entries ahead. */
   for (uint64_t i = 0; i <= ws->omask; i++) {
@@ -578,13 +595,15 @@ static int resolve_orders(pe__feat_partition *ps, const tx_workspace *ws, const 
     if (i + RESOLVE_PREFETCH <= ws->omask && e[RESOLVE_PREFETCH].customer_plus_one)
       __builtin_prefetch(&ps->cust[slot_of[e[RESOLVE_PREFETCH].customer_plus_one - 1]], 1);
     if (!e->customer_plus_one) continue;
-    pe__feat_customer *c = &ps->cust[slot_of[e->customer_plus_one - 1]];
+    const int64_t slot = slot_of[e->customer_plus_one - 1];
+    pe__feat_customer *c = &ps->cust[slot];
     c->orders++;
     if (e->flags & PE__ORDER_NEGATIVE) c->returned++;
     if (e->net > 0) {
       c->purchases++;
       if (e->flags & PE__ORDER_DISCOUNT) c->discounted++;
       if (in_holiday_season(e->first_ts)) c->holiday++;
+      if (list) list[nb++] = (bought){slot, e->first_ts};
     } else if (e->net < 0) {
       c->net_returns++;
     }
@@ -594,34 +613,20 @@ static int resolve_orders(pe__feat_partition *ps, const tx_workspace *ws, const 
   ps->purchases = total;
   if (!want_times) return 0;
   ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);
-  if (!ps->purchase_off) return -1;
+  ps->purchase = malloc((size_t)(total ? total : 1) * sizeof *ps->purchase);
+  int64_t *fill = pe_reuse(&ws->fill_block, (size_t)(tx_slots ? tx_slots : 1) * sizeof *fill);
+  if (!ps->purchase_off || !ps->purchase || !fill) return -1;
   total = 0;
   for (int64_t s = 0; s < tx_slots; s++) {
-    ps->purchase_off[s] = total;
+    ps->purchase_off[s] = fill[s] = total;
     total += ps->cust[s].purchases;
   }
   ps->purchase_off[tx_slots] = total;
-  ps->purchase_ts = malloc((size_t)(total ? total : 1) * sizeof *ps->purchase_ts);
-  ps->best_start = malloc((size_t)(total ? total : 1) * sizeof *ps->best_start);
-  int64_t *fill = malloc((size_t)(tx_slots ? tx_slots : 1) * sizeof *fill);
-  if (!ps->purchase_ts || !ps->best_start || !fill) {
-    free(fill);
-    return -1;
-  }
-  memcpy(fill, ps->purchase_off, (size_t)tx_slots * sizeof *fill);
-  for (uint64_t i = 0; i <= ws->omask; i++) {
-    const pe__feat_order *e = &ws->orders[i];
-    if (i + RESOLVE_PREFETCH <= ws->omask && e[RESOLVE_PREFETCH].customer_plus_one)
-      __builtin_prefetch(&fill[slot_of[e[RESOLVE_PREFETCH].customer_plus_one - 1]], 1);
-    if (e->customer_plus_one && e->net > 0)
-      ps->purchase_ts[fill[slot_of[e->customer_plus_one - 1]]++] = e->first_ts;
-  }
-  free(fill);
-  for (int64_t s = 0; s < tx_slots; s++) {
-    int64_t lo = ps->purchase_off[s], n = ps->purchase_off[s + 1] - lo;
-    sort_times(ps->purchase_ts + lo, n);
-  }
-  for (int64_t i = 0; i < total; i++) ps->best_start[i] = INT64_MIN;
+  for (int64_t k = 0; k < nb; k++)
+    ps->purchase[fill[list[k].slot]++] = (pe__feat_purchase){list[k].ts, INT64_MIN};
+  for (int64_t s = 0; s < tx_slots; s++)
+    sort_purchases(ps->purchase + ps->purchase_off[s],
+                   ps->purchase_off[s + 1] - ps->purchase_off[s]);
   return 0;
 }
 
@@ -668,6 +673,8 @@ static void free_workspaces(tx_workspace *ws, int n) {
     pe_reusable_free(&ws[i].order_block);
     pe_reusable_free(&ws[i].spare_order_block);
     pe_reusable_free(&ws[i].cat_block);
+    pe_reusable_free(&ws[i].bought_block);
+    pe_reusable_free(&ws[i].fill_block);
     pe_reusable_free(&ws[i].spare_cat_block);
   }
   free(ws);
