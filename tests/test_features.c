@@ -981,12 +981,12 @@ static void test_many_customers_grow_tables(void) {
 
 /* A customer's categories beyond the few kept in its entry live in a set
  * keyed by the entry's place in the walk's customer table, which moves when
- * the table doubles. Every customer buys from six categories, then buys
- * from the same six again after all of them have arrived (and the tables
- * have doubled in between): each still counts six. */
+ * the table doubles. Every customer buys from nine categories (more than its entry holds), then
+ * buys from the same nine again after all of them have arrived (and the tables have doubled in
+ * between): each still counts nine. */
 static void test_categories_survive_table_growth(void) {
   tables t = {0};
-  enum { CUSTOMERS = 12000, CATS = 6 };
+  enum { CUSTOMERS = 12000, CATS = 9 };
   for (int round = 0; round < 2; round++)
     for (int64_t c = 0; c < CUSTOMERS; c++)
       for (int k = 0; k < CATS; k++)
