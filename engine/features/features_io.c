@@ -34,7 +34,7 @@ static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const ch
     if (f->evidence[j] == PE_EVIDENCE_NONE) continue;
     float *col = cols + (size_t)m * n;
     for (int64_t i = 0; i < f->n; i++) col[i] = f->evidence_n[i * f->d + j];
-    specs[m++] = (pe_h5_dataset_spec){pe_feature_key(f->column[j]), PE_F32, f->n, 0, col, 1};
+    specs[m++] = (pe_h5_dataset_spec){pe_feature_key(f->column[j]), PE_F32, f->n, 0, col, 1, 0};
   }
   if (st == PE_OK) st = pe_h5_write_many(eg, file, specs, m);
   free(cols);
@@ -42,7 +42,7 @@ static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const ch
   return st;
 }
 
-static pe_status write_group(const pe_features *f, hid_t fid, const char *file) {
+static pe_status write_group(const pe_features *f, hid_t fid, pe_h5_out *out, const char *file) {
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/features", &gid));
   const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT], *missing[PE_FEATURE_COUNT];
@@ -57,14 +57,16 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
   pe_format_iso_date(f->summary.as_of, as_of_date);
   const pe_features_summary *s = &f->summary;
   /* Float matrices are stored uncompressed: deflate gains little on them and
-   * would cost more time than computing them. */
+   * would cost more time than computing them. Within an update they are
+   * written by its writer thread, by direct I/O, while the caller goes on
+   * (the features live until the commit: pe_features_write_into). */
   const pe_h5_dataset_spec specs[] = {
-      {"customer_id", PE_I64, f->n, 0, f->customer_id, 1},
-      {"raw", PE_F32, f->n, f->d, f->raw, 0},
-      {"scaled", PE_F32, f->n, f->d, f->scaled, 0},
-      {"has_value", PE_U8, f->n, f->d, f->has_value, 1},
+      {"customer_id", PE_I64, f->n, 0, f->customer_id, 1, 1},
+      {"raw", PE_F32, f->n, f->d, f->raw, 0, 1},
+      {"scaled", PE_F32, f->n, f->d, f->scaled, 0, 1},
+      {"has_value", PE_U8, f->n, f->d, f->has_value, 1, 1},
   };
-  pe_status st = pe_h5_write_many(gid, file, specs, (int)(sizeof specs / sizeof specs[0]));
+  pe_status st = pe_h5_write_many_to(out, gid, file, specs, (int)(sizeof specs / sizeof specs[0]));
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "names", names, f->d);
   if (st == PE_OK) st = pe_h5_write_strings(gid, file, "transform", transforms, f->d);
   if (st == PE_OK) st = pe_h5_write_column(gid, file, "center", PE_F64, f->d, f->center, 0);
@@ -97,7 +99,7 @@ static pe_status write_group(const pe_features *f, hid_t fid, const char *file) 
 pe_status pe_features_write_into(const pe_features *f, pe_results_writer *w, const char *input) {
   PE_FAIL_IF(!f || !w, PE_ERR_USAGE, "features: nothing to write");
   const char *output = pe_results_path(w);
-  pe_status st = write_group(f, pe__results_file(w), output);
+  pe_status st = write_group(f, pe__results_file(w), pe__results_out(w), output);
   if (st == PE_OK && input) {
     hid_t gid = H5Gopen2(pe__results_file(w), "/features", H5P_DEFAULT);
     st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /features", output)

@@ -99,6 +99,18 @@ const char *pe_h5_out_path(const pe_h5_out *out);
  * work done after this overlaps with the disk, and the commit's fsync waits
  * only for the rest. */
 void pe_h5_out_start_writeback(pe_h5_out *out);
+/* Datasets of at least this many bytes that are stored as they are may be
+ * written later (pe_h5_write_many_to); the file places large blocks on
+ * page boundaries for them. */
+#define PE_H5_LATER_MIN ((size_t)2 << 20)
+#define PE_H5_PAGE 4096
+/* Has `out`'s writer thread write `bytes` of `data` at `offset` of the
+ * temporary file (a dataset's place, allocated by HDF5 and never written
+ * by it), by direct I/O where the file system allows; `data` must stay as
+ * it is until the commit or abort. A failed write fails the commit with
+ * `name` in its message. Without a thread the bytes are written now. */
+pe_status pe_h5_out_write_later(pe_h5_out *out, int64_t offset, const void *data, size_t bytes,
+                                const char *name);
 /* Closes, flushes to disk and renames into place; frees `out`. */
 pe_status pe_h5_out_commit(pe_h5_out *out);
 /* Discards the temporary file; frees `out`. NULL is a no-op. */
@@ -122,12 +134,20 @@ typedef struct {
   int64_t rows, cols;
   const void *data;
   int compress;
+  /* `data` stays as it is until the output is committed or aborted, so
+   * pe_h5_write_many_to may write it later. */
+  int lasting;
 } pe_h5_dataset_spec;
 /* Writes several datasets under `loc` as pe_h5_write_column/_matrix would,
  * but compresses the chunks of all of them together, in parallel: a group of
  * many columns of one chunk or a few each is no longer compressed one
  * column, and one thread, at a time. */
 pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec *specs, int n);
+/* The same into `out`'s file, where the lasting datasets that are stored as
+ * they are and are at least PE_H5_LATER_MIN bytes are written by its writer
+ * thread (pe_h5_out_write_later) while the caller goes on. */
+pe_status pe_h5_write_many_to(pe_h5_out *out, hid_t loc, const char *file,
+                              const pe_h5_dataset_spec *specs, int n);
 /* Writes variable-length UTF-8 strings (h5py: `ds.asstr()[...]`). */
 pe_status pe_h5_write_strings(hid_t loc, const char *file, const char *name,
                               const char *const *strings, int64_t count);
@@ -149,13 +169,13 @@ pe_status pe_h5_attr_read_f64(hid_t loc, const char *file, const char *obj, cons
 typedef struct {
   hid_t did;
   pe_dtype type;
-  int64_t rows;          /* rows appended so far */
+  int64_t rows; /* rows appended so far */
   const char *file;
   char name[128];
   pe_h5_chunk_layout layout;
-  unsigned char *stage;  /* stage_chunks whole chunks */
+  unsigned char *stage; /* stage_chunks whole chunks */
   int64_t stage_chunks;
-  int64_t staged;        /* rows in stage not yet written */
+  int64_t staged; /* rows in stage not yet written */
   int64_t chunks_written;
 } pe_h5_appender;
 

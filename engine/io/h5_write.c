@@ -9,7 +9,9 @@
 
 /* About 1 MiB per chunk: large enough for deflate to pay and for sequential
  * reads, small enough that a hyperslab read touches little more than it needs. */
-static hsize_t default_chunk_rows(pe_dtype type) { return (hsize_t)(1u << 20) / pe_dtype_size(type); }
+static hsize_t default_chunk_rows(pe_dtype type) {
+  return (hsize_t)(1u << 20) / pe_dtype_size(type);
+}
 
 /* A dataset creation list without modification times, so that the same data
  * gives the same file bytes (HDF5 stamps every object by default). */
@@ -32,19 +34,38 @@ static hid_t column_dcpl(int rank, const hsize_t *chunk, int compress) {
 /* Creates dataset `name` for a column (cols == 0) or a row-major matrix,
  * chunked in blocks of whole rows of about 1 MiB, compressed when asked and
  * when it pays (pe_h5_deflate_pays). */
+/* Where a dataset's bytes are written later by the output's writer thread
+ * (pe_h5_out_write_later): stored as they are, contiguous, its file space
+ * allocated now and never filled by HDF5. */
+static hid_t later_dcpl(void) {
+  hid_t dcpl = untimed_dcpl();
+  H5Pset_layout(dcpl, H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+  return dcpl;
+}
+
+/* Creates dataset `name` for a column (cols == 0) or a row-major matrix,
+ * chunked in blocks of whole rows of about 1 MiB, compressed when asked and
+ * when it pays (pe_h5_deflate_pays); or, when `later` may take it, stored
+ * as it is for the writer thread (*later set). */
 static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset_spec *spec,
-                                hid_t *did) {
+                                pe_h5_out *out, hid_t *did, int *later) {
   const int rank = spec->cols > 0 ? 2 : 1;
   hsize_t dims[2] = {(hsize_t)spec->rows, (hsize_t)(spec->cols > 0 ? spec->cols : 1)};
   hsize_t chunk[2] = {default_chunk_rows(spec->type), dims[1]};
   if (rank == 2) chunk[0] = chunk[0] / dims[1] ? chunk[0] / dims[1] : 1;
   if (chunk[0] > dims[0]) chunk[0] = dims[0] ? dims[0] : 1;
   hid_t space = H5Screate_simple(rank, dims, NULL);
+  const size_t bytes = (size_t)spec->rows * dims[1] * pe_dtype_size(spec->type);
   /* Chunking needs a non-empty chunk; an empty dataset is stored contiguous. */
   const int compress =
-      spec->compress && pe_h5_deflate_pays(spec->data, spec->rows * (int64_t)dims[1],
-                                           pe_dtype_size(spec->type));
-  hid_t dcpl = spec->rows > 0 ? column_dcpl(rank, chunk, compress) : untimed_dcpl();
+      spec->compress &&
+      pe_h5_deflate_pays(spec->data, spec->rows * (int64_t)dims[1], pe_dtype_size(spec->type));
+  *later = out && spec->lasting && !compress && bytes >= PE_H5_LATER_MIN;
+  hid_t dcpl = *later           ? later_dcpl()
+               : spec->rows > 0 ? column_dcpl(rank, chunk, compress)
+                                : untimed_dcpl();
   *did = H5Dcreate2(loc, spec->name, pe_dtype_native(spec->type), space, H5P_DEFAULT, dcpl,
                     H5P_DEFAULT);
   H5Pclose(dcpl);
@@ -54,6 +75,11 @@ static pe_status create_dataset(hid_t loc, const char *file, const pe_h5_dataset
 }
 
 pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec *specs, int n) {
+  return pe_h5_write_many_to(NULL, loc, file, specs, n);
+}
+
+pe_status pe_h5_write_many_to(pe_h5_out *out, hid_t loc, const char *file,
+                              const pe_h5_dataset_spec *specs, int n) {
   hid_t *did = malloc((size_t)(n > 0 ? n : 1) * sizeof *did);
   pe_h5_chunk_layout *layout = malloc((size_t)(n > 0 ? n : 1) * sizeof *layout);
   pe_h5_chunk_write_request *req = malloc((size_t)(n > 0 ? n : 1) * sizeof *req);
@@ -61,17 +87,25 @@ pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec
   int created = 0, nreq = 0;
   for (; st == PE_OK && created < n; created++) {
     const pe_h5_dataset_spec *sp = &specs[created];
-    st = create_dataset(loc, file, sp, &did[created]);
+    int later = 0;
+    st = create_dataset(loc, file, sp, out, &did[created], &later);
     if (st != PE_OK) break;
     const hid_t mem = pe_dtype_native(sp->type);
     const int64_t width = sp->cols > 0 ? sp->cols : 1;
+    const size_t bytes = (size_t)(sp->rows * width) * pe_dtype_size(sp->type);
+    const haddr_t at = later ? H5Dget_offset(did[created]) : HADDR_UNDEF;
+    if (later && at != HADDR_UNDEF) {
+      st = pe_h5_out_write_later(out, (int64_t)at, sp->data, bytes, sp->name);
+      continue;
+    }
     pe_h5_matrix_layout_of(did[created], mem, &layout[created]);
     /* Chunks this code can write go through the chunk writer (compressed
      * ones by the parallel codec); anything else is one plain HDF5 write. */
     if (sp->rows > 0 && layout[created].usable)
-      req[nreq++] = (pe_h5_chunk_write_request){did[created], &layout[created], sp->data,
-                                                sp->rows * width, sp->name, 0};
-    else if (sp->rows > 0 && H5Dwrite(did[created], mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp->data) < 0)
+      req[nreq++] = (pe_h5_chunk_write_request){did[created],     &layout[created], sp->data,
+                                                sp->rows * width, sp->name,         0};
+    else if (sp->rows > 0 &&
+             H5Dwrite(did[created], mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, sp->data) < 0)
       st = pe__fail(PE_ERR_IO, "%s: cannot write dataset %s (disk full?)", file, sp->name);
   }
   if (st == PE_OK) st = pe_h5_chunks_write_many(req, nreq, file);
@@ -85,7 +119,7 @@ pe_status pe_h5_write_many(hid_t loc, const char *file, const pe_h5_dataset_spec
 
 pe_status pe_h5_write_matrix(hid_t loc, const char *file, const char *name, pe_dtype type,
                              int64_t rows, int64_t cols, const void *data, int compress) {
-  const pe_h5_dataset_spec spec = {name, type, rows, cols, data, compress};
+  const pe_h5_dataset_spec spec = {name, type, rows, cols, data, compress, 0};
   return pe_h5_write_many(loc, file, &spec, 1);
 }
 

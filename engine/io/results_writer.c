@@ -29,6 +29,10 @@ pe_status pe_results_begin(const char *path, const char *const *inputs, const ch
   return PE_OK;
 }
 
+pe_h5_out *pe__results_out(const pe_results_writer *w) {
+  return w->out;
+}
+
 const char *pe_results_path(const pe_results_writer *w) {
   return pe_h5_out_path(w->out);
 }

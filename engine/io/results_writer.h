@@ -9,6 +9,9 @@
 
 /* The open temporary file being written. */
 hid_t pe__results_file(const pe_results_writer *w);
+/* The update's output, for writes its writer thread makes later
+ * (pe_h5_write_many_to). */
+pe_h5_out *pe__results_out(const pe_results_writer *w);
 
 /* Commits `w` when `st` is PE_OK, else aborts it and returns `st`: the tail
  * of every one-group pe_*_write(). */

@@ -34,17 +34,24 @@ static const column_def rfm_columns[] = {
     COL(segment, PE_I16),
 };
 
-static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *file) {
+static pe_status write_group(const pe_rfm_result *res, hid_t fid, pe_h5_out *out,
+                             const char *file) {
   hid_t gid;
   PE_FORWARD(pe_h5_replace_group(fid, file, "/rfm", &gid));
   /* All columns in one write: their chunks are compressed together, in
-   * parallel. */
+   * parallel, and the large columns stored as they are go to the update's
+   * writer thread (the result lives until the commit: pe_rfm_write_into). */
   enum { NCOLS = sizeof rfm_columns / sizeof rfm_columns[0] };
   pe_h5_dataset_spec specs[NCOLS];
   for (size_t i = 0; i < NCOLS; i++)
-    specs[i] = (pe_h5_dataset_spec){rfm_columns[i].name, rfm_columns[i].type, res->count, 0,
-                                    *(void *const *)((const char *)res + rfm_columns[i].offset), 1};
-  pe_status st = pe_h5_write_many(gid, file, specs, NCOLS);
+    specs[i] = (pe_h5_dataset_spec){rfm_columns[i].name,
+                                    rfm_columns[i].type,
+                                    res->count,
+                                    0,
+                                    *(void *const *)((const char *)res + rfm_columns[i].offset),
+                                    1,
+                                    1};
+  pe_status st = pe_h5_write_many_to(out, gid, file, specs, NCOLS);
   const char *names[256];
   int nseg = res->nseg < 256 ? res->nseg : 256;
   for (int c = 0; c < nseg; c++) names[c] = res->seg[c].name;
@@ -81,7 +88,7 @@ static pe_status write_group(const pe_rfm_result *res, hid_t fid, const char *fi
 pe_status pe_rfm_write_into(const pe_rfm_result *res, pe_results_writer *w, const char *input) {
   PE_FAIL_IF(!res || !w, PE_ERR_USAGE, "rfm: nothing to write");
   const char *output = pe_results_path(w);
-  pe_status st = write_group(res, pe__results_file(w), output);
+  pe_status st = write_group(res, pe__results_file(w), pe__results_out(w), output);
   if (st == PE_OK) {
     hid_t gid = H5Gopen2(pe__results_file(w), "/rfm", H5P_DEFAULT);
     st = gid < 0 ? pe__fail(PE_ERR_IO, "%s: cannot reopen /rfm", output)

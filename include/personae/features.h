@@ -109,7 +109,8 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
  * refused as output. */
 pe_status pe_features_write(const pe_features *f, const char *output, const char *const *inputs);
 /* The same /features group as part of a larger update (personae/results.h);
- * `input` (may be NULL) is stamped as the file the features came from. */
+ * `input` (may be NULL) is stamped as the file the features came from. `f`
+ * must stay alive, unchanged, until the update is committed or aborted. */
 pe_status pe_features_write_into(const pe_features *f, pe_results_writer *w, const char *input);
 
 /* Reads the /features group written by pe_features_write. */

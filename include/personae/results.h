@@ -14,6 +14,11 @@
  *     if (st == PE_OK) st = pe_features_write_into(features, w, "shop.h5");
  *     if (st == PE_OK) st = pe_results_commit(w); else pe_results_abort(w);
  *   }
+ *
+ * The large uncompressed columns and matrices of /rfm and /features are
+ * written by the update's writer thread while the caller goes on: the
+ * result passed to pe_rfm_write_into or pe_features_write_into must stay
+ * alive, unchanged, until the commit or the abort.
  */
 #ifndef PERSONAE_RESULTS_H
 #define PERSONAE_RESULTS_H

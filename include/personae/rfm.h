@@ -127,7 +127,9 @@ pe_status pe_rfm_compute_from_aggregates(const pe_rfm_aggregates *agg,
 /* Writes the /rfm group into the result file `output` atomically, carrying
  * over other steps' groups; `input` is refused as output. */
 pe_status pe_rfm_write(const pe_rfm_result *result, const char *output, const char *input);
-/* The same /rfm group as part of a larger update (personae/results.h). */
+/* The same /rfm group as part of a larger update (personae/results.h);
+ * `result` must stay alive, unchanged, until the update is committed or
+ * aborted. */
 pe_status pe_rfm_write_into(const pe_rfm_result *result, pe_results_writer *w, const char *input);
 
 /* NULL is a no-op. */
