@@ -243,14 +243,9 @@ pe_status pe_features_compute(const char *input, const pe_features_params *param
     const int64_t tx_rows = column_rows(fid, input, "/transactions/customer_id");
     run.rows_total =
         tx_rows + (run.has_sessions ? column_rows(fid, input, "/sessions/customer_id") : 0);
-    const uint64_t all = (uint64_t)(run.rows_total > 0 ? run.rows_total : 0);
     for (int p = 0; p < PE_CIX_PARTITIONS; p++) {
       run.part[p].min_ts = INT64_MAX;
       run.part[p].max_ts = INT64_MIN;
-      /* The customer array holds at most one customer per row of either
-       * table. */
-      run.part[p].share = all / PE_CIX_PARTITIONS + 1;
-      run.part[p].all = all + 1;
     }
     run.want_purchase_times = run.has_sessions && needs_sessions(f);
     const double t = pe_now();

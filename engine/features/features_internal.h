@@ -12,7 +12,6 @@
 
 #include <stdint.h>
 
-#include "core/table_space.h"
 #include "personae/features.h"
 #include "rfm/customer_index.h"
 #include "rfm/partitioned_pass.h"
@@ -86,12 +85,7 @@ enum { PE__ORDER_DISCOUNT = 1, PE__ORDER_NEGATIVE = 2 };
 typedef struct {
   pe__feat_customer *cust;
   int64_t cap;
-  int64_t norders; /* (customer, order) pairs, once the transactions pass is over */
-  /* Where cust lives: it grows in place in address space reserved for it
-   * (core/table_space.h). `share` is a partition's share of all rows (both
-   * tables), `all` their count (a bound on the customers it can hold). */
-  pe_table_space cust_space;
-  uint64_t share, all;
+  int64_t norders;        /* (customer, order) pairs, once the transactions pass is over */
   int64_t min_ts, max_ts; /* of transaction rows up to as_of */
   int64_t rows_future;
   int64_t rows_with_category, rows_with_discount; /* known category, discount > 0 */
