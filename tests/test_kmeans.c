@@ -616,6 +616,29 @@ static void test_errors(void) {
   CU_ASSERT(strstr(personae_last_error(), "infinite") != NULL);
   x[7] = 7;
 
+  /* Over many runs of the vectorised scan and several blocks: the first bad
+   * value in row order is named, wherever it lies in its run. */
+  {
+    enum { N = 10000, D = 15 };
+    float *big = malloc((size_t)N * D * sizeof *big);
+    for (int64_t e = 0; e < (int64_t)N * D; e++) big[e] = 1.0f + (float)(e % 7);
+    big[(int64_t)7777 * D + 14] = INFINITY;
+    big[(int64_t)5000 * D + 3] = NAN;
+    big[(int64_t)9000 * D + 0] = NAN;
+    PE_ASSERT_STATUS(pe_kmeans_fit(big, N, D, NULL, &p, &m), PE_ERR_DATA);
+    CU_ASSERT(strstr(personae_last_error(), "row 5000, column 3") != NULL);
+    big[(int64_t)5000 * D + 3] = 2.0f;
+    PE_ASSERT_STATUS(pe_kmeans_fit(big, N, D, NULL, &p, &m), PE_ERR_DATA);
+    CU_ASSERT(strstr(personae_last_error(), "row 7777, column 14") != NULL);
+    CU_ASSERT(strstr(personae_last_error(), "infinite") != NULL);
+    big[(int64_t)7777 * D + 14] = 2.0f;
+    big[(int64_t)9000 * D + 0] = 2.0f;
+    big[(int64_t)N * D - 1] = NAN;
+    PE_ASSERT_STATUS(pe_kmeans_fit(big, N, D, NULL, &p, &m), PE_ERR_DATA);
+    CU_ASSERT(strstr(personae_last_error(), "row 9999, column 14") != NULL);
+    free(big);
+  }
+
   float w[6] = {1, 1, -1, 1, 1, 1};
   PE_ASSERT_STATUS(pe_kmeans_fit(x, 6, 2, w, &p, &m), PE_ERR_DATA);
   CU_ASSERT(strstr(personae_last_error(), "row 2") != NULL);

@@ -120,8 +120,8 @@ static int64_t round_blocks(const pe__kmeans_data *data, size_t slot_bytes) {
 static double block_exact_inertia(const pe__kmeans_data *data, int64_t begin, int64_t end,
                                   const float *c, const int32_t *labels) {
   const int d = data->d;
-  return data->kernel->exact_inertia(data->x + (size_t)begin * d, end - begin, d, c,
-                                     labels + begin, data->w ? data->w + begin : NULL);
+  return data->kernel->exact_inertia(data->x + (size_t)begin * d, end - begin, d, c, labels + begin,
+                                     data->w ? data->w + begin : NULL);
 }
 
 /* Moves the block's changed points from their previous cluster to the new one
@@ -357,17 +357,23 @@ done:
 int64_t pe__kmeans_first_nonfinite(const float *x, int64_t n, int d, int *column) {
   int64_t first = INT64_MAX;
   int64_t nb = (n + PE_KMEANS_BLOCK - 1) / PE_KMEANS_BLOCK;
-  /* Each block finds its first bad value; the lowest one over blocks wins. */
+  /* Each block finds its first bad value; the lowest one over blocks wins.
+   * A block is scanned in runs whose test has no early exit, so that it
+   * vectorises; only a run with a bad value is searched element by element.
+   * (v - v is 0 for finite v and NaN for NaN and +-Inf.) */
+  enum { RUN = 256 };
 #pragma omp parallel for schedule(dynamic, 1) reduction(min : first)
   for (int64_t b = 0; b < nb; b++) {
-    int64_t end = (b + 1) * PE_KMEANS_BLOCK < n ? (b + 1) * PE_KMEANS_BLOCK : n;
-    for (int64_t e = b * PE_KMEANS_BLOCK * d; e < end * d; e++) {
-      /* v - v is 0 for finite v and NaN for NaN and +-Inf. */
-      float v = x[e];
-      if (!(v - v == 0.0f)) {
-        if (e < first) first = e;
-        break;
-      }
+    const int64_t end = ((b + 1) * PE_KMEANS_BLOCK < n ? (b + 1) * PE_KMEANS_BLOCK : n) * d;
+    for (int64_t e0 = b * PE_KMEANS_BLOCK * d; e0 < end; e0 += RUN) {
+      const int64_t e1 = e0 + RUN < end ? e0 + RUN : end;
+      int bad = 0;
+      for (int64_t e = e0; e < e1; e++) bad |= !(x[e] - x[e] == 0.0f);
+      if (!bad) continue;
+      int64_t e = e0;
+      while (x[e] - x[e] == 0.0f) e++;
+      if (e < first) first = e;
+      break;
     }
   }
   if (first == INT64_MAX) return -1;
