@@ -91,67 +91,54 @@ static double time_to_purchase(const pe__feat_customer *c, const pe__feat_contex
   return c->matched > 0 ? c->time_to_purchase : 0.0;
 }
 
-/* A switch rather than a table of function pointers: the compiler inlines
- * every formula into the row loop (15M values at 1M customers). */
-static inline double value_of(pe_feature feature, const pe__feat_customer *c,
-                              const pe__feat_context *x) {
-  switch (feature) {
-    case PE_FEAT_RECENCY_DAYS: return recency_days(c, x);
-    case PE_FEAT_FREQUENCY: return frequency(c, x);
-    case PE_FEAT_MONETARY: return monetary(c, x);
-    case PE_FEAT_AOV: return aov(c, x);
-    case PE_FEAT_TENURE_DAYS: return tenure_days(c, x);
-    case PE_FEAT_DISCOUNT_SHARE: return discount_share(c, x);
-    case PE_FEAT_RETURN_RATE: return return_rate(c, x);
-    case PE_FEAT_CATEGORIES: return categories(c, x);
-    case PE_FEAT_HOLIDAY_SHARE: return holiday_share(c, x);
-    case PE_FEAT_SESSIONS: return sessions(c, x);
-    case PE_FEAT_PAGES_PER_SESSION: return pages_per_session(c, x);
-    case PE_FEAT_BOUNCE_RATE: return bounce_rate(c, x);
-    case PE_FEAT_CART_ADDS: return cart_adds(c, x);
-    case PE_FEAT_CART_ABANDONMENT: return cart_abandonment(c, x);
-    case PE_FEAT_TIME_TO_PURCHASE_S: return time_to_purchase(c, x);
-    default: return 0.0;
-  }
+/* Every feature's value and has-value flag of one customer, straight-line:
+ * the formulas of the default columns are all wanted, and computing them
+ * all beats dispatching on each column (three switches per value, 15M
+ * values at 1M customers: 61 -> 46 ms of CPU). */
+static inline void all_values(const pe__feat_customer *c, const pe__feat_context *x, double *v,
+                              uint8_t *h) {
+  v[PE_FEAT_RECENCY_DAYS] = recency_days(c, x);
+  v[PE_FEAT_FREQUENCY] = frequency(c, x);
+  v[PE_FEAT_MONETARY] = monetary(c, x);
+  v[PE_FEAT_AOV] = aov(c, x);
+  v[PE_FEAT_TENURE_DAYS] = tenure_days(c, x);
+  v[PE_FEAT_DISCOUNT_SHARE] = discount_share(c, x);
+  v[PE_FEAT_RETURN_RATE] = return_rate(c, x);
+  v[PE_FEAT_CATEGORIES] = categories(c, x);
+  v[PE_FEAT_HOLIDAY_SHARE] = holiday_share(c, x);
+  v[PE_FEAT_SESSIONS] = sessions(c, x);
+  v[PE_FEAT_PAGES_PER_SESSION] = pages_per_session(c, x);
+  v[PE_FEAT_BOUNCE_RATE] = bounce_rate(c, x);
+  v[PE_FEAT_CART_ADDS] = cart_adds(c, x);
+  v[PE_FEAT_CART_ABANDONMENT] = cart_abandonment(c, x);
+  v[PE_FEAT_TIME_TO_PURCHASE_S] = time_to_purchase(c, x);
+  const uint8_t rows = (uint8_t)has_rows(c), bought = (uint8_t)has_purchase(c),
+                visited = (uint8_t)has_sessions(c);
+  h[PE_FEAT_FREQUENCY] = h[PE_FEAT_MONETARY] = h[PE_FEAT_CATEGORIES] = rows;
+  h[PE_FEAT_RETURN_RATE] = (uint8_t)has_orders(c);
+  h[PE_FEAT_RECENCY_DAYS] = h[PE_FEAT_AOV] = h[PE_FEAT_TENURE_DAYS] = bought;
+  h[PE_FEAT_DISCOUNT_SHARE] = h[PE_FEAT_HOLIDAY_SHARE] = bought;
+  h[PE_FEAT_SESSIONS] = h[PE_FEAT_PAGES_PER_SESSION] = h[PE_FEAT_BOUNCE_RATE] = visited;
+  h[PE_FEAT_CART_ADDS] = visited;
+  h[PE_FEAT_CART_ABANDONMENT] = (uint8_t)has_cart_sessions(c);
+  h[PE_FEAT_TIME_TO_PURCHASE_S] = (uint8_t)has_matched(c);
 }
-
-static inline int has_value_of(pe_feature feature, const pe__feat_customer *c) {
-  switch (feature) {
-    case PE_FEAT_FREQUENCY:
-    case PE_FEAT_MONETARY:
-    case PE_FEAT_CATEGORIES: return has_rows(c);
-    case PE_FEAT_RETURN_RATE: return has_orders(c);
-    case PE_FEAT_RECENCY_DAYS:
-    case PE_FEAT_AOV:
-    case PE_FEAT_TENURE_DAYS:
-    case PE_FEAT_DISCOUNT_SHARE:
-    case PE_FEAT_HOLIDAY_SHARE: return has_purchase(c);
-    case PE_FEAT_SESSIONS:
-    case PE_FEAT_PAGES_PER_SESSION:
-    case PE_FEAT_BOUNCE_RATE:
-    case PE_FEAT_CART_ADDS: return has_sessions(c);
-    case PE_FEAT_CART_ABANDONMENT: return has_cart_sessions(c);
-    case PE_FEAT_TIME_TO_PURCHASE_S: return has_matched(c);
-    default: return 0;
-  }
-}
-
-static inline float evidence_of(pe_feature_evidence_kind kind, const pe__feat_customer *c) {
-  switch (kind) {
-    case PE_EVIDENCE_PURCHASES: return (float)c->purchases;
-    case PE_EVIDENCE_ORDERS: return (float)c->orders;
-    case PE_EVIDENCE_SESSIONS: return (float)c->sessions;
-    case PE_EVIDENCE_CART_SESSIONS: return (float)c->cart_sessions;
-    default: return 0.0f;
-  }
-}
+_Static_assert(PE_FEATURE_COUNT == 15, "all_values sets every feature");
 
 void pe__feat_row(const pe_feature *columns, const pe_feature_evidence_kind *evidence, int d,
                   const pe__feat_customer *c, const pe__feat_context *ctx, float *value,
                   uint8_t *has_value, float *evidence_count) {
+  double v[PE_FEATURE_COUNT];
+  uint8_t h[PE_FEATURE_COUNT];
+  all_values(c, ctx, v, h);
+  const float counts[] = {[PE_EVIDENCE_NONE] = 0.0f,
+                          [PE_EVIDENCE_PURCHASES] = (float)c->purchases,
+                          [PE_EVIDENCE_ORDERS] = (float)c->orders,
+                          [PE_EVIDENCE_SESSIONS] = (float)c->sessions,
+                          [PE_EVIDENCE_CART_SESSIONS] = (float)c->cart_sessions};
   for (int j = 0; j < d; j++) {
-    value[j] = (float)value_of(columns[j], c, ctx);
-    has_value[j] = (uint8_t)has_value_of(columns[j], c);
-    evidence_count[j] = evidence_of(evidence[j], c);
+    value[j] = (float)v[columns[j]];
+    has_value[j] = h[columns[j]];
+    evidence_count[j] = counts[evidence[j]];
   }
 }
