@@ -58,9 +58,12 @@ static void usage(FILE *f) {
  * image (run under valgrind, or by ld.so by hand), where /proc/self/exe
  * would start the tool or the loader instead. */
 static int stop_blas_pool(void) {
+  int (*parallel)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "openblas_get_parallel");
   int (*shutdown)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
   void (*set_threads)(int) = (void (*)(int))dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
-  if (!shutdown || !set_threads) return 0;
+  /* Only the pthread build (openblas_get_parallel() == 1) has a pool of its
+   * own: in the OpenMP build, setting one thread would set OpenMP's, ours. */
+  if (!parallel || parallel() != 1 || !shutdown || !set_threads) return 0;
   set_threads(1);
   return shutdown() == 0;
 }

@@ -608,6 +608,9 @@ static void compress_job(write_ring *w, encoder *e, int64_t j) {
     pause_briefly(&spins);
   const int slot = (int)(j % w->slots);
   const pe_h5_chunk_write_request *q = &w->req[w->jobs[j].req];
+  /* After a failed write nothing more is written: the slot may still be
+   * another job's, so it is not touched. */
+  if (atomic_load_explicit(&w->stop, memory_order_relaxed)) return;
   if (e->ok)
     encode_chunk(q->layout, chunk_source(q, w->jobs[j].chunk, e->pad), e->tmp, &e->z,
                  w->out + (size_t)slot * w->max_bytes, &w->sizes[slot], &w->masks[slot]);

@@ -31,7 +31,7 @@ struct pe_h5_out {
   int writeback_running, writeback_wanted, writeback_stop, writeback_abandon;
   pthread_t writeback_thread;
   pthread_mutex_t lock;
-  pthread_cond_t wake;
+  pthread_cond_t wake, written; /* to the thread; from it, after each later write */
   later_write *later;
   int nlater, later_cap, later_done;
   int write_errno; /* the first failed write's errno (0: none) */
@@ -237,6 +237,7 @@ static void *writeback_main(void *arg) {
         o->write_errno = err ? err : EIO;
         snprintf(o->write_failed, sizeof o->write_failed, "%s", w.name);
       }
+      pthread_cond_broadcast(&o->written);
       continue;
     }
     if (o->writeback_stop) break;
@@ -269,8 +270,10 @@ static int start_thread(pe_h5_out *o) {
   }
   pthread_mutex_init(&o->lock, NULL);
   pthread_cond_init(&o->wake, NULL);
+  pthread_cond_init(&o->written, NULL);
   o->writeback_wanted = o->writeback_stop = o->writeback_abandon = 0;
   if (pthread_create(&o->writeback_thread, NULL, writeback_main, o) != 0) {
+    pthread_cond_destroy(&o->written);
     pthread_cond_destroy(&o->wake);
     pthread_mutex_destroy(&o->lock);
     close(o->writeback_fd);
@@ -323,6 +326,13 @@ pe_status pe_h5_out_write_later(pe_h5_out *o, int64_t offset, const void *data, 
   return PE_OK;
 }
 
+void pe_h5_out_wait_later(pe_h5_out *o) {
+  if (!o || !o->writeback_running) return;
+  pthread_mutex_lock(&o->lock);
+  while (o->later_done < o->nlater && !o->write_errno) pthread_cond_wait(&o->written, &o->lock);
+  pthread_mutex_unlock(&o->lock);
+}
+
 /* Stops the writer thread: after the later writes still queued, or at once
  * when `abandon`. Returns the first write error, or PE_OK. */
 static pe_status stop_writeback(pe_h5_out *o, int abandon) {
@@ -333,6 +343,7 @@ static pe_status stop_writeback(pe_h5_out *o, int abandon) {
   pthread_cond_signal(&o->wake);
   pthread_mutex_unlock(&o->lock);
   pthread_join(o->writeback_thread, NULL);
+  pthread_cond_destroy(&o->written);
   pthread_cond_destroy(&o->wake);
   pthread_mutex_destroy(&o->lock);
   close(o->writeback_fd);

@@ -80,8 +80,10 @@ pe_status pe__kmeans_data_init(const float *x, int64_t n, int d, const float *w,
    * Only when it is not so already: with the pthread OpenBLAS, setting it
    * again after its pool was stopped (personae's main) starts a pool thread
    * that spins in sched_yield beside ours (0.07 s of CPU during a 1M-customer
-   * clustering). */
-  if (openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+   * clustering). Only in the pthread build: in the OpenMP build it would set
+   * OpenMP's thread count, ours, and its BLAS calls inside our parallel
+   * regions run on the calling thread anyway. */
+  if (openblas_get_parallel() == 1 && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
   return PE_OK;
 }
 
