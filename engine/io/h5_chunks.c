@@ -467,7 +467,9 @@ static void encode_chunk(const pe_h5_chunk_layout *l, const unsigned char *src, 
   const size_t bytes = (size_t)l->chunk_rows * l->elem;
   const unsigned char *stage = src;
   *mask = 0;
-  if (l->shuffle) {
+  /* Byte planes of one-byte elements are the bytes themselves (as HDF5's
+   * shuffle filter knows: it leaves them as they are). */
+  if (l->shuffle && l->elem > 1) {
     pe_kernel_shuffle(src, tmp, (size_t)l->chunk_rows, l->elem);
     stage = tmp;
   }

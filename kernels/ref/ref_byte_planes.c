@@ -12,6 +12,10 @@
 #define WHOLE_ELEMENTS (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
 void pe__ref_unshuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  if (elem == 1) {
+    memcpy(out, in, n);
+    return;
+  }
   if (WHOLE_ELEMENTS && elem == 8) {
     for (size_t i = 0; i < n; i++) {
       uint64_t v = 0;
@@ -35,6 +39,10 @@ void pe__ref_unshuffle(const unsigned char *in, unsigned char *out, size_t n, si
 }
 
 void pe__ref_shuffle(const unsigned char *in, unsigned char *out, size_t n, size_t elem) {
+  if (elem == 1) { /* one plane: the bytes themselves */
+    memcpy(out, in, n);
+    return;
+  }
   if (WHOLE_ELEMENTS && elem == 8) {
     for (size_t i = 0; i < n; i++) {
       uint64_t v;
