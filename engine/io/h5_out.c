@@ -254,6 +254,20 @@ static void *writeback_main(void *arg) {
   return NULL;
 }
 
+/* What start_thread set up, once the thread is gone or never started. */
+static void release_thread_state(pe_h5_out *o) {
+  pthread_cond_destroy(&o->written);
+  pthread_cond_destroy(&o->wake);
+  pthread_mutex_destroy(&o->lock);
+  close(o->writeback_fd);
+  if (o->direct_fd >= 0) close(o->direct_fd);
+  o->writeback_fd = o->direct_fd = -1;
+  free(o->bounce);
+  free(o->later);
+  o->bounce = NULL;
+  o->later = NULL;
+}
+
 /* Starts the writer thread; 0, or -1 when it cannot (then everything is
  * written by the calling thread). */
 static int start_thread(pe_h5_out *o) {
@@ -273,14 +287,7 @@ static int start_thread(pe_h5_out *o) {
   pthread_cond_init(&o->written, NULL);
   o->writeback_wanted = o->writeback_stop = o->writeback_abandon = 0;
   if (pthread_create(&o->writeback_thread, NULL, writeback_main, o) != 0) {
-    pthread_cond_destroy(&o->written);
-    pthread_cond_destroy(&o->wake);
-    pthread_mutex_destroy(&o->lock);
-    close(o->writeback_fd);
-    if (o->direct_fd >= 0) close(o->direct_fd);
-    o->writeback_fd = o->direct_fd = -1;
-    free(o->bounce);
-    o->bounce = NULL;
+    release_thread_state(o);
     return -1;
   }
   o->writeback_running = 1;
@@ -343,17 +350,8 @@ static pe_status stop_writeback(pe_h5_out *o, int abandon) {
   pthread_cond_signal(&o->wake);
   pthread_mutex_unlock(&o->lock);
   pthread_join(o->writeback_thread, NULL);
-  pthread_cond_destroy(&o->written);
-  pthread_cond_destroy(&o->wake);
-  pthread_mutex_destroy(&o->lock);
-  close(o->writeback_fd);
-  if (o->direct_fd >= 0) close(o->direct_fd);
-  o->writeback_fd = o->direct_fd = -1;
+  release_thread_state(o);
   o->writeback_running = 0;
-  free(o->bounce);
-  free(o->later);
-  o->bounce = NULL;
-  o->later = NULL;
   if (o->write_errno && !abandon)
     return pe__fail(PE_ERR_IO, "%s: cannot write dataset %s: %s", o->final_path, o->write_failed,
                     strerror(o->write_errno));
