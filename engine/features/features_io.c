@@ -54,10 +54,7 @@ static pe_status write_evidence_counts(const pe_features *f, hid_t gid, const ch
 
 static pe_status write_group(const pe_features *f, hid_t fid, pe_h5_out *out, const char *file) {
   hid_t gid;
-  /* Written twice in one update: the first one's later writes land before
-   * HDF5 may give its file space to the new group. */
-  if (out && pe_h5_exists(fid, "/features")) pe_h5_out_wait_later(out);
-  PE_FORWARD(pe_h5_replace_group(fid, file, "/features", &gid));
+  PE_FORWARD(pe_h5_out_replace_group(out, fid, file, "/features", &gid));
   const char *names[PE_FEATURE_COUNT], *transforms[PE_FEATURE_COUNT], *missing[PE_FEATURE_COUNT];
   const char *evidence[PE_FEATURE_COUNT];
   for (int j = 0; j < f->d; j++) {

@@ -577,7 +577,7 @@ static int resolve_orders(pe__feat_partition *ps, tx_workspace *ws, const uint32
                                        (size_t)(ws->norders ? ws->norders : 1) * sizeof *list)
                             : NULL;
   if (want_times && !list) return -1;
-  int64_t nb = 0;
+  int64_t nb = 0, purchases = 0;
   /* The table is walked in order and its customers met at random: their
    * records are prefetched a few entries ahead. */
   for (uint64_t i = 0; i <= ws->omask; i++) {
@@ -591,6 +591,7 @@ static int resolve_orders(pe__feat_partition *ps, tx_workspace *ws, const uint32
     if (e->flags & PE__ORDER_NEGATIVE) c->returned++;
     if (e->net > 0) {
       c->purchases++;
+      purchases++;
       if (e->flags & PE__ORDER_DISCOUNT) c->discounted++;
       if (in_holiday_season(e->first_ts)) c->holiday++;
       if (list) list[nb++] = (bought){slot, e->first_ts};
@@ -598,15 +599,13 @@ static int resolve_orders(pe__feat_partition *ps, tx_workspace *ws, const uint32
       c->net_returns++;
     }
   }
-  int64_t total = 0;
-  for (int64_t s = 0; s < tx_slots; s++) total += ps->cust[s].purchases;
-  ps->purchases = total;
+  ps->purchases = purchases;
   if (!want_times) return 0;
   ps->purchase_off = malloc((size_t)(tx_slots + 1) * sizeof *ps->purchase_off);
-  ps->purchase = malloc((size_t)(total ? total : 1) * sizeof *ps->purchase);
+  ps->purchase = malloc((size_t)(purchases ? purchases : 1) * sizeof *ps->purchase);
   int64_t *fill = pe_reuse(&ws->fill_block, (size_t)(tx_slots ? tx_slots : 1) * sizeof *fill);
   if (!ps->purchase_off || !ps->purchase || !fill) return -1;
-  total = 0;
+  int64_t total = 0;
   for (int64_t s = 0; s < tx_slots; s++) {
     ps->purchase_off[s] = fill[s] = total;
     total += ps->cust[s].purchases;

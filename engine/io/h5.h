@@ -111,10 +111,11 @@ void pe_h5_out_start_writeback(pe_h5_out *out);
  * `name` in its message. Without a thread the bytes are written now. */
 pe_status pe_h5_out_write_later(pe_h5_out *out, int64_t offset, const void *data, size_t bytes,
                                 const char *name);
-/* Waits until the later writes queued so far are made (or one failed):
- * before a group that has some is replaced within the same update, so that
- * HDF5 does not hand their file space to new data under them. */
-void pe_h5_out_wait_later(pe_h5_out *out);
+/* pe_h5_replace_group within `out`'s update (out may be NULL): a group
+ * that is already there may have later writes queued, which land first, so
+ * that HDF5 does not hand their file space to new data under them. */
+pe_status pe_h5_out_replace_group(pe_h5_out *out, hid_t fid, const char *file, const char *group,
+                                  hid_t *gid);
 /* Closes, flushes to disk and renames into place; frees `out`. */
 pe_status pe_h5_out_commit(pe_h5_out *out);
 /* Discards the temporary file; frees `out`. NULL is a no-op. */

@@ -333,11 +333,18 @@ pe_status pe_h5_out_write_later(pe_h5_out *o, int64_t offset, const void *data, 
   return PE_OK;
 }
 
-void pe_h5_out_wait_later(pe_h5_out *o) {
+/* Waits until the later writes queued so far are made (or one failed). */
+static void wait_later(pe_h5_out *o) {
   if (!o || !o->writeback_running) return;
   pthread_mutex_lock(&o->lock);
   while (o->later_done < o->nlater && !o->write_errno) pthread_cond_wait(&o->written, &o->lock);
   pthread_mutex_unlock(&o->lock);
+}
+
+pe_status pe_h5_out_replace_group(pe_h5_out *o, hid_t fid, const char *file, const char *group,
+                                  hid_t *gid) {
+  if (o && pe_h5_exists(fid, group)) wait_later(o);
+  return pe_h5_replace_group(fid, file, group, gid);
 }
 
 /* Stops the writer thread: after the later writes still queued, or at once

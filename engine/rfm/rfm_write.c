@@ -37,10 +37,7 @@ static const column_def rfm_columns[] = {
 static pe_status write_group(const pe_rfm_result *res, hid_t fid, pe_h5_out *out,
                              const char *file) {
   hid_t gid;
-  /* Written twice in one update: the first one's later writes land before
-   * HDF5 may give its file space to the new group. */
-  if (out && pe_h5_exists(fid, "/rfm")) pe_h5_out_wait_later(out);
-  PE_FORWARD(pe_h5_replace_group(fid, file, "/rfm", &gid));
+  PE_FORWARD(pe_h5_out_replace_group(out, fid, file, "/rfm", &gid));
   /* All columns in one write: their chunks are compressed together, in
    * parallel, and the large columns stored as they are go to the update's
    * writer thread (the result lives until the commit: pe_rfm_write_into). */
